@@ -1,0 +1,75 @@
+# The project's front door: CI calls the same targets a person does.
+#   make run     the main job (for now: regenerate and print the bus contract)
+#   make test    everything CI checks: lint, types, buf, codegen freshness, pytest
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROJECT_DIRS := codegen runtime engines cli
+BASELINE := schemas/baseline.binpb
+
+.PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking baseline \
+        pytest golden test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/nautilus contract
+
+codegen: $(STAMP)
+	$(PY) -m nautilus.codegen --schemas schemas --out generated
+
+# Fails when generated/ is not what `make codegen` would produce from schemas/.
+codegen-check: $(STAMP)
+	$(PY) -m nautilus.codegen --schemas schemas --out generated --check
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# mypy cannot follow the editable install's import hook, so it reads the nautilus namespace from
+# a tree of links that mirrors the installed layout.
+typecheck: $(STAMP)
+	@rm -rf build/typecheck && mkdir -p build/typecheck/nautilus
+	@for p in generated/nautilus/*; do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/; done
+	@for p in $(PROJECT_DIRS); do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/$$p; done
+	$(BIN)/mypy $(foreach p,$(PROJECT_DIRS),-p nautilus.$(p))
+
+buf-lint: $(STAMP)
+	cd schemas && $(CURDIR)/$(BIN)/buf lint
+
+# Breaking changes are judged against the committed baseline image (the released contract) and,
+# in a git checkout, against the schemas as last committed.
+buf-breaking: $(STAMP)
+	cd schemas && $(CURDIR)/$(BIN)/buf breaking --against $(CURDIR)/$(BASELINE)
+	@if git rev-parse --verify -q HEAD >/dev/null; then \
+	  cd schemas && $(CURDIR)/$(BIN)/buf breaking --against "$(CURDIR)/.git#ref=HEAD,subdir=schemas"; \
+	fi
+
+# Accept the current schemas as the released contract that future changes must stay compatible with.
+baseline: $(STAMP)
+	cd schemas && $(CURDIR)/$(BIN)/buf build --exclude-source-info -o $(CURDIR)/$(BASELINE)
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+# Rewrite the generator's golden files after an intended change; review the diff before committing.
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/contract/test_golden.py
+
+test: lint typecheck buf-lint buf-breaking codegen-check pytest
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,32 @@
+"""The `nautilus` command: one entry point for operators and developers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nautilus.cli import contract_command
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nautilus",
+        description="Nautilus MessageBus: schema-first messaging over Redis Streams.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    contract_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Nautilus bus runtime: typed protobuf messages carried over Redis Streams."""
