@@ -14,6 +14,7 @@ from nautilus.codegen.compile import CodegenError, compile_descriptor_set
 from nautilus.codegen.model import ContractModel
 from nautilus.codegen.parse import parse_contract
 from nautilus.codegen.render import Renderer
+from nautilus.codegen.render.asyncapi import render_asyncapi
 from nautilus.codegen.render.contract_module import render_contract_module
 from nautilus.codegen.render.descriptors import render_descriptors
 from nautilus.codegen.render.jsonschema import render_json_schema
@@ -29,6 +30,7 @@ RENDERERS: tuple[Renderer, ...] = (
     render_json_schema,
     render_pydantic_models,
     render_contract_module,
+    render_asyncapi,
 )
 
 _IGNORED = {"__pycache__"}
