@@ -45,7 +45,7 @@ typecheck: $(STAMP)
 	@rm -rf build/typecheck && mkdir -p build/typecheck/nautilus
 	@for p in generated/nautilus/*; do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/; done
 	@for p in $(PROJECT_DIRS); do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/$$p; done
-	$(BIN)/mypy $(foreach p,$(PROJECT_DIRS),-p nautilus.$(p))
+	$(BIN)/mypy $(foreach p,$(PROJECT_DIRS),-p nautilus.$(p)) -p nautilus.clients
 
 buf-lint: $(STAMP)
 	cd schemas && $(CURDIR)/$(BIN)/buf lint

@@ -20,6 +20,7 @@ from nautilus.codegen.render.descriptors import render_descriptors
 from nautilus.codegen.render.jsonschema import render_json_schema
 from nautilus.codegen.render.protobuf import render_protobuf
 from nautilus.codegen.render.pydantic_models import render_pydantic_models
+from nautilus.codegen.render.typed_clients import render_typed_clients
 
 __all__ = ["RENDERERS", "GenerationResult", "generate", "load_contract", "render_all"]
 
@@ -31,6 +32,7 @@ RENDERERS: tuple[Renderer, ...] = (
     render_pydantic_models,
     render_contract_module,
     render_asyncapi,
+    render_typed_clients,
 )
 
 _IGNORED = {"__pycache__"}

@@ -15,6 +15,7 @@ import pytest
 from nautilus.codegen import ContractModel, compile_descriptor_set, parse_contract
 from nautilus.codegen.render.jsonschema import message_json_schema
 from nautilus.codegen.render.pydantic_models import render_pydantic_models
+from nautilus.codegen.render.typed_clients import render_typed_clients
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
@@ -48,6 +49,12 @@ def test_json_schema_matches_golden(contract: ContractModel) -> None:
 def test_pydantic_models_match_golden(contract: ContractModel) -> None:
     rendered = render_pydantic_models(contract)
     _compare("golden_json_models.py.txt", rendered["nautilus/golden/v1/json_models.py"].decode())
+
+
+@pytest.mark.parametrize("engine", ["vpin", "risk"])
+def test_typed_clients_match_golden(contract: ContractModel, engine: str) -> None:
+    rendered = render_typed_clients(contract)
+    _compare(f"clients_{engine}.py.txt", rendered[f"nautilus/clients/{engine}.py"].decode())
 
 
 def test_golden_route_is_read_into_the_model(contract: ContractModel) -> None:
