@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PROJECT_DIRS := codegen runtime engines cli
 BASELINE := schemas/baseline.binpb
 
-.PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking baseline \
+.PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
         pytest golden test bench clean
 
 install: $(STAMP)
@@ -52,6 +52,10 @@ buf-lint: $(STAMP)
 
 # Breaking changes are judged against the committed baseline image (the released contract) and,
 # in a git checkout, against the schemas as last committed.
+# Our own descriptor-level check (wire and JSON compatibility) beside buf's.
+schema-compat: $(STAMP)
+	$(BIN)/nautilus schema compat $(BASELINE) schemas --level wire_json
+
 buf-breaking: $(STAMP)
 	cd schemas && $(CURDIR)/$(BIN)/buf breaking --against $(CURDIR)/$(BASELINE)
 	@if git rev-parse --verify -q HEAD >/dev/null; then \
@@ -69,7 +73,7 @@ pytest: $(STAMP)
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/contract/test_golden.py
 
-test: lint typecheck buf-lint buf-breaking codegen-check pytest
+test: lint typecheck buf-lint buf-breaking schema-compat codegen-check pytest
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from nautilus.cli import contract_command
+from nautilus.cli import contract_command, schema_command
 
 __all__ = ["build_parser", "main"]
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     contract_command.register(commands)
+    schema_command.register(commands)
     return parser
 
 

@@ -8,14 +8,13 @@ trips exercise the whole schema rather than the empty message.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from nautilus.contract import fingerprints
+from nautilus.contract import bus_message_classes, fingerprints
 
 __all__ = [
     "all_bus_message_classes",
@@ -39,11 +38,7 @@ _UNIT_INTERVAL_WORDS = (
 
 def bus_message_class(full_name: str) -> type[Message]:
     """The generated protobuf class of a bus message, from its full name."""
-    package, _, name = full_name.rpartition(".")
-    domain = package.split(".")[1]
-    module = importlib.import_module(f"{package}.{domain}_pb2")
-    cls: type[Message] = getattr(module, name)
-    return cls
+    return bus_message_classes()[full_name]
 
 
 def all_bus_message_classes() -> list[type[Message]]:

@@ -12,12 +12,22 @@ Holds the descriptor set of every schema (with comments), the fingerprint of eac
 {count} bus message types and one JSON Schema per message under `jsonschema/`.
 """
 
+import importlib
 import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["DESCRIPTOR_SET_PATH", "FINGERPRINTS_PATH", "JSON_SCHEMA_DIR", "fingerprints"]
+from google.protobuf.message import Message
+
+__all__ = [
+    "BUS_MESSAGE_MODULES",
+    "DESCRIPTOR_SET_PATH",
+    "FINGERPRINTS_PATH",
+    "JSON_SCHEMA_DIR",
+    "bus_message_classes",
+    "fingerprints",
+]
 
 _HERE = Path(str(resources.files(__name__)))
 
@@ -29,6 +39,22 @@ FINGERPRINTS_PATH = _HERE / "fingerprints.json"
 JSON_SCHEMA_DIR = _HERE / "jsonschema"
 
 
+#: The protobuf module of every bus message type, by full name.
+BUS_MESSAGE_MODULES: dict[str, str] = {{
+{modules}
+}}
+
+
+@cache
+def bus_message_classes() -> dict[str, type[Message]]:
+    """Every bus message class of the contract, by full name (imports their modules)."""
+    classes: dict[str, type[Message]] = {{}}
+    for full_name, module in BUS_MESSAGE_MODULES.items():
+        cls: type[Message] = getattr(importlib.import_module(module), full_name.rsplit(".", 1)[1])
+        classes[full_name] = cls
+    return classes
+
+
 @cache
 def fingerprints() -> dict[str, str]:
     """Fingerprint of every bus message type, by full name, as generated from the schemas."""
@@ -38,5 +64,8 @@ def fingerprints() -> dict[str, str]:
 
 
 def render_contract_module(contract: ContractModel) -> dict[str, bytes]:
-    text = _TEMPLATE.format(count=len(contract.bus_messages))
+    modules = "\n".join(
+        f'    "{m.full_name}": "{m.python_module}",' for m in contract.bus_messages
+    )
+    text = _TEMPLATE.format(count=len(contract.bus_messages), modules=modules)
     return {"nautilus/contract/__init__.py": text.encode()}

@@ -14,17 +14,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
-__all__ = ["FINGERPRINT_LENGTH", "canonical_form", "fingerprint"]
+__all__ = ["FINGERPRINT_LENGTH", "MessageDescriptor", "canonical_form", "fingerprint"]
+
+if TYPE_CHECKING:
+    from google._upb._message import Descriptor as _UpbDescriptor
+
+    #: A message type's descriptor, from a private pool or a generated class's `DESCRIPTOR`
+    #: (typed as a union in protobuf's stubs; at run time both are `Descriptor`).
+    MessageDescriptor: TypeAlias = Descriptor | _UpbDescriptor
+else:
+    MessageDescriptor = Descriptor
 
 #: Hex characters in a fingerprint (64 bits): short enough to ride in every stream entry.
 FINGERPRINT_LENGTH = 16
 
 
-def _field_form(field: FieldDescriptor) -> list[Any]:
+def _field_form(field: FieldDescriptor | Any) -> list[Any]:
     if field.message_type is not None:
         ref = field.message_type.full_name
     elif field.enum_type is not None:
@@ -45,7 +54,7 @@ def _field_form(field: FieldDescriptor) -> list[Any]:
     ]
 
 
-def _message_form(message: Descriptor) -> dict[str, Any]:
+def _message_form(message: MessageDescriptor) -> dict[str, Any]:
     return {
         "kind": "message",
         "map_entry": bool(message.GetOptions().map_entry),
@@ -61,10 +70,11 @@ def _enum_form(enum: EnumDescriptor) -> dict[str, Any]:
     }
 
 
-def canonical_form(message: Descriptor) -> dict[str, Any]:
+def canonical_form(message: MessageDescriptor) -> dict[str, Any]:
     """The parts of `message` and its referenced types that readers depend on, as plain data."""
     types: dict[str, dict[str, Any]] = {}
-    pending: list[Descriptor | EnumDescriptor] = [message]
+    # Descriptors from generated classes and from private pools have different static types.
+    pending: list[Any] = [message]
     while pending:
         item = pending.pop()
         if item.full_name in types:
@@ -81,7 +91,7 @@ def canonical_form(message: Descriptor) -> dict[str, Any]:
     return {"root": message.full_name, "types": types}
 
 
-def fingerprint(message: Descriptor) -> str:
+def fingerprint(message: MessageDescriptor) -> str:
     """The fingerprint of `message`'s current schema: 16 lowercase hex characters."""
     text = json.dumps(canonical_form(message), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_LENGTH]

@@ -4,12 +4,22 @@ Holds the descriptor set of every schema (with comments), the fingerprint of eac
 22 bus message types and one JSON Schema per message under `jsonschema/`.
 """
 
+import importlib
 import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["DESCRIPTOR_SET_PATH", "FINGERPRINTS_PATH", "JSON_SCHEMA_DIR", "fingerprints"]
+from google.protobuf.message import Message
+
+__all__ = [
+    "BUS_MESSAGE_MODULES",
+    "DESCRIPTOR_SET_PATH",
+    "FINGERPRINTS_PATH",
+    "JSON_SCHEMA_DIR",
+    "bus_message_classes",
+    "fingerprints",
+]
 
 _HERE = Path(str(resources.files(__name__)))
 
@@ -19,6 +29,43 @@ DESCRIPTOR_SET_PATH = _HERE / "descriptor_set.binpb"
 FINGERPRINTS_PATH = _HERE / "fingerprints.json"
 #: One `<full name>.schema.json` per message.
 JSON_SCHEMA_DIR = _HERE / "jsonschema"
+
+
+#: The protobuf module of every bus message type, by full name.
+BUS_MESSAGE_MODULES: dict[str, str] = {
+    "nautilus.analytics.v1.MarketAnalysis": "nautilus.analytics.v1.analytics_pb2",
+    "nautilus.analytics.v1.TrendUpdate": "nautilus.analytics.v1.analytics_pb2",
+    "nautilus.collateral.v1.MarginAlert": "nautilus.collateral.v1.collateral_pb2",
+    "nautilus.collateral.v1.MarginRequirement": "nautilus.collateral.v1.collateral_pb2",
+    "nautilus.factor.v1.FactorValues": "nautilus.factor.v1.factor_pb2",
+    "nautilus.features.v1.FeatureVector": "nautilus.features.v1.features_pb2",
+    "nautilus.marketdata.v1.Quote": "nautilus.marketdata.v1.marketdata_pb2",
+    "nautilus.marketdata.v1.Trade": "nautilus.marketdata.v1.marketdata_pb2",
+    "nautilus.ml.v1.ModelUpdate": "nautilus.ml.v1.ml_pb2",
+    "nautilus.ml.v1.Prediction": "nautilus.ml.v1.ml_pb2",
+    "nautilus.portfolio.v1.PnlUpdate": "nautilus.portfolio.v1.portfolio_pb2",
+    "nautilus.portfolio.v1.PositionUpdate": "nautilus.portfolio.v1.portfolio_pb2",
+    "nautilus.risk.v1.PositionLimitEvent": "nautilus.risk.v1.risk_pb2",
+    "nautilus.risk.v1.RiskMetrics": "nautilus.risk.v1.risk_pb2",
+    "nautilus.strategy.v1.OrderRequest": "nautilus.strategy.v1.strategy_pb2",
+    "nautilus.strategy.v1.TradingSignal": "nautilus.strategy.v1.strategy_pb2",
+    "nautilus.toraniko.v1.FactorCovariance": "nautilus.toraniko.v1.toraniko_pb2",
+    "nautilus.toraniko.v1.FactorExposures": "nautilus.toraniko.v1.toraniko_pb2",
+    "nautilus.toraniko.v1.FactorReturns": "nautilus.toraniko.v1.toraniko_pb2",
+    "nautilus.vpin.v1.FlashCrashWarning": "nautilus.vpin.v1.vpin_pb2",
+    "nautilus.vpin.v1.ToxicityAlert": "nautilus.vpin.v1.vpin_pb2",
+    "nautilus.websocket.v1.FrontendUpdate": "nautilus.websocket.v1.websocket_pb2",
+}
+
+
+@cache
+def bus_message_classes() -> dict[str, type[Message]]:
+    """Every bus message class of the contract, by full name (imports their modules)."""
+    classes: dict[str, type[Message]] = {}
+    for full_name, module in BUS_MESSAGE_MODULES.items():
+        cls: type[Message] = getattr(importlib.import_module(module), full_name.rsplit(".", 1)[1])
+        classes[full_name] = cls
+    return classes
 
 
 @cache

@@ -1,0 +1,303 @@
+"""`UniversalMessageBusClient`: the untyped core that generated typed clients wrap.
+
+One client acts for one engine. It publishes only the message types whose route names the engine
+as producer, subscribes only to types whose route lists it as a consumer, and consumes through
+the group named after the engine. The transport is Redis when a URL is configured (or REDIS_URL is
+set), otherwise the in-process transport (single process: backtests and demos).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self
+
+from google.protobuf.message import Message
+
+from nautilus.contract import bus_message_classes
+from nautilus.runtime.config import MessageBusConfig
+from nautilus.runtime.consumer import Consumer
+from nautilus.runtime.dead_letter import DeadLetter
+from nautilus.runtime.delivery import Handler, M
+from nautilus.runtime.errors import ClientStateError, TransportError
+from nautilus.runtime.lanes import dead_letter_stream
+from nautilus.runtime.priority import MessagePriority
+from nautilus.runtime.publisher import Publisher
+from nautilus.runtime.resolver import LocalTypeResolver, TypeResolver
+from nautilus.runtime.routing import message_spec, require_consumer, require_producer
+from nautilus.runtime.schema.modes import CompatLevel
+from nautilus.runtime.schema.registry import Registration, RegistryTypeResolver, SchemaRegistry
+from nautilus.runtime.transport.base import Transport
+from nautilus.runtime.transport.memory import InMemoryTransport
+from nautilus.runtime.transport.redis import RedisTransport
+from nautilus.runtime.trim import TrimResult, safe_trim
+
+__all__ = ["UniversalMessageBusClient", "default_transport"]
+
+_log = logging.getLogger(__name__)
+
+
+def default_transport(config: MessageBusConfig) -> Transport:
+    """Redis at `config.redis_url` (which defaults to REDIS_URL), else the in-process transport."""
+    if config.redis_url:
+        return RedisTransport(config.redis_url)
+    _log.info("no redis_url or REDIS_URL: using the in-process transport (this process only)")
+    return InMemoryTransport(config.clock)
+
+
+class UniversalMessageBusClient:
+    """Publish and consume any bus message type, with routing enforced for `config.engine`.
+
+    Lifecycle: construct, `subscribe(...)`, then `await start()` (or `async with client:`), which
+    creates the consumer groups and starts the flushers and, with `consume=True`, the consume loop.
+    `close()` writes what is buffered and stops. Without `start`, `poll()` drives consumption step
+    by step (backtests).
+    """
+
+    def __init__(
+        self,
+        config: MessageBusConfig,
+        transport: Transport | None = None,
+        *,
+        resolver: TypeResolver | None = None,
+        publishes: Iterable[type[Message]] | None = None,
+    ) -> None:
+        self.config = config
+        self.transport: Transport = transport or default_transport(config)
+        self._owns_transport = transport is None
+        #: The schema registry on the Redis server, when `config.schema_registry` and on Redis.
+        self.registry: SchemaRegistry | None = None
+        if config.schema_registry and isinstance(self.transport, RedisTransport):
+            self.registry = SchemaRegistry(self.transport.client)
+        if resolver is None:
+            resolver = (
+                RegistryTypeResolver(self.registry, level=CompatLevel.WIRE)
+                if self.registry is not None
+                else LocalTypeResolver()
+            )
+        self._publishes = tuple(publishes) if publishes is not None else None
+        self._publisher = Publisher(self.transport, config)
+        self._consumer = Consumer(self.transport, config, resolver)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"UniversalMessageBusClient(engine={self.config.engine!r}, {self.transport!r})"
+
+    @property
+    def publisher(self) -> Publisher:
+        return self._publisher
+
+    @property
+    def consumer(self) -> Consumer:
+        return self._consumer
+
+    async def start(self, *, consume: bool = True) -> None:
+        """Create consumer groups, start the flushers, and (with `consume`) the consume loop."""
+        if self._closed:
+            raise ClientStateError("client is closed")
+        if self._started:
+            return
+        if self.registry is not None:
+            await self.register_schemas()
+        self._started = True
+        self._publisher.start()
+        if self._consumer.lanes:
+            await self._consumer.ensure_groups()
+            if consume:
+                self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
+        if self.config.trim_interval_ms:
+            self._tasks.append(asyncio.create_task(self._trim_loop()))
+
+    def published_types(self) -> tuple[type[Message], ...]:
+        """The types this client publishes: as given, else every contract type its engine owns."""
+        if self._publishes is not None:
+            return self._publishes
+        engine = self.config.engine
+        return tuple(
+            cls
+            for cls in bus_message_classes().values()
+            if message_spec(cls).route.producer == engine
+        )
+
+    async def register_schemas(self) -> list[Registration]:
+        """Register the schema of every published type; done by `start` when the registry is on.
+
+        Raises SchemaIncompatibleError, listing every violation, when a schema is incompatible
+        with the registered versions under `config.schema_compat_mode`: the producer must not start.
+        """
+        if self.registry is None:
+            raise ClientStateError("no schema registry: it needs Redis and config.schema_registry")
+        return await self.registry.register_all(
+            [cls.DESCRIPTOR for cls in self.published_types()],
+            mode=self.config.schema_compat_mode,
+            level=self.config.schema_compat_level,
+            producer=self.config.engine,
+            now_ns=self.config.clock.timestamp_ns(),
+        )
+
+    async def close(self, timeout_s: float | None = 5.0) -> None:
+        """Flush (up to `timeout_s`), stop the loops, release a transport this client made."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        try:
+            await self._publisher.close(timeout_s)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if self._owns_transport:
+                await self.transport.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _check_open(self) -> None:
+        if not self._started or self._closed:
+            raise ClientStateError("client is not started" if not self._closed else "closed")
+
+    async def publish(
+        self,
+        message: Message,
+        *,
+        priority: MessagePriority | None = None,
+        key: str | None = None,
+        trace_context: str | None = None,
+    ) -> None:
+        """Publish `message` on its route's stream, at `priority` (default: the route's).
+
+        Returns once the message is accepted: URGENT/CRITICAL are being written already, others
+        within `buffer_interval_ms`. Applies backpressure when `max_unsent_messages` are unsent.
+        Raises RoutingError if this engine is not the type's producer.
+        """
+        self._check_open()
+        spec = message_spec(type(message))
+        require_producer(spec, self.config.engine)
+        await self._publisher.enqueue(
+            spec, message, priority or spec.route.priority, key, trace_context
+        )
+
+    def publish_nowait(
+        self,
+        message: Message,
+        *,
+        priority: MessagePriority | None = None,
+        key: str | None = None,
+        trace_context: str | None = None,
+    ) -> None:
+        """Publish without awaiting: the bulk fast path. BackpressureError at once when full."""
+        self._check_open()
+        spec = message_spec(type(message))
+        require_producer(spec, self.config.engine)
+        chosen = priority or spec.route.priority
+        if not self._publisher.try_enqueue(spec, message, chosen, key, trace_context):
+            raise self._publisher.refuse(spec.route.stream)
+
+    async def publish_many(
+        self, messages: Iterable[Message], *, priority: MessagePriority | None = None
+    ) -> None:
+        """Publish a batch in order; waits only when backpressure applies."""
+        self._check_open()
+        engine = self.config.engine
+        publisher = self._publisher
+        for message in messages:
+            spec = message_spec(type(message))
+            if spec.route.producer != engine:
+                require_producer(spec, engine)
+            chosen = priority or spec.route.priority
+            if not publisher.try_enqueue(spec, message, chosen, None, None):
+                await publisher.enqueue(spec, message, chosen, None, None)
+
+    async def flush(self, timeout_s: float | None = None) -> None:
+        """Wait until every accepted message has been written."""
+        await self._publisher.flush(timeout_s)
+
+    def subscribe(self, message_class: type[M], handler: Handler[M]) -> None:
+        """Handle every `message_class` message on its stream with `handler` (before `start`).
+
+        Raises RoutingError if this engine is not among the type's consumers.
+        """
+        if self._started:
+            raise ClientStateError("subscribe before start()")
+        spec = message_spec(message_class)
+        require_consumer(spec, self.config.engine)
+        self._consumer.subscribe(spec, handler)
+
+    async def poll(self, block_ms: int | None = None) -> int:
+        """Process one batch of the subscribed lanes (priority first); entries processed."""
+        return await self._consumer.poll(block_ms)
+
+    async def drain(self, max_cycles: int = 1_000_000) -> int:
+        """Poll until no entry is left (backtests and tests); entries processed."""
+        total = 0
+        for _ in range(max_cycles):
+            processed = await self._consumer.poll(None)
+            if not processed:
+                break
+            total += processed
+        return total
+
+    async def trim(self) -> list[TrimResult]:
+        """Safely trim every lane this client has published to (see trim.py for the policy)."""
+        results = []
+        for lane in sorted(self._publisher.lanes_used):
+            results.append(
+                await safe_trim(
+                    self.transport,
+                    lane,
+                    max_len=self.config.trim_max_len,
+                    max_age_ms=self.config.trim_max_age_ms,
+                    clock=self.config.clock,
+                )
+            )
+        return results
+
+    async def dead_letters(self, message_class: type[Message]) -> list[DeadLetter]:
+        """The entries in the dead-letter stream of `message_class`'s route stream."""
+        stream = dead_letter_stream(message_spec(message_class).route.stream)
+        return [DeadLetter.from_entry(entry) for entry in await self.transport.range(stream)]
+
+    async def _trim_loop(self) -> None:
+        interval_s = self.config.trim_interval_ms / 1000
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self.trim()
+            except TransportError as exc:
+                _log.warning("trim skipped: %s", exc)
+
+    def stats(self) -> dict[str, Any]:
+        """Publisher and consumer counters."""
+        p, c = self._publisher.stats, self._consumer.stats
+        return {
+            "published": p.written,
+            "unsent": self._publisher.unsent,
+            "failed_writes": p.failed_writes,
+            "backpressure_events": p.backpressure_events,
+            "handled": c.handled,
+            "failed": c.failed,
+            "ignored": c.ignored,
+            "reclaimed": c.reclaimed,
+            "dead_lettered": c.dead_lettered,
+        }

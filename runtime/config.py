@@ -1,0 +1,117 @@
+"""`MessageBusConfig`: one validated, immutable description of how a client uses the bus."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nautilus.runtime.clock import Clock, LiveClock
+from nautilus.runtime.routing import engine_info
+from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
+
+__all__ = ["BackpressurePolicy", "MessageBusConfig"]
+
+#: What `publish` does when the producer already holds `max_unsent_messages` unsent messages.
+BackpressurePolicy = Literal["block", "raise"]
+
+
+def _default_consumer_name(engine: str) -> str:
+    return f"{engine}-{socket.gethostname()}-{os.getpid()}"
+
+
+class MessageBusConfig(BaseModel):
+    """Settings of one engine's bus client. Defaults are the safe production choice.
+
+    The client is built for one engine: it publishes only the message types whose route names this
+    engine as producer, and consumes through the consumer group named after the engine.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
+
+    #: The engine this client acts for, e.g. "vpin" (must be declared in the schemas).
+    engine: str
+    #: The engine's own stream; defaults to the stream declared for the engine. Publishing always
+    #: goes to each message's route stream, which for a producer is this one.
+    stream_key: str = ""
+    #: Consumer group: always the consuming engine's name (defaults to `engine`).
+    consumer_group: str = ""
+    #: This process's name inside the group; unique per process so a restart is a new consumer.
+    consumer_name: str = ""
+    #: Redis URL; when empty, the REDIS_URL environment variable, and without it the in-process
+    #: transport (single process only: backtests and demos).
+    redis_url: str = ""
+
+    #: Bulk-lane flush interval: the longest a buffered message waits before it is written.
+    buffer_interval_ms: int = Field(default=10, ge=0, le=60_000)
+    #: Bulk-lane flush size: a buffer of this many messages is written at once.
+    max_buffer_size: int = Field(default=5000, ge=1, le=1_000_000)
+    #: Memory bound: unsent messages (both lanes) a producer holds before applying backpressure.
+    max_unsent_messages: int = Field(default=100_000, ge=1)
+    #: What a publish does when the bound is reached: wait for room, or raise at once.
+    backpressure: BackpressurePolicy = "block"
+    #: Longest a "block" publish waits before raising BackpressureError.
+    backpressure_timeout_s: float = Field(default=5.0, ge=0)
+    #: Reconnect backoff: first delay, doubled after each failure up to the maximum.
+    reconnect_initial_ms: int = Field(default=20, ge=1)
+    reconnect_max_ms: int = Field(default=1000, ge=1)
+
+    #: Entries fetched per XREADGROUP, per lane.
+    read_count: int = Field(default=500, ge=1)
+    #: How long a consumer's read blocks waiting for new entries.
+    read_block_ms: int = Field(default=100, ge=1)
+    #: Pending entries idle this long (their consumer died or failed) are reclaimed by a live one.
+    reclaim_idle_ms: int = Field(default=1000, ge=1)
+    #: Deliveries after which a failing entry moves to the dead-letter stream.
+    max_deliveries: int = Field(default=5, ge=1)
+
+    #: Trim bound: keep at most this many entries per lane (None: no length bound).
+    trim_max_len: int | None = Field(default=1_000_000, ge=0)
+    #: Trim bound: drop entries older than this (None: no age bound).
+    trim_max_age_ms: int | None = Field(default=None, ge=0)
+    #: How often a producer trims the lanes it publishes to (0: only when asked).
+    trim_interval_ms: int = Field(default=5_000, ge=0)
+
+    #: Keep schema versions in the registry on the Redis server: producers register the schemas
+    #: they publish on start (refusing to start with an incompatible one), and consumers decode
+    #: any registered version their schema can read. Off with the in-process transport.
+    schema_registry: bool = True
+    #: How a new schema version must relate to the registered ones (producers, on start).
+    schema_compat_mode: CompatMode = DEFAULT_MODE
+    #: WIRE (binary) or WIRE_JSON (also names, for the JSON edge) for that check.
+    schema_compat_level: CompatLevel = DEFAULT_LEVEL
+
+    #: Source of every timestamp the runtime writes.
+    clock: Clock = Field(default_factory=LiveClock)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        engine = data.get("engine")
+        if not isinstance(engine, str):
+            return data
+        try:
+            info = engine_info(engine)
+        except KeyError as exc:
+            raise ValueError(str(exc)) from None
+        filled = dict(data)
+        filled["stream_key"] = data.get("stream_key") or info.stream
+        filled["consumer_group"] = data.get("consumer_group") or engine
+        filled["consumer_name"] = data.get("consumer_name") or _default_consumer_name(engine)
+        filled["redis_url"] = data.get("redis_url") or os.environ.get("REDIS_URL", "")
+        return filled
+
+    @model_validator(mode="after")
+    def _check(self) -> MessageBusConfig:
+        if self.consumer_group != self.engine:
+            raise ValueError(
+                f"consumer_group must be the engine's name {self.engine!r}, "
+                f"got {self.consumer_group!r}: one group per consuming engine"
+            )
+        if self.reconnect_max_ms < self.reconnect_initial_ms:
+            raise ValueError("reconnect_max_ms must be >= reconnect_initial_ms")
+        return self

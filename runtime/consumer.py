@@ -1,0 +1,311 @@
+"""The consumer: one engine's consumer group on the lanes of the streams it subscribes to.
+
+Guarantees:
+
+- At least once: an entry is acknowledged only after its handler returned (or after it was
+  written to the dead-letter stream). Entries left pending by a failed handler or a dead consumer
+  are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for `reclaim_idle_ms`.
+- Priority: each cycle first reads the priority lanes; bulk lanes are read only when the priority
+  lanes had less than a full batch, and priority entries in a mixed batch are handled first.
+- Order: within a lane, entries are handled in stream order by one consumer (handlers are awaited
+  one at a time); a reclaimed entry is, by nature, handled out of order.
+- Poison and bad input never stop the consumer: entries that cannot be decoded or resolved go to
+  the dead-letter stream at once; entries whose handler failed `max_deliveries` times go there with
+  the last error. Entries of known types this engine did not subscribe to are acknowledged
+  unhandled: a group reads the whole stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from google.protobuf.message import DecodeError, Message
+
+from nautilus.runtime.backoff import Backoff
+from nautilus.runtime.config import MessageBusConfig
+from nautilus.runtime.dead_letter import dead_letter_fields
+from nautilus.runtime.delivery import Delivery, Handler
+from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
+from nautilus.runtime.lanes import dead_letter_stream, priority_lane, stream_of_lane
+from nautilus.runtime.resolver import TypeResolver
+from nautilus.runtime.routing import MessageSpec
+from nautilus.runtime.transport.base import Entry, Transport
+from nautilus.runtime.wire import decode_entry
+
+__all__ = ["Consumer", "ConsumerStats"]
+
+_log = logging.getLogger(__name__)
+
+_AsyncHandler = Callable[[Delivery[Any]], Awaitable[None]]
+
+
+class ConsumerStats:
+    """Counters for monitoring (cheap: plain ints)."""
+
+    __slots__ = ("dead_lettered", "failed", "handled", "ignored", "reclaimed")
+
+    def __init__(self) -> None:
+        self.handled = 0
+        self.failed = 0
+        self.ignored = 0
+        self.reclaimed = 0
+        self.dead_lettered = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscription:
+    spec: MessageSpec
+    handler: _AsyncHandler
+
+
+def _as_async(handler: Handler[Any]) -> _AsyncHandler:
+    if inspect.iscoroutinefunction(handler):
+        return cast(_AsyncHandler, handler)
+
+    async def call(delivery: Delivery[Any]) -> None:
+        result = handler(delivery)
+        if inspect.isawaitable(result):
+            await result
+
+    return call
+
+
+class Consumer:
+    """Reads, dispatches, acknowledges, reclaims and dead-letters for one consumer of a group."""
+
+    def __init__(
+        self, transport: Transport, config: MessageBusConfig, resolver: TypeResolver
+    ) -> None:
+        self._transport = transport
+        self._config = config
+        self._resolver = resolver
+        self._group = config.consumer_group
+        self._name = config.consumer_name
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._classes: dict[tuple[str, str], type[Message]] = {}
+        self._priority_lanes: list[str] = []
+        self._all_lanes: list[str] = []
+        self._groups_ready = False
+        self._last_reclaim = float("-inf")
+        self.stats = ConsumerStats()
+
+    @property
+    def lanes(self) -> tuple[str, ...]:
+        """Every lane read, priority lanes first."""
+        return tuple(self._all_lanes)
+
+    def subscribe(self, spec: MessageSpec, handler: Handler[Any]) -> None:
+        """Route entries of `spec`'s type to `handler` (one handler per type)."""
+        if spec.full_name in self._subscriptions:
+            raise ValueError(f"{spec.full_name} already has a handler")
+        self._subscriptions[spec.full_name] = _Subscription(spec, _as_async(handler))
+        stream = spec.route.stream
+        if priority_lane(stream) not in self._priority_lanes:
+            self._priority_lanes.append(priority_lane(stream))
+            self._all_lanes = [*self._priority_lanes, *self._bulk_lanes(), stream]
+            self._groups_ready = False
+
+    def _bulk_lanes(self) -> list[str]:
+        return [lane for lane in self._all_lanes if lane not in self._priority_lanes]
+
+    async def ensure_groups(self) -> None:
+        """Create this engine's group on every lane it reads (idempotent, reads from the start)."""
+        for lane in self._all_lanes:
+            await self._transport.ensure_group(lane, self._group)
+        self._groups_ready = True
+
+    async def poll(self, block_ms: int | None = None) -> int:
+        """One cycle: reclaim if due, read a batch (priority lanes first), handle, acknowledge.
+
+        Returns the number of entries processed. `block_ms` waits for new entries when there are
+        none (None: return at once). Raises TransportError when the server cannot be reached.
+        """
+        if not self._all_lanes:
+            return 0
+        if not self._groups_ready:
+            await self.ensure_groups()
+        processed = 0
+        if time.monotonic() - self._last_reclaim >= self._config.reclaim_idle_ms / 2000:
+            processed += await self.reclaim()
+        count = self._config.read_count
+        batches = await self._transport.read_group(
+            self._group, self._name, self._priority_lanes, count=count, block_ms=None
+        )
+        urgent_entries = sum(len(entries) for _, entries in batches)
+        if urgent_entries < count:
+            wait = None if processed or urgent_entries else block_ms
+            batches += await self._transport.read_group(
+                self._group, self._name, self._all_lanes, count=count, block_ms=wait
+            )
+        batches.sort(key=lambda batch: batch[0] not in self._priority_lanes)
+        for lane, entries in batches:
+            processed += await self._process(lane, entries, None)
+        return processed
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, surviving outages with backoff."""
+        backoff = Backoff(self._config.reconnect_initial_ms, self._config.reconnect_max_ms)
+        while not stop.is_set():
+            try:
+                await self.poll(self._config.read_block_ms)
+            except TransportError as exc:
+                delay = backoff.next_delay_s()
+                if backoff.failures == 1 or backoff.failures % 50 == 0:
+                    _log.warning("consumer %s: %s; retrying in %.3fs", self._name, exc, delay)
+                self._groups_ready = False
+                await asyncio.sleep(delay)
+            else:
+                backoff.reset()
+
+    async def reclaim(self) -> int:
+        """Take over entries idle longer than `reclaim_idle_ms` in this group and process them."""
+        self._last_reclaim = time.monotonic()
+        processed = 0
+        for lane in self._all_lanes:
+            start = "0-0"
+            while True:
+                claim = await self._transport.autoclaim(
+                    lane,
+                    self._group,
+                    self._name,
+                    min_idle_ms=self._config.reclaim_idle_ms,
+                    start=start,
+                    count=self._config.read_count,
+                )
+                if claim.deleted_ids:
+                    _log.warning(
+                        "%s: %d pending entries were trimmed before being acknowledged",
+                        lane,
+                        len(claim.deleted_ids),
+                    )
+                if claim.entries:
+                    ids = [entry_id for entry_id, _ in claim.entries]
+                    counts = await self._transport.delivery_counts(lane, self._group, ids)
+                    self.stats.reclaimed += len(ids)
+                    processed += await self._process(lane, claim.entries, counts)
+                if claim.next_start in ("0-0", "0"):
+                    break
+                start = claim.next_start
+        return processed
+
+    async def _process(
+        self, lane: str, entries: Sequence[Entry], counts: Mapping[str, int] | None
+    ) -> int:
+        acks: list[str] = []
+        limit = self._config.max_deliveries
+        for entry_id, fields in entries:
+            deliveries = 1 if counts is None else counts.get(entry_id, 1)
+            if deliveries > limit:
+                detail = f"not acknowledged after {deliveries - 1} deliveries (consumer died?)"
+                await self._dead_letter(
+                    lane,
+                    entry_id=entry_id,
+                    fields=fields,
+                    reason=DeadLetterReason.MAX_DELIVERIES,
+                    detail=detail,
+                    deliveries=deliveries,
+                )
+                acks.append(entry_id)
+                continue
+            try:
+                done = await self._dispatch(lane, entry_id, fields, deliveries)
+            except UndeliverableEntryError as exc:
+                await self._dead_letter(
+                    lane,
+                    entry_id=entry_id,
+                    fields=fields,
+                    reason=exc.reason,
+                    detail=exc.detail,
+                    deliveries=deliveries,
+                )
+                done = True
+            if done:
+                acks.append(entry_id)
+        if acks:
+            await self._transport.ack(lane, self._group, acks)
+        return len(entries)
+
+    async def _dispatch(
+        self, lane: str, entry_id: str, fields: Mapping[bytes, bytes], deliveries: int
+    ) -> bool:
+        """Hand one entry to its handler; True when it may be acknowledged."""
+        wire = decode_entry(fields)
+        key = (wire.message_type, wire.fingerprint)
+        subscription = self._subscriptions.get(wire.message_type)
+        cls = self._classes.get(key)
+        if cls is None:
+            try:
+                cls = self._classes[key] = await self._resolver.resolve(*key)
+            except UndeliverableEntryError as exc:
+                if subscription is None and exc.reason is DeadLetterReason.FINGERPRINT_MISMATCH:
+                    self.stats.ignored += 1
+                    return True
+                raise
+        if subscription is None:
+            self.stats.ignored += 1
+            return True
+        try:
+            message = cls.FromString(wire.payload)
+        except DecodeError as exc:
+            raise UndeliverableEntryError(
+                DeadLetterReason.UNDECODABLE, f"payload is not a valid {wire.message_type}: {exc}"
+            ) from None
+        delivery = Delivery(
+            message,
+            wire.message_type,
+            stream_of_lane(lane),
+            lane,
+            entry_id,
+            wire.producer,
+            wire.published_at_ns,
+            wire.priority,
+            wire.key,
+            wire.trace_context,
+            deliveries,
+        )
+        try:
+            await subscription.handler(delivery)
+        except Exception as exc:
+            self.stats.failed += 1
+            if deliveries >= self._config.max_deliveries:
+                raise UndeliverableEntryError(
+                    DeadLetterReason.MAX_DELIVERIES,
+                    f"handler failed on delivery {deliveries}: {exc!r}",
+                ) from exc
+            _log.warning(
+                "%s %s: handler failed on delivery %d: %r", lane, entry_id, deliveries, exc
+            )
+            return False
+        self.stats.handled += 1
+        return True
+
+    async def _dead_letter(
+        self,
+        lane: str,
+        *,
+        entry_id: str,
+        fields: Mapping[bytes, bytes],
+        reason: DeadLetterReason,
+        detail: str,
+        deliveries: int,
+    ) -> None:
+        record = dead_letter_fields(
+            fields,
+            reason=reason,
+            detail=detail,
+            entry_id=entry_id,
+            lane=lane,
+            group=self._group,
+            consumer=self._name,
+            deliveries=deliveries,
+            dead_lettered_at_ns=self._config.clock.timestamp_ns(),
+        )
+        await self._transport.add_one(dead_letter_stream(stream_of_lane(lane)), record)
+        self.stats.dead_lettered += 1
+        _log.warning("%s %s dead-lettered: %s: %s", lane, entry_id, reason.value, detail)

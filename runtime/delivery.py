@@ -1,0 +1,43 @@
+"""`Delivery`: one decoded message handed to a handler, with its envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from google.protobuf.message import Message
+
+from nautilus.runtime.priority import MessagePriority
+
+__all__ = ["Delivery", "Handler", "M"]
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(Generic[M]):
+    """A message and where it came from.
+
+    The entry is acknowledged only after the handler returns; a handler that raises gets the entry
+    again (possibly in another process) until `max_deliveries`, then it goes to the dead-letter
+    stream. Handlers must therefore be idempotent: delivery is at least once.
+    """
+
+    message: M
+    message_type: str
+    #: The route stream, and the lane key the entry was read from.
+    stream: str
+    lane: str
+    entry_id: str
+    producer: str
+    published_at_ns: int
+    priority: MessagePriority
+    key: str | None
+    trace_context: str | None
+    #: 1 on first delivery; higher when the entry was reclaimed after a failure or a dead consumer.
+    delivery_count: int
+
+
+#: A handler for messages of type M: a coroutine function, or a plain function.
+Handler = Callable[[Delivery[M]], Awaitable[None] | None]

@@ -1,0 +1,89 @@
+"""The runtime's errors: types that carry the context needed to act on them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "BackpressureError",
+    "ClientStateError",
+    "DeadLetterReason",
+    "MessageBusError",
+    "RoutingError",
+    "TransportError",
+    "UndeliverableEntryError",
+]
+
+
+class MessageBusError(Exception):
+    """Base class of every error the runtime raises on purpose."""
+
+
+class DeadLetterReason(StrEnum):
+    """Why an entry was moved to a dead-letter stream (the `dl.reason` field)."""
+
+    #: The entry is not a valid wire-format entry: missing or malformed fields, or a payload that
+    #: is not a valid protobuf encoding of its declared type.
+    UNDECODABLE = "undecodable"
+    #: The entry's wire-format version is not one this client reads.
+    UNSUPPORTED_VERSION = "unsupported-version"
+    #: No schema for the entry's message type is known to the consumer.
+    UNKNOWN_TYPE = "unknown-type"
+    #: The writer's schema fingerprint is not one the consumer can read.
+    FINGERPRINT_MISMATCH = "fingerprint-mismatch"
+    #: The writer's fingerprint is not in the schema registry (registry-backed resolvers).
+    UNKNOWN_FINGERPRINT = "unknown-fingerprint"
+    #: The registry has the writer's schema, and the consumer's schema cannot read it.
+    INCOMPATIBLE_SCHEMA = "incompatible-schema"
+    #: The handler failed (or its consumer died) on every one of `max_deliveries` deliveries.
+    MAX_DELIVERIES = "max-deliveries"
+
+
+class UndeliverableEntryError(MessageBusError):
+    """A stream entry that cannot be handed to a handler; it belongs in the dead-letter stream."""
+
+    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class RoutingError(MessageBusError):
+    """The route of a message type does not allow this engine to publish or consume it."""
+
+    def __init__(self, message_type: str, engine: str, action: str, reason: str) -> None:
+        super().__init__(f"engine {engine!r} may not {action} {message_type}: {reason}")
+        self.message_type = message_type
+        self.engine = engine
+        self.action = action
+        self.reason = reason
+
+
+class BackpressureError(MessageBusError):
+    """The producer's bounded buffer is full: the message was not accepted (never dropped silently).
+
+    Raised at once under the "raise" policy, or after `backpressure_timeout_s` under "block".
+    """
+
+    def __init__(self, stream: str, buffered: int, limit: int, waited_s: float = 0.0) -> None:
+        super().__init__(
+            f"publish to {stream!r} refused: {buffered} messages unsent, limit {limit}"
+            + (f", waited {waited_s:.3f}s" if waited_s else "")
+        )
+        self.stream = stream
+        self.buffered = buffered
+        self.limit = limit
+        self.waited_s = waited_s
+
+
+class TransportError(MessageBusError):
+    """The server could not be reached or refused a command; the operation may be retried."""
+
+    def __init__(self, operation: str, detail: str) -> None:
+        super().__init__(f"{operation}: {detail}")
+        self.operation = operation
+        self.detail = detail
+
+
+class ClientStateError(MessageBusError):
+    """An operation was attempted in a client state that does not allow it (e.g. after close)."""

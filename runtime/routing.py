@@ -1,0 +1,162 @@
+"""Routes read from the schemas: which engine may publish or consume which message type.
+
+The `(nautilus.bus.v1.route)` option of each message and the `(nautilus.bus.v1.engine)` option of
+each `Engine` value are the single source of truth; this module reads them at run time, once per
+type, and refuses anything they do not allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import cast
+
+from google.protobuf.descriptor import Descriptor
+from google.protobuf.message import Message
+
+from nautilus.bus.v1 import options_pb2
+from nautilus.runtime.errors import RoutingError
+from nautilus.runtime.lanes import dead_letter_stream, priority_lane
+from nautilus.runtime.priority import MessagePriority
+from nautilus.runtime.schema.fingerprint import fingerprint
+
+__all__ = [
+    "EngineInfo",
+    "MessageSpec",
+    "Route",
+    "engine_info",
+    "engines",
+    "message_spec",
+    "require_consumer",
+    "require_producer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineInfo:
+    """A party on the bus, from its `Engine` enum value."""
+
+    name: str
+    display_name: str
+    stream: str
+    external: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a message type travels: its stream, its producer, its consumers, its priority."""
+
+    stream: str
+    producer: str
+    consumers: frozenset[str]
+    priority: MessagePriority
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSpec:
+    """Everything the hot path needs about a message type, computed once and cached."""
+
+    message_class: type[Message]
+    full_name: str
+    fingerprint: str
+    route: Route
+    #: Pre-encoded wire values, so publishing encodes nothing per message but the payload.
+    type_bytes: bytes
+    fingerprint_bytes: bytes
+
+    @property
+    def priority_lane(self) -> str:
+        return priority_lane(self.route.stream)
+
+    @property
+    def dead_letter_stream(self) -> str:
+        return dead_letter_stream(self.route.stream)
+
+
+@cache
+def _engines_by_number() -> dict[int, EngineInfo]:
+    result: dict[int, EngineInfo] = {}
+    for value in options_pb2.Engine.DESCRIPTOR.values:
+        options = value.GetOptions()
+        if not options.HasExtension(options_pb2.engine):
+            continue
+        spec = options.Extensions[options_pb2.engine]
+        result[value.number] = EngineInfo(
+            name=spec.name,
+            display_name=spec.display_name,
+            stream=spec.stream,
+            external=spec.external,
+        )
+    return result
+
+
+def engines() -> tuple[EngineInfo, ...]:
+    """Every party declared in the schemas, in enum order."""
+    return tuple(_engines_by_number().values())
+
+
+def engine_info(name: str) -> EngineInfo:
+    """The engine called `name` (e.g. "vpin"); KeyError names the known engines."""
+    for info in _engines_by_number().values():
+        if info.name == name:
+            return info
+    known = sorted(info.name for info in _engines_by_number().values())
+    raise KeyError(f"unknown engine {name!r}; known engines: {known}")
+
+
+def _route_of(descriptor: Descriptor) -> Route:
+    options = descriptor.GetOptions()
+    if not options.HasExtension(options_pb2.route):
+        raise RoutingError(descriptor.full_name, "-", "use", "it has no (nautilus.bus.v1.route)")
+    raw = options.Extensions[options_pb2.route]
+    by_number = _engines_by_number()
+    priority = raw.priority or MessagePriority.NORMAL
+    return Route(
+        stream=raw.stream,
+        producer=by_number[raw.producer].name,
+        consumers=frozenset(by_number[c].name for c in raw.consumers),
+        priority=MessagePriority(priority),
+    )
+
+
+_specs: dict[type[Message], MessageSpec] = {}
+
+
+def message_spec(message_class: type[Message]) -> MessageSpec:
+    """The cached spec of a generated bus message class; RoutingError if it is not a bus message."""
+    spec = _specs.get(message_class)
+    if spec is None:
+        spec = _specs[message_class] = _build_spec(message_class)
+    return spec
+
+
+def _build_spec(message_class: type[Message]) -> MessageSpec:
+    descriptor = cast(Descriptor, message_class.DESCRIPTOR)
+    print_ = fingerprint(descriptor)
+    return MessageSpec(
+        message_class=message_class,
+        full_name=descriptor.full_name,
+        fingerprint=print_,
+        route=_route_of(descriptor),
+        type_bytes=descriptor.full_name.encode(),
+        fingerprint_bytes=print_.encode(),
+    )
+
+
+def require_producer(spec: MessageSpec, engine: str) -> None:
+    """Raise RoutingError unless `engine` is the route's producer of `spec`'s type."""
+    if spec.route.producer != engine:
+        raise RoutingError(
+            spec.full_name, engine, "publish", f"its route's producer is {spec.route.producer!r}"
+        )
+
+
+def require_consumer(spec: MessageSpec, engine: str) -> None:
+    """Raise RoutingError unless `engine` is among the route's consumers of `spec`'s type."""
+    if engine not in spec.route.consumers:
+        raise RoutingError(
+            spec.full_name,
+            engine,
+            "subscribe to",
+            f"its route's consumers are {sorted(spec.route.consumers)}",
+        )

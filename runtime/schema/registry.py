@@ -1,0 +1,309 @@
+"""The schema registry kept in Redis: which versions of each message type exist on the bus.
+
+Producers register the schema of every type they publish before they publish it, and refuse to
+start when the new schema is incompatible with the registered versions under the configured mode.
+Consumers meeting a fingerprint other than their own look the writer's schema up here, so they can
+decode every compatible version and dead-letter the rest with the reason.
+
+Keys (documented in docs/schema-registry.md):
+
+    nautilus:schema:fp:<fingerprint>    hash  type, descriptor_set, producer, registered_at
+    nautilus:schema:versions:<type>     list  fingerprints, oldest first
+    nautilus:schema:types               set   every registered type name
+
+A fingerprint's entry never changes once written (same fingerprint, same schema), so lookups are
+cached without expiry. Registration is atomic: the versions list is WATCHed while the candidate is
+checked, and a concurrent registration makes the check run again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.descriptor import Descriptor, FileDescriptor
+from google.protobuf.message import Message
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, WatchError
+
+from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
+from nautilus.runtime.schema.compat import MessageDescriptor, check_compatibility, check_mode
+from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, message_descriptor
+from nautilus.runtime.schema.fingerprint import fingerprint
+from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
+from nautilus.runtime.schema.violations import SchemaIncompatibleError
+
+__all__ = [
+    "REGISTRY_PREFIX",
+    "Registration",
+    "RegistryTypeResolver",
+    "SchemaRegistry",
+    "descriptor_set_of",
+]
+
+T = TypeVar("T")
+
+REGISTRY_PREFIX = "nautilus:schema"
+_UNKNOWN_RETRY_S = 1.0
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def descriptor_set_of(message: MessageDescriptor) -> descriptor_pb2.FileDescriptorSet:
+    """A self-contained descriptor set for `message`: its file and every file it imports."""
+    ordered: list[FileDescriptor] = []
+    seen: set[str] = set()
+
+    def visit(file: FileDescriptor | Any) -> None:
+        if file.name in seen:
+            return
+        seen.add(file.name)
+        for dependency in file.dependencies:
+            visit(dependency)
+        ordered.append(file)
+
+    visit(message.file)
+    result = descriptor_pb2.FileDescriptorSet()
+    for file in ordered:
+        result.file.add().ParseFromString(file.serialized_pb)
+    return result
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of registering one message type's schema."""
+
+    message_type: str
+    fingerprint: str
+    #: False when this exact schema was already registered.
+    created: bool
+    #: 1-based position of the schema among the type's registered versions.
+    version: int
+
+
+class SchemaRegistry:
+    """Schema versions of the bus's message types, stored in Redis."""
+
+    def __init__(self, redis: Redis, *, prefix: str = REGISTRY_PREFIX) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._descriptors: dict[str, Descriptor] = {}
+
+    def _schema_key(self, fingerprint_: str) -> str:
+        return f"{self._prefix}:fp:{fingerprint_}"
+
+    def _versions_key(self, message_type: str) -> str:
+        return f"{self._prefix}:versions:{message_type}"
+
+    @property
+    def _types_key(self) -> str:
+        return f"{self._prefix}:types"
+
+    async def types(self) -> list[str]:
+        """Every registered message type, sorted."""
+        names = await self._call("SMEMBERS", self._redis.smembers(self._types_key))
+        return sorted(_text(n) for n in names)
+
+    async def versions(self, message_type: str) -> list[str]:
+        """Fingerprints registered for `message_type`, oldest first."""
+        raw = await self._call(
+            "LRANGE", self._redis.lrange(self._versions_key(message_type), 0, -1)
+        )
+        return [_text(fp) for fp in raw]
+
+    async def descriptor_set(self, fingerprint_: str) -> descriptor_pb2.FileDescriptorSet | None:
+        """The stored descriptor set of a fingerprint, or None when it was never registered."""
+        data = await self._call(
+            "HGET", self._redis.hget(self._schema_key(fingerprint_), "descriptor_set")
+        )
+        if data is None:
+            return None
+        return descriptor_pb2.FileDescriptorSet.FromString(
+            data if isinstance(data, bytes) else data.encode()
+        )
+
+    async def descriptor(self, message_type: str, fingerprint_: str) -> Descriptor | None:
+        """The writer's descriptor for a registered fingerprint (cached), or None if unknown."""
+        cached = self._descriptors.get(fingerprint_)
+        if cached is not None:
+            return cached
+        stored = await self.descriptor_set(fingerprint_)
+        if stored is None:
+            return None
+        try:
+            found = message_descriptor(stored, message_type)
+        except DescriptorSetError:
+            return None
+        self._descriptors[fingerprint_] = found
+        return found
+
+    async def register(
+        self,
+        message: MessageDescriptor,
+        *,
+        mode: CompatMode = DEFAULT_MODE,
+        level: CompatLevel = DEFAULT_LEVEL,
+        producer: str = "",
+        now_ns: int | None = None,
+    ) -> Registration:
+        """Register `message`'s schema, or raise SchemaIncompatibleError listing every violation.
+
+        Registering a schema that is already registered changes nothing and succeeds.
+        """
+        candidate = fingerprint(message)
+        versions_key = self._versions_key(message.full_name)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        await pipe.watch(versions_key)
+                        known = [_text(fp) for fp in await pipe.lrange(versions_key, 0, -1)]
+                        if candidate in known:
+                            await pipe.reset()  # type: ignore[no-untyped-call]
+                            return Registration(
+                                message.full_name, candidate, False, known.index(candidate) + 1
+                            )
+                        await self._check(message, known, mode, level)
+                        pipe.multi()  # type: ignore[no-untyped-call]
+                        pipe.hset(
+                            self._schema_key(candidate),
+                            mapping={
+                                "type": message.full_name,
+                                "descriptor_set": descriptor_set_of(message).SerializeToString(
+                                    deterministic=True
+                                ),
+                                "producer": producer,
+                                "registered_at": str(
+                                    now_ns if now_ns is not None else time.time_ns()
+                                ),
+                            },
+                        )
+                        pipe.rpush(versions_key, candidate)
+                        pipe.sadd(self._types_key, message.full_name)
+                        await pipe.execute()
+                        return Registration(message.full_name, candidate, True, len(known) + 1)
+                    except WatchError:
+                        continue
+        except RedisError as exc:
+            raise TransportError("register schema", str(exc)) from exc
+
+    async def register_all(
+        self,
+        messages: Iterable[MessageDescriptor],
+        *,
+        mode: CompatMode = DEFAULT_MODE,
+        level: CompatLevel = DEFAULT_LEVEL,
+        producer: str = "",
+        now_ns: int | None = None,
+    ) -> list[Registration]:
+        """Register several types; the first incompatible one stops the rest."""
+        return [
+            await self.register(m, mode=mode, level=level, producer=producer, now_ns=now_ns)
+            for m in messages
+        ]
+
+    async def _check(
+        self, message: MessageDescriptor, known: Sequence[str], mode: CompatMode, level: CompatLevel
+    ) -> None:
+        if mode is CompatMode.NONE or not known:
+            return
+        against = known if mode.transitive else known[-1:]
+        versions: list[Descriptor] = []
+        for fp in against:
+            previous = await self.descriptor(message.full_name, fp)
+            if previous is None:
+                raise TransportError(
+                    "register schema",
+                    f"registry has version {fp} of {message.full_name} "
+                    "in its versions list but no descriptors for it",
+                )
+            versions.append(previous)
+        violations = check_mode(versions, message, mode, level)
+        if violations:
+            raise SchemaIncompatibleError(message.full_name, violations)
+
+    async def _call(self, operation: str, awaitable: Awaitable[T]) -> T:
+        try:
+            return await awaitable
+        except RedisError as exc:
+            raise TransportError(f"schema registry {operation}", str(exc)) from exc
+
+
+class RegistryTypeResolver:
+    """Decodes any registered schema version that the local class can read.
+
+    A writer whose fingerprint equals the local class's needs no lookup. Any other fingerprint is
+    looked up once: when the local schema can read data written with the writer's schema (checked
+    at `level`, as BACKWARD: local reader, writer's data) the local class decodes it; otherwise the
+    entry is dead-lettered with the violations. Unknown fingerprints are dead-lettered too, and
+    asked for again at most once a second, so a burst of bad entries costs one lookup.
+    """
+
+    def __init__(self, registry: SchemaRegistry, *, level: CompatLevel = DEFAULT_LEVEL) -> None:
+        self._registry = registry
+        self._level = level
+        self._local: dict[str, tuple[type[Message], str] | None] = {}
+        self._verdicts: dict[tuple[str, str], type[Message] | UndeliverableEntryError] = {}
+        self._unknown_until: dict[tuple[str, str], float] = {}
+
+    def _local_class(self, message_type: str) -> tuple[type[Message], str] | None:
+        if message_type not in self._local:
+            try:
+                found = descriptor_pool.Default().FindMessageTypeByName(message_type)
+            except KeyError:
+                self._local[message_type] = None
+            else:
+                self._local[message_type] = (
+                    message_factory.GetMessageClass(found),
+                    fingerprint(found),
+                )
+        return self._local[message_type]
+
+    async def resolve(self, message_type: str, writer_fingerprint: str) -> type[Message]:
+        local = self._local_class(message_type)
+        if local is None:
+            raise UndeliverableEntryError(
+                DeadLetterReason.UNKNOWN_TYPE, f"no schema for message type {message_type!r}"
+            )
+        cls, local_fingerprint = local
+        if writer_fingerprint == local_fingerprint:
+            return cls
+        key = (message_type, writer_fingerprint)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            if time.monotonic() < self._unknown_until.get(key, 0.0):
+                raise self._unknown(message_type, writer_fingerprint)
+            writer = await self._registry.descriptor(message_type, writer_fingerprint)
+            if writer is None:
+                self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
+                raise self._unknown(message_type, writer_fingerprint)
+            verdict = self._verdicts[key] = self._judge(cls, writer, writer_fingerprint)
+        if isinstance(verdict, UndeliverableEntryError):
+            raise UndeliverableEntryError(verdict.reason, verdict.detail)
+        return verdict
+
+    def _judge(
+        self, cls: type[Message], writer: Descriptor, writer_fingerprint: str
+    ) -> type[Message] | UndeliverableEntryError:
+        violations = check_compatibility(writer, cls.DESCRIPTOR, self._level, CompatMode.BACKWARD)
+        if not violations:
+            return cls
+        listed = "; ".join(f"{v.field}: {v.rule}" for v in violations)
+        return UndeliverableEntryError(
+            DeadLetterReason.INCOMPATIBLE_SCHEMA,
+            f"{writer.full_name} written with schema {writer_fingerprint}, which this consumer's "
+            f"schema cannot read at level {self._level.value}: {listed}",
+        )
+
+    @staticmethod
+    def _unknown(message_type: str, writer_fingerprint: str) -> UndeliverableEntryError:
+        return UndeliverableEntryError(
+            DeadLetterReason.UNKNOWN_FINGERPRINT,
+            f"{message_type} written with schema {writer_fingerprint}, "
+            "which is not in the schema registry",
+        )

@@ -1,0 +1,138 @@
+"""The Transport protocol: the stream operations the bus needs, and nothing more.
+
+Two implementations honour it: `RedisTransport` (Redis Streams commands) and `InMemoryTransport`
+(the same semantics in process, for backtests). The bus above talks only to this protocol, so
+both run the same contract tests.
+
+Entry ids are strings in Redis's `<ms>-<seq>` form and compare as (ms, seq). Entry fields are
+`bytes -> bytes` mappings. Writes are prepared first (`prepare_add`, where the Redis transport
+packs the whole command once) and sent in batches (`send_adds`, one write per batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from nautilus.runtime.wire import EncodedEntry
+
+__all__ = [
+    "ClaimResult",
+    "Entry",
+    "GroupState",
+    "PreparedAdd",
+    "Transport",
+    "parse_entry_id",
+]
+
+#: One stream entry as read: (id, fields).
+Entry = tuple[str, Mapping[bytes, bytes]]
+
+#: A write prepared by a transport for `send_adds`; opaque to the bus.
+PreparedAdd = object
+
+
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    """What trimming needs to know about one consumer group of a stream."""
+
+    name: str
+    #: Id of the last entry delivered to the group ("0-0" when none).
+    last_delivered_id: str
+    #: Entries delivered to the group and not yet acknowledged.
+    pending: int
+    #: Smallest pending id, or None when nothing is pending.
+    first_pending_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """One XAUTOCLAIM step: entries now owned by the claimer, and where to continue."""
+
+    next_start: str
+    entries: list[Entry]
+    #: Pending ids whose entries no longer exist (trimmed); already removed from the pending list.
+    deleted_ids: list[str]
+
+
+def parse_entry_id(entry_id: str) -> tuple[int, int]:
+    """`"<ms>-<seq>"` as a comparable pair."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class Transport(Protocol):
+    """Stream storage with consumer groups, as the bus uses it.
+
+    Every method may raise TransportError when the server cannot be reached; callers retry.
+    """
+
+    def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
+        """Prepare an append of `fields` to stream `key` (cheap; done at publish time)."""
+        ...
+
+    async def send_adds(self, batch: Sequence[PreparedAdd]) -> list[str]:
+        """Append a batch in order, in one round trip; the ids assigned, in order.
+
+        Appends to one key land in batch order. On TransportError, any prefix may have been written.
+        """
+        ...
+
+    async def ensure_group(self, key: str, group: str) -> None:
+        """Create `group` on `key` (and the stream) reading from the start; no-op if it exists."""
+        ...
+
+    async def read_group(
+        self, group: str, consumer: str, keys: Sequence[str], *, count: int, block_ms: int | None
+    ) -> list[tuple[str, list[Entry]]]:
+        """New entries for `consumer` (XREADGROUP `>`), up to `count` per key, keys in given order.
+
+        Blocks up to `block_ms` when nothing is available (None: do not block).
+        """
+        ...
+
+    async def ack(self, key: str, group: str, ids: Sequence[str]) -> int:
+        """Acknowledge `ids`; the number that were pending."""
+        ...
+
+    async def autoclaim(
+        self, key: str, group: str, consumer: str, *, min_idle_ms: int, start: str, count: int
+    ) -> ClaimResult:
+        """Transfer to `consumer` up to `count` entries pending longer than `min_idle_ms`.
+
+        Each claimed entry's delivery count goes up by one.
+        """
+        ...
+
+    async def delivery_counts(self, key: str, group: str, ids: Sequence[str]) -> dict[str, int]:
+        """How many times each of `ids` (pending in `group`) has been delivered."""
+        ...
+
+    async def group_states(self, key: str) -> list[GroupState]:
+        """Every consumer group of `key`; empty when the stream does not exist."""
+        ...
+
+    async def length(self, key: str) -> int:
+        """Number of entries in `key` (0 when missing)."""
+        ...
+
+    async def id_at(self, key: str, index: int) -> str | None:
+        """Id of the entry at position `index` (0 = oldest), None when out of range."""
+        ...
+
+    async def trim_before(self, key: str, min_id: str) -> int:
+        """Delete entries with ids below `min_id` (XTRIM MINID, exact); the number deleted."""
+        ...
+
+    async def add_one(self, key: str, fields: EncodedEntry) -> str:
+        """Append one entry immediately (dead letters, tools); its id."""
+        ...
+
+    async def range(self, key: str, start: str = "-", end: str = "+") -> list[Entry]:
+        """Entries of `key` between `start` and `end` inclusive (dead letters, inspection)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the transport is unusable afterwards."""
+        ...
