@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PROJECT_DIRS := codegen runtime engines cli
+PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 
 .PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \

@@ -64,8 +64,6 @@ def fingerprints() -> dict[str, str]:
 
 
 def render_contract_module(contract: ContractModel) -> dict[str, bytes]:
-    modules = "\n".join(
-        f'    "{m.full_name}": "{m.python_module}",' for m in contract.bus_messages
-    )
+    modules = "\n".join(f'    "{m.full_name}": "{m.python_module}",' for m in contract.bus_messages)
     text = _TEMPLATE.format(count=len(contract.bus_messages), modules=modules)
     return {"nautilus/contract/__init__.py": text.encode()}
