@@ -34,19 +34,32 @@ from nautilus.runtime.schema.compat import MessageDescriptor, check_compatibilit
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, message_descriptor
 from nautilus.runtime.schema.fingerprint import fingerprint
 from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
-from nautilus.runtime.schema.violations import SchemaIncompatibleError
+from nautilus.runtime.schema.violations import Rule, SchemaIncompatibleError
 
 __all__ = [
     "REGISTRY_PREFIX",
     "Registration",
     "RegistryTypeResolver",
     "SchemaRegistry",
+    "SchemaVersion",
     "descriptor_set_of",
 ]
 
 T = TypeVar("T")
 
 REGISTRY_PREFIX = "nautilus:schema"
+
+#: Rules about how a schema may evolve (reserve what you remove, never reuse it), not about whether
+#: one schema can read another's data. A reader older or newer than the writer decodes fine
+#: across them: fields it does not know are skipped, fields it misses keep their defaults.
+_HISTORY_RULES = frozenset(
+    {
+        Rule.FIELD_REMOVED_NOT_RESERVED,
+        Rule.FIELD_RESERVED_REUSED,
+        Rule.ENUM_VALUE_REMOVED_NOT_RESERVED,
+        Rule.ENUM_VALUE_RESERVED_REUSED,
+    }
+)
 _UNKNOWN_RETRY_S = 1.0
 
 
@@ -86,6 +99,19 @@ class Registration:
     version: int
 
 
+@dataclass(frozen=True)
+class SchemaVersion:
+    """One registered version of a message type, as operators list it (`nautilus schema show`)."""
+
+    message_type: str
+    fingerprint: str
+    #: 1-based position among the type's registered versions, oldest first.
+    version: int
+    #: The engine that registered it ("" when registered by a tool).
+    producer: str
+    registered_at_ns: int
+
+
 class SchemaRegistry:
     """Schema versions of the bus's message types, stored in Redis."""
 
@@ -115,6 +141,25 @@ class SchemaRegistry:
             "LRANGE", self._redis.lrange(self._versions_key(message_type), 0, -1)
         )
         return [_text(fp) for fp in raw]
+
+    async def version_history(self, message_type: str) -> list[SchemaVersion]:
+        """Every registered version of `message_type` with who registered it and when."""
+        fingerprints = await self.versions(message_type)
+        history = []
+        for number, fp in enumerate(fingerprints, start=1):
+            producer, registered_at = await self._call(
+                "HMGET", self._redis.hmget(self._schema_key(fp), ["producer", "registered_at"])
+            )
+            history.append(
+                SchemaVersion(
+                    message_type,
+                    fp,
+                    number,
+                    _text(producer or b""),
+                    int(_text(registered_at or b"0") or 0),
+                )
+            )
+        return history
 
     async def descriptor_set(self, fingerprint_: str) -> descriptor_pb2.FileDescriptorSet | None:
         """The stored descriptor set of a fingerprint, or None when it was never registered."""
@@ -239,8 +284,9 @@ class RegistryTypeResolver:
 
     A writer whose fingerprint equals the local class's needs no lookup. Any other fingerprint is
     looked up once: when the local schema can read data written with the writer's schema (checked
-    at `level`, as BACKWARD: local reader, writer's data) the local class decodes it; otherwise the
-    entry is dead-lettered with the violations. Unknown fingerprints are dead-lettered too, and
+    at `level` as BACKWARD, local reader and writer's data, leaving out the rules about evolution
+    history) the local class decodes it, older or newer; otherwise the entry is dead-lettered with
+    the violations. Unknown fingerprints are dead-lettered too, and
     asked for again at most once a second, so a burst of bad entries costs one lookup.
     """
 
@@ -290,7 +336,11 @@ class RegistryTypeResolver:
     def _judge(
         self, cls: type[Message], writer: Descriptor, writer_fingerprint: str
     ) -> type[Message] | UndeliverableEntryError:
-        violations = check_compatibility(writer, cls.DESCRIPTOR, self._level, CompatMode.BACKWARD)
+        violations = [
+            v
+            for v in check_compatibility(writer, cls.DESCRIPTOR, self._level, CompatMode.BACKWARD)
+            if v.rule not in _HISTORY_RULES
+        ]
         if not violations:
             return cls
         listed = "; ".join(f"{v.field}: {v.rule}" for v in violations)

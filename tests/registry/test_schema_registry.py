@@ -1,0 +1,180 @@
+"""The schema registry in Redis: versions per type, refusal of incompatible schemas, lookups."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.runtime.errors import DeadLetterReason, UndeliverableEntryError
+from nautilus.runtime.schema import (
+    CompatLevel,
+    CompatMode,
+    Rule,
+    SchemaIncompatibleError,
+    fingerprint,
+)
+from nautilus.runtime.schema.registry import RegistryTypeResolver, SchemaRegistry
+from tests.registry.conftest import QUOTE, QuoteVersion
+
+ADD_VENUE = "  // Venue-local quote condition code.\n  string condition = 8;"
+BID_AS_TEXT = ("int64 bid_price_e9 = 2;", "string bid_price_e9 = 2;")
+
+
+async def _registry(redis_url: str) -> SchemaRegistry:
+    return SchemaRegistry(Redis.from_url(redis_url))
+
+
+async def test_the_first_schema_of_a_type_is_version_one(redis_url: str) -> None:
+    registry = await _registry(redis_url)
+    registration = await registry.register(Quote.DESCRIPTOR, producer="marketdata")
+    assert (registration.created, registration.version) == (True, 1)
+    assert registration.fingerprint == fingerprint(Quote.DESCRIPTOR)
+    assert await registry.versions(QUOTE) == [registration.fingerprint]
+    assert await registry.types() == [QUOTE]
+
+
+async def test_registering_the_same_schema_again_changes_nothing(redis_url: str) -> None:
+    registry = await _registry(redis_url)
+    await registry.register(Quote.DESCRIPTOR)
+    again = await registry.register(Quote.DESCRIPTOR)
+    assert (again.created, again.version) == (False, 1)
+    assert len(await registry.versions(QUOTE)) == 1
+
+
+async def test_a_compatible_version_is_appended(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    await registry.register(Quote.DESCRIPTOR)
+    registration = await registry.register(quote_version(append=ADD_VENUE))
+    assert (registration.created, registration.version) == (True, 2)
+    assert await registry.versions(QUOTE) == [
+        fingerprint(Quote.DESCRIPTOR),
+        registration.fingerprint,
+    ]
+
+
+async def test_an_incompatible_version_is_refused_with_every_violation(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    await registry.register(Quote.DESCRIPTOR)
+    candidate = quote_version(replace=BID_AS_TEXT)
+    with pytest.raises(SchemaIncompatibleError) as refused:
+        await registry.register(candidate)
+    violations = refused.value.violations
+    assert [(v.field, v.rule) for v in violations] == [
+        ("Quote.bid_price_e9", Rule.FIELD_TYPE_CHANGED)
+    ]
+    assert (violations[0].old, violations[0].new) == ("int64", "string")
+    assert await registry.versions(QUOTE) == [fingerprint(Quote.DESCRIPTOR)]
+
+
+async def test_removing_a_field_without_reserving_it_is_refused(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    await registry.register(Quote.DESCRIPTOR)
+    with pytest.raises(SchemaIncompatibleError) as refused:
+        await registry.register(quote_version(replace=("  int64 ask_size_e9 = 5;\n", "")))
+    assert [v.rule for v in refused.value.violations] == [Rule.FIELD_REMOVED_NOT_RESERVED]
+
+
+async def test_transitive_mode_checks_every_version_and_plain_mode_only_the_latest(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    v1 = quote_version(append="  // Fee in bps.\n  double fee_bps = 8;")
+    v2 = quote_version(append='  reserved 8;\n  reserved "fee_bps";')
+    # v3 adds a field and drops the reservation v2 made: fine after v2, not after v1.
+    v3 = quote_version(append="  // Venue.\n  string venue = 9;")
+    await registry.register(v1)
+    await registry.register(v2)
+    with pytest.raises(SchemaIncompatibleError) as refused:
+        await registry.register(v3, mode=CompatMode.BACKWARD_TRANSITIVE)
+    assert [(v.field, v.rule) for v in refused.value.violations] == [
+        ("Quote.fee_bps", Rule.FIELD_REMOVED_NOT_RESERVED)
+    ]
+    registration = await registry.register(v3, mode=CompatMode.BACKWARD)
+    assert registration.version == 3
+
+
+async def test_mode_none_accepts_anything(redis_url: str, quote_version: QuoteVersion) -> None:
+    registry = await _registry(redis_url)
+    await registry.register(Quote.DESCRIPTOR)
+    registration = await registry.register(quote_version(replace=BID_AS_TEXT), mode=CompatMode.NONE)
+    assert registration.version == 2
+
+
+async def test_concurrent_incompatible_registrations_let_exactly_one_win(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry_a, registry_b = await _registry(redis_url), await _registry(redis_url)
+    await registry_a.register(Quote.DESCRIPTOR)
+    as_text = quote_version(append="  // Venue.\n  string venue = 8;")
+    as_number = quote_version(append="  // Venue.\n  int64 venue = 8;")
+    results = await asyncio.gather(
+        registry_a.register(as_text), registry_b.register(as_number), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, SchemaIncompatibleError)]
+    assert len(refused) == 1
+    assert len(await registry_a.versions(QUOTE)) == 2
+
+
+async def test_a_registered_version_is_found_by_its_fingerprint(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    newer = quote_version(append=ADD_VENUE)
+    await registry.register(newer)
+    found = await (await _registry(redis_url)).descriptor(QUOTE, fingerprint(newer))
+    assert found is not None
+    assert fingerprint(found) == fingerprint(newer)
+    assert await registry.descriptor(QUOTE, "0123456789abcdef") is None
+
+
+async def test_resolver_reads_a_compatible_writer_with_the_local_class(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    newer = quote_version(append=ADD_VENUE)
+    await registry.register(newer)
+    resolver = RegistryTypeResolver(registry, level=CompatLevel.WIRE)
+    assert await resolver.resolve(QUOTE, fingerprint(newer)) is Quote
+    assert await resolver.resolve(QUOTE, fingerprint(Quote.DESCRIPTOR)) is Quote
+
+
+async def test_resolver_refuses_an_incompatible_writer_naming_the_violation(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    writer = quote_version(replace=BID_AS_TEXT)
+    await registry.register(writer)
+    resolver = RegistryTypeResolver(registry, level=CompatLevel.WIRE)
+    with pytest.raises(UndeliverableEntryError) as refused:
+        await resolver.resolve(QUOTE, fingerprint(writer))
+    assert refused.value.reason is DeadLetterReason.INCOMPATIBLE_SCHEMA
+    assert "Quote.bid_price_e9: FIELD_TYPE_CHANGED" in refused.value.detail
+
+
+async def test_resolver_refuses_an_unknown_fingerprint(redis_url: str) -> None:
+    resolver = RegistryTypeResolver(await _registry(redis_url))
+    with pytest.raises(UndeliverableEntryError) as refused:
+        await resolver.resolve(QUOTE, "0123456789abcdef")
+    assert refused.value.reason is DeadLetterReason.UNKNOWN_FINGERPRINT
+    with pytest.raises(UndeliverableEntryError) as unknown_type:
+        await resolver.resolve("nautilus.nowhere.v1.Mystery", "0123456789abcdef")
+    assert unknown_type.value.reason is DeadLetterReason.UNKNOWN_TYPE
+
+
+async def test_resolver_reads_an_older_writer_with_the_local_class(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    older = quote_version(replace=("  int64 ask_size_e9 = 5;\n", ""))
+    await registry.register(older)
+    resolver = RegistryTypeResolver(registry, level=CompatLevel.WIRE)
+    assert await resolver.resolve(QUOTE, fingerprint(older)) is Quote
