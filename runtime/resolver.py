@@ -38,7 +38,11 @@ class LocalTypeResolver:
         self._pool = pool or descriptor_pool.Default()
         self._local: dict[str, tuple[type[Message], str] | None] = {}
 
-    def _lookup(self, message_type: str) -> tuple[type[Message], str] | None:
+    def local(self, message_type: str) -> tuple[type[Message], str]:
+        """This process's class for `message_type` and its fingerprint (cached).
+
+        Raises UndeliverableEntryError with UNKNOWN_TYPE when the process has no such type.
+        """
         if message_type not in self._local:
             try:
                 descriptor = self._pool.FindMessageTypeByName(message_type)
@@ -47,15 +51,15 @@ class LocalTypeResolver:
             else:
                 cls = message_factory.GetMessageClass(descriptor)
                 self._local[message_type] = (cls, fingerprint(descriptor))
-        return self._local[message_type]
-
-    async def resolve(self, message_type: str, writer_fingerprint: str) -> type[Message]:
-        local = self._lookup(message_type)
-        if local is None:
+        found = self._local[message_type]
+        if found is None:
             raise UndeliverableEntryError(
                 DeadLetterReason.UNKNOWN_TYPE, f"no schema for message type {message_type!r}"
             )
-        cls, local_fingerprint = local
+        return found
+
+    async def resolve(self, message_type: str, writer_fingerprint: str) -> type[Message]:
+        cls, local_fingerprint = self.local(message_type)
         if writer_fingerprint != local_fingerprint:
             raise UndeliverableEntryError(
                 DeadLetterReason.FINGERPRINT_MISMATCH,

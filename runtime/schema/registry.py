@@ -23,13 +23,14 @@ from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, FileDescriptor
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
 from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
+from nautilus.runtime.resolver import LocalTypeResolver
 from nautilus.runtime.schema.compat import MessageDescriptor, check_compatibility, check_mode
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, message_descriptor
 from nautilus.runtime.schema.fingerprint import fingerprint
@@ -293,30 +294,12 @@ class RegistryTypeResolver:
     def __init__(self, registry: SchemaRegistry, *, level: CompatLevel = DEFAULT_LEVEL) -> None:
         self._registry = registry
         self._level = level
-        self._local: dict[str, tuple[type[Message], str] | None] = {}
+        self._local = LocalTypeResolver()
         self._verdicts: dict[tuple[str, str], type[Message] | UndeliverableEntryError] = {}
         self._unknown_until: dict[tuple[str, str], float] = {}
 
-    def _local_class(self, message_type: str) -> tuple[type[Message], str] | None:
-        if message_type not in self._local:
-            try:
-                found = descriptor_pool.Default().FindMessageTypeByName(message_type)
-            except KeyError:
-                self._local[message_type] = None
-            else:
-                self._local[message_type] = (
-                    message_factory.GetMessageClass(found),
-                    fingerprint(found),
-                )
-        return self._local[message_type]
-
     async def resolve(self, message_type: str, writer_fingerprint: str) -> type[Message]:
-        local = self._local_class(message_type)
-        if local is None:
-            raise UndeliverableEntryError(
-                DeadLetterReason.UNKNOWN_TYPE, f"no schema for message type {message_type!r}"
-            )
-        cls, local_fingerprint = local
+        cls, local_fingerprint = self._local.local(message_type)
         if writer_fingerprint == local_fingerprint:
             return cls
         key = (message_type, writer_fingerprint)
