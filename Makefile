@@ -7,6 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Tools that other tools run by name (protoc plugins, formatters) come from the project's venv.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 

@@ -8,6 +8,7 @@ our engines put on the wire is plain, standard protobuf that any client can read
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,11 +37,17 @@ def peer_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("peer")
     out = root / PEER_PACKAGE
     out.mkdir()
-    run_protoc(
-        SCHEMAS,
-        proto_files(SCHEMAS),
-        [f"--plugin=protoc-gen-python_betterproto2={plugin}", f"--python_betterproto2_out={out}"],
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        # The plugin formats its output with `ruff`, found on PATH: use this environment's.
+        patch.setenv("PATH", f"{plugin.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        run_protoc(
+            SCHEMAS,
+            proto_files(SCHEMAS),
+            [
+                f"--plugin=protoc-gen-python_betterproto2={plugin}",
+                f"--python_betterproto2_out={out}",
+            ],
+        )
     sys.path.insert(0, str(root))
     try:
         yield PEER_PACKAGE
