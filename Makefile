@@ -5,10 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-BIN := $(VENV)/bin
+BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 # Tools that other tools run by name (protoc plugins, formatters) come from the project's venv.
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PATH := $(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 
@@ -50,7 +50,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy $(foreach p,$(PROJECT_DIRS),-p nautilus.$(p)) -p nautilus.clients
 
 buf-lint: $(STAMP)
-	cd schemas && $(CURDIR)/$(BIN)/buf lint
+	cd schemas && $(BIN)/buf lint
 
 # Breaking changes are judged against the committed baseline image (the released contract) and,
 # in a git checkout, against the schemas as last committed.
@@ -59,14 +59,14 @@ schema-compat: $(STAMP)
 	$(BIN)/nautilus schema compat $(BASELINE) schemas --level wire_json
 
 buf-breaking: $(STAMP)
-	cd schemas && $(CURDIR)/$(BIN)/buf breaking --against $(CURDIR)/$(BASELINE)
+	cd schemas && $(BIN)/buf breaking --against $(CURDIR)/$(BASELINE)
 	@if git rev-parse --verify -q HEAD >/dev/null; then \
-	  cd schemas && $(CURDIR)/$(BIN)/buf breaking --against "$(CURDIR)/.git#ref=HEAD,subdir=schemas"; \
+	  cd schemas && $(BIN)/buf breaking --against "$(CURDIR)/.git#ref=HEAD,subdir=schemas"; \
 	fi
 
 # Accept the current schemas as the released contract that future changes must stay compatible with.
 baseline: $(STAMP)
-	cd schemas && $(CURDIR)/$(BIN)/buf build --exclude-source-info -o $(CURDIR)/$(BASELINE)
+	cd schemas && $(BIN)/buf build --exclude-source-info -o $(CURDIR)/$(BASELINE)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
