@@ -1,5 +1,5 @@
 # The project's front door: CI calls the same targets a person does.
-#   make run     the main job (for now: regenerate and print the bus contract)
+#   make run     the main job: the twelve engines on a flash-crash market, report in reports/
 #   make test    everything CI checks: lint, types, buf, codegen freshness, pytest
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The twelve engines as processes on a private Redis, 30 s of a flash-crash market (README).
 run: $(STAMP)
-	$(BIN)/nautilus contract
+	$(BIN)/nautilus up --scenario flash-crash --duration 30 --report reports/flash-crash.json
 
 codegen: $(STAMP)
 	$(PY) -m nautilus.codegen --schemas schemas --out generated
@@ -76,6 +77,11 @@ golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/contract/test_golden.py
 
 test: lint typecheck buf-lint buf-breaking schema-compat codegen-check pytest
+
+# The benchmark suite: baselines and the bus, interleaved, on a private server (docs/performance.md).
+# `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
+bench: $(STAMP)
+	$(BIN)/nautilus bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from nautilus.cli import contract_command, schema_command
+from nautilus.cli import (
+    bench_command,
+    codegen_command,
+    contract_command,
+    dlq_command,
+    schema_command,
+    stats_command,
+    tail_command,
+    trim_command,
+    up_command,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -19,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     contract_command.register(commands)
     schema_command.register(commands)
+    tail_command.register(commands)
+    stats_command.register(commands)
+    dlq_command.register(commands)
+    trim_command.register(commands)
+    codegen_command.register(commands)
+    up_command.register(commands)
+    bench_command.register(commands)
     return parser
 
 

@@ -23,11 +23,17 @@ from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.dead_letter import DeadLetter
 from nautilus.runtime.delivery import Handler, M
 from nautilus.runtime.errors import ClientStateError, TransportError
-from nautilus.runtime.lanes import dead_letter_stream
+from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.publisher import Publisher
 from nautilus.runtime.resolver import LocalTypeResolver, TypeResolver
-from nautilus.runtime.routing import message_spec, require_consumer, require_producer
+from nautilus.runtime.routing import (
+    MessageSpec,
+    engine_info,
+    message_spec,
+    require_consumer,
+    require_producer,
+)
 from nautilus.runtime.schema.modes import CompatLevel
 from nautilus.runtime.schema.registry import Registration, RegistryTypeResolver, SchemaRegistry
 from nautilus.runtime.transport.base import Transport
@@ -80,6 +86,8 @@ class UniversalMessageBusClient:
             )
         self._publishes = tuple(publishes) if publishes is not None else None
         self._publisher = Publisher(self.transport, config)
+        #: Specs of the types this engine has been allowed to publish (the routing check, cached).
+        self._publish_specs: dict[type[Message], MessageSpec] = {}
         self._consumer = Consumer(self.transport, config, resolver)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -105,6 +113,8 @@ class UniversalMessageBusClient:
             return
         if self.registry is not None:
             await self.register_schemas()
+        if self.config.declare_consumer_groups:
+            await self.declare_consumer_groups()
         self._started = True
         self._publisher.start()
         if self._consumer.lanes:
@@ -113,6 +123,25 @@ class UniversalMessageBusClient:
                 self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
         if self.config.trim_interval_ms:
             self._tasks.append(asyncio.create_task(self._trim_loop()))
+
+    async def declare_consumer_groups(self) -> None:
+        """Create the consumer group of every routed engine on both lanes of the streams this
+        client publishes to; done by `start` (config.declare_consumer_groups).
+
+        The groups are part of the contract, so creating them with the producer means an entry
+        published before a consuming engine first starts is already owed to that engine's group,
+        and safe trimming keeps it until the engine has received it. External parties (the
+        frontend) are not engines the platform runs: they create their own group when they attach.
+        """
+        groups: dict[str, set[str]] = {}
+        for cls in self.published_types():
+            route = message_spec(cls).route
+            engines = {c for c in route.consumers if not engine_info(c).external}
+            groups.setdefault(route.stream, set()).update(engines)
+        for stream, names in sorted(groups.items()):
+            for lane in lanes_in_read_order(stream):
+                for group in sorted(names):
+                    await self.transport.ensure_group(lane, group)
 
     def published_types(self) -> tuple[type[Message], ...]:
         """The types this client publishes: as given, else every contract type its engine owns."""
@@ -188,12 +217,13 @@ class UniversalMessageBusClient:
         within `buffer_interval_ms`. Applies backpressure when `max_unsent_messages` are unsent.
         Raises RoutingError if this engine is not the type's producer.
         """
-        self._check_open()
-        spec = message_spec(type(message))
-        require_producer(spec, self.config.engine)
-        await self._publisher.enqueue(
-            spec, message, priority or spec.route.priority, key, trace_context
-        )
+        if not self._started or self._closed:
+            self._check_open()
+        spec = self._publish_specs.get(type(message)) or self._permit(type(message))
+        chosen = priority or spec.route.priority
+        # Awaiting only when the buffer is full keeps the common case to one coroutine.
+        if not self._publisher.try_enqueue(spec, message, chosen, key, trace_context):
+            await self._publisher.enqueue(spec, message, chosen, key, trace_context)
 
     def publish_nowait(
         self,
@@ -204,24 +234,29 @@ class UniversalMessageBusClient:
         trace_context: str | None = None,
     ) -> None:
         """Publish without awaiting: the bulk fast path. BackpressureError at once when full."""
-        self._check_open()
-        spec = message_spec(type(message))
-        require_producer(spec, self.config.engine)
+        if not self._started or self._closed:
+            self._check_open()
+        spec = self._publish_specs.get(type(message)) or self._permit(type(message))
         chosen = priority or spec.route.priority
         if not self._publisher.try_enqueue(spec, message, chosen, key, trace_context):
             raise self._publisher.refuse(spec.route.stream)
+
+    def _permit(self, message_class: type[Message]) -> MessageSpec:
+        """The spec of a type this engine may publish (cached); RoutingError otherwise."""
+        spec = message_spec(message_class)
+        require_producer(spec, self.config.engine)
+        self._publish_specs[message_class] = spec
+        return spec
 
     async def publish_many(
         self, messages: Iterable[Message], *, priority: MessagePriority | None = None
     ) -> None:
         """Publish a batch in order; waits only when backpressure applies."""
         self._check_open()
-        engine = self.config.engine
         publisher = self._publisher
+        specs = self._publish_specs
         for message in messages:
-            spec = message_spec(type(message))
-            if spec.route.producer != engine:
-                require_producer(spec, engine)
+            spec = specs.get(type(message)) or self._permit(type(message))
             chosen = priority or spec.route.priority
             if not publisher.try_enqueue(spec, message, chosen, None, None):
                 await publisher.enqueue(spec, message, chosen, None, None)

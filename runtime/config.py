@@ -74,6 +74,9 @@ class MessageBusConfig(BaseModel):
     #: How often a producer trims the lanes it publishes to (0: only when asked).
     trim_interval_ms: int = Field(default=5_000, ge=0)
 
+    #: Producers create the consumer group of every routed engine on the streams they publish to,
+    #: so nothing published before a consumer's first start is trimmed before it is received.
+    declare_consumer_groups: bool = True
     #: Keep schema versions in the registry on the Redis server: producers register the schemas
     #: they publish on start (refusing to start with an incompatible one), and consumers decode
     #: any registered version their schema can read. Off with the in-process transport.

@@ -6,7 +6,9 @@ Guarantees:
   written to the dead-letter stream). Entries left pending by a failed handler or a dead consumer
   are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for `reclaim_idle_ms`.
 - Priority: each cycle first reads the priority lanes; bulk lanes are read only when the priority
-  lanes had less than a full batch, and priority entries in a mixed batch are handled first.
+  lanes had less than a full batch, and priority entries in a mixed batch are handled first. While
+  a bulk batch is handled, the priority lanes are read again every millisecond (checked every 32
+  entries), so URGENT/CRITICAL entries wait behind about a millisecond of bulk work, not a batch.
 - Order: within a lane, entries are handled in stream order by one consumer (handlers are awaited
   one at a time); a reclaimed entry is, by nature, handled out of order.
 - Poison and bad input never stop the consumer: entries that cannot be decoded or resolved go to
@@ -23,7 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol
 
 from google.protobuf.message import DecodeError, Message
 
@@ -36,13 +38,26 @@ from nautilus.runtime.lanes import dead_letter_stream, priority_lane, stream_of_
 from nautilus.runtime.resolver import TypeResolver
 from nautilus.runtime.routing import MessageSpec
 from nautilus.runtime.transport.base import Entry, Transport
-from nautilus.runtime.wire import decode_entry
+from nautilus.runtime.wire import decode_values
 
-__all__ = ["Consumer", "ConsumerStats"]
+__all__ = ["Consumer", "ConsumerStats", "DeliveryObserver"]
 
 _log = logging.getLogger(__name__)
 
 _AsyncHandler = Callable[[Delivery[Any]], Awaitable[None]]
+
+#: While handling a bulk batch, the priority lanes are read again after this long...
+_PRIORITY_RECHECK_S = 0.001
+#: ...checked once per this many bulk entries (a clock read per entry would cost more).
+_PRIORITY_SLICE = 32
+
+
+class DeliveryObserver(Protocol):
+    """Told of each handled delivery and each dead letter (metrics); None costs one check."""
+
+    def observe(self, delivery: Delivery[Any], handler_seconds: float) -> None: ...
+
+    def dead_lettered(self, lane: str, reason: DeadLetterReason) -> None: ...
 
 
 class ConsumerStats:
@@ -61,19 +76,8 @@ class ConsumerStats:
 @dataclass(frozen=True, slots=True)
 class _Subscription:
     spec: MessageSpec
-    handler: _AsyncHandler
-
-
-def _as_async(handler: Handler[Any]) -> _AsyncHandler:
-    if inspect.iscoroutinefunction(handler):
-        return cast(_AsyncHandler, handler)
-
-    async def call(delivery: Delivery[Any]) -> None:
-        result = handler(delivery)
-        if inspect.isawaitable(result):
-            await result
-
-    return call
+    #: Called as is: a plain function costs no coroutine; an awaitable result is awaited.
+    handler: Handler[Any]
 
 
 class Consumer:
@@ -93,7 +97,10 @@ class Consumer:
         self._all_lanes: list[str] = []
         self._groups_ready = False
         self._last_reclaim = float("-inf")
+        #: When a long bulk batch next pauses to read the priority lanes (monotonic seconds).
+        self._next_priority_read = 0.0
         self.stats = ConsumerStats()
+        self.observer: DeliveryObserver | None = None
 
     @property
     def lanes(self) -> tuple[str, ...]:
@@ -104,7 +111,7 @@ class Consumer:
         """Route entries of `spec`'s type to `handler` (one handler per type)."""
         if spec.full_name in self._subscriptions:
             raise ValueError(f"{spec.full_name} already has a handler")
-        self._subscriptions[spec.full_name] = _Subscription(spec, _as_async(handler))
+        self._subscriptions[spec.full_name] = _Subscription(spec, handler)
         stream = spec.route.stream
         if priority_lane(stream) not in self._priority_lanes:
             self._priority_lanes.append(priority_lane(stream))
@@ -134,6 +141,7 @@ class Consumer:
         if time.monotonic() - self._last_reclaim >= self._config.reclaim_idle_ms / 2000:
             processed += await self.reclaim()
         count = self._config.read_count
+        self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
         batches = await self._transport.read_group(
             self._group, self._name, self._priority_lanes, count=count, block_ms=None
         )
@@ -199,7 +207,20 @@ class Consumer:
     ) -> int:
         acks: list[str] = []
         limit = self._config.max_deliveries
-        for entry_id, fields in entries:
+        stream = stream_of_lane(lane)
+        dispatch = self._dispatch
+        # A bulk batch takes milliseconds to handle; the priority lanes are looked at again
+        # between slices of it, so URGENT/CRITICAL never wait for the whole batch.
+        watch_priority = (
+            counts is None and len(entries) > _PRIORITY_SLICE and lane not in self._priority_lanes
+        )
+        for index, (entry_id, fields) in enumerate(entries):
+            if (
+                watch_priority
+                and not index % _PRIORITY_SLICE
+                and time.monotonic() >= self._next_priority_read
+            ):
+                await self._serve_priority_lanes()
             deliveries = 1 if counts is None else counts.get(entry_id, 1)
             if deliveries > limit:
                 detail = f"not acknowledged after {deliveries - 1} deliveries (consumer died?)"
@@ -214,7 +235,7 @@ class Consumer:
                 acks.append(entry_id)
                 continue
             try:
-                done = await self._dispatch(lane, entry_id, fields, deliveries)
+                done = await dispatch(stream, lane, entry_id, fields, deliveries)
             except UndeliverableEntryError as exc:
                 await self._dead_letter(
                     lane,
@@ -231,13 +252,32 @@ class Consumer:
             await self._transport.ack(lane, self._group, acks)
         return len(entries)
 
+    async def _serve_priority_lanes(self) -> None:
+        """Read and handle what waits on the priority lanes (without blocking)."""
+        self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
+        batches = await self._transport.read_group(
+            self._group,
+            self._name,
+            self._priority_lanes,
+            count=self._config.read_count,
+            block_ms=None,
+        )
+        for lane, entries in batches:
+            await self._process(lane, entries, None)
+
     async def _dispatch(
-        self, lane: str, entry_id: str, fields: Mapping[bytes, bytes], deliveries: int
+        self,
+        stream: str,
+        lane: str,
+        entry_id: str,
+        fields: Mapping[bytes, bytes],
+        deliveries: int,
     ) -> bool:
         """Hand one entry to its handler; True when it may be acknowledged."""
-        wire = decode_entry(fields)
-        key = (wire.message_type, wire.fingerprint)
-        subscription = self._subscriptions.get(wire.message_type)
+        values = decode_values(fields)
+        message_type = values[0]
+        key = (message_type, values[1])
+        subscription = self._subscriptions.get(message_type)
         cls = self._classes.get(key)
         if cls is None:
             try:
@@ -250,27 +290,32 @@ class Consumer:
         if subscription is None:
             self.stats.ignored += 1
             return True
+        _, _, payload, producer, published_at_ns, priority, partition_key, trace = values
         try:
-            message = cls.FromString(wire.payload)
+            message = cls.FromString(payload)
         except DecodeError as exc:
             raise UndeliverableEntryError(
-                DeadLetterReason.UNDECODABLE, f"payload is not a valid {wire.message_type}: {exc}"
+                DeadLetterReason.UNDECODABLE, f"payload is not a valid {message_type}: {exc}"
             ) from None
         delivery = Delivery(
             message,
-            wire.message_type,
-            stream_of_lane(lane),
+            message_type,
+            stream,
             lane,
             entry_id,
-            wire.producer,
-            wire.published_at_ns,
-            wire.priority,
-            wire.key,
-            wire.trace_context,
+            producer,
+            published_at_ns,
+            priority,
+            partition_key,
+            trace,
             deliveries,
         )
+        observer = self.observer
+        started = time.perf_counter() if observer is not None else 0.0
         try:
-            await subscription.handler(delivery)
+            result = subscription.handler(delivery)
+            if result is not None and inspect.isawaitable(result):
+                await result
         except Exception as exc:
             self.stats.failed += 1
             if deliveries >= self._config.max_deliveries:
@@ -283,6 +328,8 @@ class Consumer:
             )
             return False
         self.stats.handled += 1
+        if observer is not None:
+            observer.observe(delivery, time.perf_counter() - started)
         return True
 
     async def _dead_letter(
@@ -308,4 +355,6 @@ class Consumer:
         )
         await self._transport.add_one(dead_letter_stream(stream_of_lane(lane)), record)
         self.stats.dead_lettered += 1
+        if self.observer is not None:
+            self.observer.dead_lettered(lane, reason)
         _log.warning("%s %s dead-lettered: %s: %s", lane, entry_id, reason.value, detail)

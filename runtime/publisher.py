@@ -36,6 +36,8 @@ __all__ = ["Publisher", "PublisherStats"]
 
 _log = logging.getLogger(__name__)
 
+_URGENT = MessagePriority.URGENT
+
 
 class PublisherStats:
     """Counters for monitoring (cheap: plain ints)."""
@@ -83,6 +85,8 @@ class Publisher:
         self.stats = PublisherStats()
         #: Lane keys this publisher has written to (the trimmer's work list).
         self.lanes_used: set[str] = set()
+        #: Per route stream: (bulk lane key, priority lane key), indexed by "is urgent".
+        self._lane_keys: dict[str, tuple[str, str]] = {}
 
     @property
     def unsent(self) -> int:
@@ -109,12 +113,24 @@ class Publisher:
         trace_context: str | None,
     ) -> bool:
         """Accept one message if there is room; False when the bound is reached."""
+        # The hot path of every publish: no per-message objects beyond the payload, the entry
+        # tuple and the packed command; lane keys are looked up, not derived.
         if self._closed:
             raise ClientStateError("publisher is closed")
-        if len(self._bulk.buffer) + len(self._urgent.buffer) >= self._limit:
+        bulk_buffer = self._bulk.buffer
+        urgent_buffer = self._urgent.buffer
+        if len(bulk_buffer) + len(urgent_buffer) >= self._limit:
             self._room.clear()
             return False
-        lane_key = lane_for(spec.route.stream, priority)
+        urgent = priority >= _URGENT
+        stream = spec.route.stream
+        lane_keys = self._lane_keys.get(stream)
+        if lane_keys is None:
+            lane_keys = (lane_for(stream, MessagePriority.NORMAL), lane_for(stream, _URGENT))
+            self._lane_keys[stream] = lane_keys
+        lane_key = lane_keys[urgent]
+        if lane_key not in self.lanes_used:
+            self.lanes_used.add(lane_key)
         fields = encode_entry(
             spec.type_bytes,
             spec.fingerprint_bytes,
@@ -125,16 +141,20 @@ class Publisher:
             key=key,
             trace_context=trace_context,
         )
-        if lane_key not in self.lanes_used:
-            self.lanes_used.add(lane_key)
-        lane = self._urgent if priority >= MessagePriority.URGENT else self._bulk
-        buffer = lane.buffer
+        buffer = urgent_buffer if urgent else bulk_buffer
         buffer.append(self._transport.prepare_add(lane_key, fields))
-        if len(buffer) == 1:
-            self._drained.clear()
-            lane.nonempty.set()
-        if len(buffer) >= self._batch_size or lane is self._urgent:
+        if urgent:
+            lane = self._urgent
+            if len(buffer) == 1:
+                self._drained.clear()
+                lane.nonempty.set()
             lane.full.set()
+        else:
+            if len(buffer) == 1:
+                self._drained.clear()
+                self._bulk.nonempty.set()
+            if len(buffer) >= self._batch_size:
+                self._bulk.full.set()
         return True
 
     def refuse(self, stream: str, waited_s: float = 0.0) -> BackpressureError:

@@ -10,9 +10,9 @@ Policy (docs/wire-format.md, "Trimming"):
 3. Entries below min(cut, floor) are deleted (XTRIM MINID, exact). A lagging group therefore holds
    the lane above its bound until it catches up: the bounds yield to the delivery contract.
 
-A lane with no consumer group has nobody to protect and is trimmed to its bounds. Consumers create
-their groups when they start, reading from the beginning, so entries published before a consumer's
-first start are kept only while they are within the bounds.
+A lane with no consumer group has nobody to protect and is trimmed to its bounds. Producers create
+the group of every routed engine when they start (`declare_consumer_groups`), so entries published
+before a consuming engine's first start are protected too.
 """
 
 from __future__ import annotations

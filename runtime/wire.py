@@ -37,7 +37,9 @@ __all__ = [
     "WIRE_VERSION",
     "EncodedEntry",
     "WireEntry",
+    "WireValues",
     "decode_entry",
+    "decode_values",
     "encode_entry",
 ]
 
@@ -113,11 +115,29 @@ def _undecodable(detail: str) -> UndeliverableEntryError:
     return UndeliverableEntryError(DeadLetterReason.UNDECODABLE, detail)
 
 
+#: The values of a decoded entry, in `WireEntry`'s field order.
+WireValues = tuple[str, str, bytes, str, int, MessagePriority, str | None, str | None]
+
+
 def decode_entry(fields: Mapping[bytes, bytes]) -> WireEntry:
     """Validate and decode an entry's fields.
 
     Raises UndeliverableEntryError (UNDECODABLE or UNSUPPORTED_VERSION) for anything that is not a
     well-formed version-1 entry, so callers can dead-letter it with the reason.
+    """
+    return WireEntry(*decode_values(fields))
+
+
+def _missing(fields: Mapping[bytes, bytes]) -> UndeliverableEntryError | None:
+    missing = [name.decode() for name in _REQUIRED if name not in fields]
+    return _undecodable(f"missing fields {missing}") if missing else None
+
+
+def decode_values(fields: Mapping[bytes, bytes]) -> WireValues:
+    """`decode_entry` as a plain tuple, with the same checks: the consumer's per-entry path.
+
+    The well-formed case costs one lookup per field; the reasons for a rejection are worked out
+    only when something is wrong.
     """
     version = fields.get(FIELD_VERSION)
     if version != WIRE_VERSION:
@@ -126,30 +146,30 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> WireEntry:
         raise UndeliverableEntryError(
             DeadLetterReason.UNSUPPORTED_VERSION, f"wire-format version {version!r} is not 1"
         )
-    missing = [name.decode() for name in _REQUIRED if name not in fields]
-    if missing:
-        raise _undecodable(f"missing fields {missing}")
     try:
         message_type = fields[FIELD_TYPE].decode("ascii")
         fingerprint = fields[FIELD_FINGERPRINT].decode("ascii")
+        payload = fields[FIELD_PAYLOAD]
         producer = fields[FIELD_PRODUCER].decode("ascii")
         published_at_ns = int(fields[FIELD_PUBLISHED_AT])
         key_bytes = fields.get(FIELD_KEY)
         trace_bytes = fields.get(FIELD_TRACE_CONTEXT)
         key = None if key_bytes is None else key_bytes.decode()
         trace_context = None if trace_bytes is None else trace_bytes.decode("ascii")
+    except KeyError:
+        raise _missing(fields) or _undecodable("missing fields") from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise _undecodable(f"malformed header field: {exc}") from None
+        raise _missing(fields) or _undecodable(f"malformed header field: {exc}") from None
     priority = _PRIORITY_BY_BYTES.get(fields.get(FIELD_PRIORITY, b""))
     if priority is None:
         raise _undecodable(f"malformed priority {fields.get(FIELD_PRIORITY)!r}")
-    return WireEntry(
-        message_type=message_type,
-        fingerprint=fingerprint,
-        payload=fields[FIELD_PAYLOAD],
-        producer=producer,
-        published_at_ns=published_at_ns,
-        priority=priority,
-        key=key,
-        trace_context=trace_context,
+    return (
+        message_type,
+        fingerprint,
+        payload,
+        producer,
+        published_at_ns,
+        priority,
+        key,
+        trace_context,
     )

@@ -35,6 +35,12 @@ async def poll_until(
         await client.poll(block_ms=20)
 
 
+async def pending_of(client: UniversalMessageBusClient, group: str) -> int:
+    """Entries delivered to `group` on the marketdata bulk lane and not yet acknowledged."""
+    states = await client.transport.group_states(MARKETDATA)
+    return next(g.pending for g in states if g.name == group)
+
+
 async def wait_for(done: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not await done():
@@ -169,7 +175,7 @@ async def test_failing_message_goes_to_dead_letter_after_max_deliveries(bus: Bus
     assert Quote.FromString(dead.original_fields[b"p"]).instrument_id == "POISON.XNAS"
     assert attempts == [1, 2, 3]
     assert handled == ["AAPL.XNAS", "MSFT.XNAS"]
-    assert [g.pending for g in await risk.transport.group_states(MARKETDATA)] == [0]
+    assert await pending_of(risk, "risk") == 0
     await producer.close()
     await risk.close()
 
@@ -217,7 +223,7 @@ async def test_bad_entries_go_to_dead_letter_and_the_consumer_keeps_going(bus: B
         else DeadLetterReason.FINGERPRINT_MISMATCH,
     ]
     assert handled == [quote(8).ts_event]
-    assert [g.pending for g in await transport.group_states(MARKETDATA)] == [0]
+    assert await pending_of(risk, "risk") == 0
     await producer.close()
     await risk.close()
 
@@ -237,7 +243,7 @@ async def test_types_an_engine_does_not_subscribe_to_are_acknowledged_unhandled(
 
     assert risk.stats()["ignored"] == 2
     assert await risk.dead_letters(Quote) == []
-    assert [g.pending for g in await risk.transport.group_states(MARKETDATA)] == [0]
+    assert await pending_of(risk, "risk") == 0
     await producer.close()
     await risk.close()
 
@@ -258,14 +264,15 @@ async def test_every_consuming_engine_gets_every_message_through_its_own_group(b
 
     expected = [trade(i).trade_id for i in range(50)]
     assert seen == dict.fromkeys(consumers, expected)
-    groups = await producer.transport.group_states(MARKETDATA)
-    assert sorted(g.name for g in groups) == ["risk", "strategy", "vpin"]
+    for engine in consumers:
+        assert await pending_of(producer, engine) == 0
     for client in (producer, *consumers.values()):
         await client.close()
 
 
 async def test_safe_trim_keeps_entries_a_group_has_not_received(bus: Bus) -> None:
-    producer = bus.client("marketdata", trim_max_len=10)
+    # Only risk's group exists here, so trimming is held by that one group alone.
+    producer = bus.client("marketdata", trim_max_len=10, declare_consumer_groups=False)
     risk = bus.client("risk", read_count=30)
     handled: list[int] = []
     risk.subscribe(Quote, lambda d: handled.append(d.message.ts_event))
@@ -289,7 +296,8 @@ async def test_safe_trim_keeps_entries_a_group_has_not_received(bus: Bus) -> Non
 
 
 async def test_safe_trim_keeps_entries_pending_in_a_group(bus: Bus) -> None:
-    producer = bus.client("marketdata", trim_max_len=0)
+    # Only risk's group exists here, so trimming is held by that one group alone.
+    producer = bus.client("marketdata", trim_max_len=0, declare_consumer_groups=False)
     risk = bus.client("risk", read_count=10)
     risk.subscribe(Quote, lambda d: _fail_on(d, "MSFT.XNAS"))
     await producer.start()
@@ -310,3 +318,27 @@ async def test_safe_trim_keeps_entries_pending_in_a_group(bus: Bus) -> None:
 def _fail_on(delivery: Delivery[Quote], instrument_id: str) -> None:
     if delivery.message.instrument_id == instrument_id:
         raise RuntimeError(f"cannot price {instrument_id}")
+
+
+async def test_groups_declared_by_the_producer_keep_entries_for_engines_not_yet_started(
+    bus: Bus,
+) -> None:
+    producer = bus.client("marketdata", trim_max_len=10)
+    await producer.start()
+    await producer.publish_many(quote(i) for i in range(40))
+    await producer.flush()
+    [result] = await producer.trim()
+    assert (result.deleted, result.held_by_groups) == (0, True)
+
+    risk = bus.client("risk")
+    handled: list[int] = []
+    risk.subscribe(Quote, lambda d: handled.append(d.message.ts_event))
+    await risk.start(consume=False)
+    await risk.drain()
+
+    assert handled == [quote(i).ts_event for i in range(40)]
+    groups = {g.name for g in await producer.transport.group_states(MARKETDATA)}
+    assert "frontend" not in groups
+    assert {"risk", "vpin", "strategy", "websocket", "toraniko"} <= groups
+    await producer.close()
+    await risk.close()

