@@ -1,5 +1,7 @@
 """`nautilus schema compat OLD NEW`: is a contract change safe for readers and writers on the bus?
 
+(`nautilus schema list|show|register`, the registry on the server, are in schema_registry_actions.)
+
 CI runs it against the committed baseline image (`nautilus schema compat schemas/baseline.binpb
 schemas`). Exit status: 0 compatible, 1 breaking (one line per violation on stdout), 2 the inputs
 could not be read or compiled (reason on stderr).
@@ -14,6 +16,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
+from nautilus.cli.schema_registry_actions import add_registry_actions
 from nautilus.codegen.compile import CodegenError, compile_descriptor_set
 from nautilus.runtime.schema import (
     CompatLevel,
@@ -23,7 +26,14 @@ from nautilus.runtime.schema import (
     parse_descriptor_set,
 )
 
-__all__ = ["EXIT_BREAKING", "EXIT_COMPATIBLE", "EXIT_ERROR", "load_contract", "register"]
+__all__ = [
+    "EXIT_BREAKING",
+    "EXIT_COMPATIBLE",
+    "EXIT_ERROR",
+    "SchemaInputError",
+    "load_contract",
+    "register",
+]
 
 EXIT_COMPATIBLE = 0
 EXIT_BREAKING = 1
@@ -33,7 +43,7 @@ _MODES = {"backward": CompatMode.BACKWARD, "forward": CompatMode.FORWARD, "full"
 _LEVELS = {"wire": CompatLevel.WIRE, "wire_json": CompatLevel.WIRE_JSON}
 
 
-class _InputError(Exception):
+class SchemaInputError(Exception):
     """OLD or NEW could not be turned into a descriptor set."""
 
 
@@ -43,15 +53,15 @@ def load_contract(path: Path) -> descriptor_pb2.FileDescriptorSet:
         try:
             return compile_descriptor_set(path)
         except CodegenError as exc:
-            raise _InputError(str(exc)) from exc
+            raise SchemaInputError(str(exc)) from exc
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise SchemaInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         return parse_descriptor_set(data, source=str(path))
     except DescriptorSetError as exc:
-        raise _InputError(str(exc)) from exc
+        raise SchemaInputError(str(exc)) from exc
 
 
 def _run(args: Any) -> int:
@@ -59,7 +69,7 @@ def _run(args: Any) -> int:
     try:
         old, new = load_contract(Path(args.old)), load_contract(Path(args.new))
         violations = compare_descriptor_sets(old, new, level, mode)
-    except (_InputError, DescriptorSetError) as exc:
+    except (SchemaInputError, DescriptorSetError) as exc:
         print(f"nautilus schema compat: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     for violation in violations:
@@ -76,9 +86,10 @@ def _run(args: Any) -> int:
 
 def register(commands: Any) -> None:
     schema: argparse.ArgumentParser = commands.add_parser(
-        "schema", help="schema tools: compatibility between contract versions"
+        "schema", help="schema tools: compatibility between contract versions, the registry"
     )
     actions = schema.add_subparsers(dest="schema_command", required=True, metavar="ACTION")
+    add_registry_actions(actions)
     compat: argparse.ArgumentParser = actions.add_parser(
         "compat",
         help="check that NEW is compatible with OLD",

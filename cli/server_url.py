@@ -1,0 +1,117 @@
+"""Which Redis server an operator command talks to, and the connection to it.
+
+The server is chosen, first match wins, by:
+
+1. `--redis-url URL`;
+2. the REDIS_URL environment variable (what the engines use too);
+3. the file `.nautilus/server.url` in the current directory, which `nautilus up` writes while the
+   local bus it started is running.
+
+Without any of them a command fails with a message saying exactly that, rather than guessing a
+default server that may be someone else's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_USAGE, CommandError
+
+__all__ = [
+    "SERVER_SELECTION_HELP",
+    "SERVER_URL_FILE",
+    "add_server_option",
+    "connect",
+    "redacted",
+    "select_server_url",
+]
+
+#: Written by `nautilus up` (relative to the directory it runs in) while its server is running.
+SERVER_URL_FILE = Path(".nautilus") / "server.url"
+
+SERVER_SELECTION_HELP = (
+    "The server is --redis-url, else the REDIS_URL environment variable, else the URL in "
+    f"{SERVER_URL_FILE} in the current directory (written by `nautilus up` while it runs)."
+)
+
+_CONNECT_TIMEOUT_S = 2.0
+#: Longer than any blocking read a command issues (tail --follow blocks 1 s at a time).
+_SOCKET_TIMEOUT_S = 30.0
+
+
+def add_server_option(parser: argparse.ArgumentParser) -> None:
+    """The `--redis-url` option every server command takes."""
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="redis://[:password@]host:port/db of the bus's server. " + SERVER_SELECTION_HELP,
+    )
+
+
+def redacted(url: str) -> str:
+    """`url` with any password replaced, fit for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def select_server_url(explicit: str | None, cwd: Path | None = None) -> str:
+    """The server URL by the rules above; CommandError (usage) when none is given."""
+    if explicit:
+        return explicit
+    from_env = os.environ.get("REDIS_URL", "").strip()
+    if from_env:
+        return from_env
+    url_file = (cwd or Path.cwd()) / SERVER_URL_FILE
+    try:
+        for line in url_file.read_text().splitlines():
+            if line.strip():
+                return line.strip()
+    except OSError:
+        pass
+    raise CommandError(
+        "no server given: pass --redis-url URL, set REDIS_URL, or start the local bus with "
+        f"`nautilus up` in this directory (it writes {SERVER_URL_FILE})"
+    )
+
+
+@asynccontextmanager
+async def connect(explicit_url: str | None) -> AsyncIterator[tuple[Redis, str]]:
+    """An open connection to the selected server (PINGed) and its URL; closed on exit.
+
+    A malformed URL is a usage error; a server that does not answer is a failure naming the URL.
+    """
+    url = select_server_url(explicit_url)
+    try:
+        redis = Redis.from_url(
+            url,
+            socket_connect_timeout=_CONNECT_TIMEOUT_S,
+            socket_timeout=_SOCKET_TIMEOUT_S,
+        )
+    except ValueError as exc:
+        raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}", EXIT_USAGE) from None
+    try:
+        try:
+            await redis.ping()
+        except ValueError as exc:
+            raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}") from None
+        except (RedisError, OSError) as exc:
+            raise CommandError(
+                f"cannot reach Redis at {redacted(url)}: {exc}", EXIT_FAILURE
+            ) from None
+        yield redis, url
+    finally:
+        await redis.aclose()

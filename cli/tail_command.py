@@ -1,0 +1,203 @@
+"""`nautilus tail STREAM`: the entries of a stream, decoded and typed, like kcat for the bus.
+
+Reading never changes the stream: plain XRANGE/XREAD and XPENDING, no consumer group reads, so a
+tail can run beside the engines without taking or acknowledging anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
+from nautilus.cli.entry_view import EntryDecoder, EntryView, format_entry
+from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
+from nautilus.cli.stream_names import StreamSelection, resolve_stream
+from nautilus.runtime.schema.registry import SchemaRegistry
+from nautilus.runtime.transport.base import parse_entry_id
+
+__all__ = ["register"]
+
+_FOLLOW_BLOCK_MS = 1000
+
+_DESCRIPTION = f"""\
+Print the entries of STREAM, decoded with the contract's classes or, for entries written with
+another schema version, with the writer's schema from the schema registry.
+
+STREAM is a route stream of the contract (e.g. nautilus-vpin-streams: both lanes, merged in id
+order) or one priority lane (nautilus-vpin-streams:urgent).
+
+Without --group: the last --count entries. With --group G: what group G still has to process,
+oldest first, up to --count entries: the entries delivered to G and not yet acknowledged
+(state=pending, with their consumer and delivery count) followed by the entries not yet delivered
+to G at all (state=undelivered; their number is G's lag). --follow then waits for new entries
+and prints them as they arrive, until Ctrl-C.
+
+Each entry prints its id, lane, type, producer, publish time (ISO 8601 and ns), priority, key and
+the message as proto3 JSON; --json prints one JSON object per line instead.
+
+{SERVER_SELECTION_HELP}
+Exit status: 0 done, 1 server unreachable, 2 bad arguments (unknown stream or group, bad URL)."""
+
+
+def _newest_first(raw: Any) -> list[tuple[str, Any]]:
+    return [(_text(entry_id), fields or {}) for entry_id, fields in raw]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _by_id(item: tuple[str, str, Any]) -> tuple[int, int]:
+    return parse_entry_id(item[1])
+
+
+async def _latest(
+    redis: Redis, selection: StreamSelection, count: int
+) -> list[tuple[str, str, Any]]:
+    """The last `count` entries over the selected lanes, oldest first, as (lane, id, fields)."""
+    merged: list[tuple[str, str, Any]] = []
+    if count <= 0:
+        return merged
+    for lane in selection.lanes:
+        for entry_id, fields in _newest_first(await redis.xrevrange(lane, count=count)):
+            merged.append((lane, entry_id, fields))
+    merged.sort(key=_by_id)
+    return merged[-count:]
+
+
+async def _group_backlog(
+    redis: Redis, selection: StreamSelection, group: str, count: int
+) -> list[tuple[str, str, Any, dict[str, Any]]]:
+    """What `group` still has to process on the selected lanes: pending, then undelivered."""
+    backlog: list[tuple[str, str, Any, dict[str, Any]]] = []
+    found = False
+    for lane in selection.lanes:
+        try:
+            groups: Any = await redis.xinfo_groups(lane)
+        except ResponseError:
+            continue  # the lane does not exist yet
+        state = next((g for g in groups if _text(g["name"]) == group), None)
+        if state is None:
+            continue
+        found = True
+        pending: Any = await redis.xpending_range(lane, group, min="-", max="+", count=count)
+        for item in pending:
+            entry_id = _text(item["message_id"])
+            entries: Any = await redis.xrange(lane, entry_id, entry_id)
+            fields = entries[0][1] if entries else {}
+            extra = {
+                "state": "pending",
+                "consumer": _text(item["consumer"]),
+                "deliveries": int(item["times_delivered"]),
+            }
+            if not entries:
+                extra["state"] = "pending-trimmed"
+            backlog.append((lane, entry_id, fields, extra))
+        after = "(" + _text(state["last-delivered-id"])
+        for entry_id, fields in _newest_first(await redis.xrange(lane, after, "+", count=count)):
+            backlog.append((lane, entry_id, fields, {"state": "undelivered"}))
+    if not found:
+        raise CommandError(
+            f"group {group!r} does not exist on {selection.stream} "
+            f"(lanes {', '.join(selection.lanes)}); `nautilus stats` lists the groups"
+        )
+    backlog.sort(key=lambda item: (item[3]["state"] == "undelivered", parse_entry_id(item[1])))
+    return backlog[:count]
+
+
+class _Printer:
+    def __init__(self, decoder: EntryDecoder, as_json: bool) -> None:
+        self._decoder = decoder
+        self._as_json = as_json
+        self.printed = 0
+
+    async def show(self, lane: str, entry_id: str, fields: Any, **extra: Any) -> None:
+        view: EntryView = await self._decoder.view(lane, entry_id, fields, **extra)
+        if self._as_json:
+            print(json.dumps(view.as_json(), separators=(",", ":")))
+        else:
+            print(format_entry(view))
+        sys.stdout.flush()
+        self.printed += 1
+
+
+async def _follow(
+    redis: Redis, selection: StreamSelection, printer: _Printer, max_entries: int | None
+) -> None:
+    last_ids: dict[Any, Any] = {}
+    for lane in selection.lanes:
+        newest: Any = await redis.xrevrange(lane, count=1)
+        last_ids[lane] = _text(newest[0][0]) if newest else "0-0"
+    while max_entries is None or printer.printed < max_entries:
+        replies: Any = await redis.xread(last_ids, count=100, block=_FOLLOW_BLOCK_MS)
+        arrived: list[tuple[str, str, Any]] = []
+        for key, entries in replies or ():
+            lane = _text(key)
+            for entry_id, fields in _newest_first(entries):
+                arrived.append((lane, entry_id, fields))
+                last_ids[lane] = entry_id
+        for lane, entry_id, fields in sorted(arrived, key=_by_id):
+            if max_entries is not None and printer.printed >= max_entries:
+                return
+            await printer.show(lane, entry_id, fields)
+
+
+async def _tail(args: argparse.Namespace) -> int:
+    selection = resolve_stream(args.stream)
+    async with connect(args.redis_url) as (redis, _url):
+        printer = _Printer(EntryDecoder(SchemaRegistry(redis)), args.json)
+        if args.group is not None:
+            for lane, entry_id, fields, extra in await _group_backlog(
+                redis, selection, args.group, args.count
+            ):
+                await printer.show(lane, entry_id, fields, **extra)
+        else:
+            for lane, entry_id, fields in await _latest(redis, selection, args.count):
+                await printer.show(lane, entry_id, fields)
+        if args.follow:
+            await _follow(redis, selection, printer, args.max_entries)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    return run_command("tail", lambda: _tail(args))
+
+
+def register(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "tail",
+        help="print a stream's entries, decoded (like kcat)",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("stream", metavar="STREAM", help="route stream or priority lane key")
+    parser.add_argument(
+        "--group",
+        metavar="G",
+        help="show only what consumer group G has still to process: pending, then undelivered",
+    )
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=20,
+        metavar="N",
+        help="entries to print before following (default 20)",
+    )
+    parser.add_argument(
+        "--follow", "-f", action="store_true", help="then wait for new entries until Ctrl-C"
+    )
+    parser.add_argument(
+        "--max-entries",
+        type=int,
+        metavar="N",
+        help="with --follow: stop after N entries in all (scripts and tests)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_server_option(parser)
+    parser.set_defaults(handler=_run)

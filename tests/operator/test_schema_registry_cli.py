@@ -1,0 +1,123 @@
+"""`nautilus schema list|show|register`: the registry's contents and versions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from nautilus.contract import fingerprints
+
+from .conftest import RunCli
+
+SCHEMAS = Path(__file__).parents[2] / "schemas"
+ALERT = "nautilus.vpin.v1.ToxicityAlert"
+
+
+def edited_schemas(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of schemas/ with one edit to vpin.proto."""
+    root = tmp_path / "edited-schemas"
+    shutil.copytree(SCHEMAS, root)
+    proto = root / "nautilus" / "vpin" / "v1" / "vpin.proto"
+    source = proto.read_text()
+    assert old in source
+    proto.write_text(source.replace(old, new, 1))
+    return root
+
+
+def with_note_field(tmp_path: Path) -> Path:
+    """Schemas where ToxicityAlert gained a field: a compatible new version."""
+    return edited_schemas(
+        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
+    )
+
+
+def listed(run_cli: RunCli) -> dict[str, dict]:
+    lines = run_cli("schema", "list", "--json").out.splitlines()
+    return {d["type"]: d for d in map(json.loads, lines)}
+
+
+def test_list_shows_every_contract_type_unregistered_at_first(run_cli: RunCli) -> None:
+    types = listed(run_cli)
+
+    assert set(types) == set(fingerprints())
+    assert types[ALERT]["versions"] == []
+
+
+def test_register_records_the_contract_schema(run_cli: RunCli) -> None:
+    result = run_cli("schema", "register", "ToxicityAlert")
+
+    assert result.out.strip() == (f"{ALERT} {fingerprints()[ALERT]}: registered as version 1")
+    assert listed(run_cli)[ALERT]["versions"] == [fingerprints()[ALERT]]
+
+
+def test_register_twice_changes_nothing(run_cli: RunCli) -> None:
+    run_cli("schema", "register", ALERT)
+
+    result = run_cli("schema", "register", ALERT)
+
+    assert "already registered as version 1" in result.out
+
+
+def test_register_from_another_contract_adds_a_version(run_cli: RunCli, tmp_path: Path) -> None:
+    newer = edited_schemas(
+        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
+    )
+    run_cli("schema", "register", ALERT)
+
+    result = run_cli("schema", "register", ALERT, "--from", str(newer), "--producer", "vpin")
+
+    assert result.status == 0
+    assert "registered as version 2" in result.out
+    assert len(listed(run_cli)[ALERT]["versions"]) == 2
+
+
+def test_register_refuses_an_incompatible_schema_with_its_violations(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    broken = edited_schemas(tmp_path, "double vpin = 2;", "string vpin = 2;")
+    run_cli("schema", "register", ALERT)
+
+    result = run_cli("schema", "register", ALERT, "--from", str(broken))
+
+    assert result.status == 1
+    assert "FIELD_TYPE_CHANGED" in result.out
+    assert f"refused: {ALERT} is incompatible" in result.out
+
+
+def test_show_lists_versions_with_producer_and_contract_marker(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    newer = edited_schemas(
+        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
+    )
+    run_cli("schema", "register", ALERT)
+    run_cli("schema", "register", ALERT, "--from", str(newer), "--producer", "vpin")
+
+    document = json.loads(run_cli("schema", "show", ALERT, "--json").out)
+
+    assert [(v["version"], v["producer"], v["contract"]) for v in document["versions"]] == [
+        (1, "", True),
+        (2, "vpin", False),
+    ]
+
+
+def test_show_with_fingerprint_prints_that_versions_fields(run_cli: RunCli, tmp_path: Path) -> None:
+    newer = edited_schemas(
+        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
+    )
+    run_cli("schema", "register", ALERT, "--from", str(newer))
+    (fingerprint,) = listed(run_cli)[ALERT]["versions"]
+
+    result = run_cli("schema", "show", ALERT, "--fingerprint", fingerprint)
+
+    assert f"message {ALERT} {{" in result.out
+    assert "  string note = 12;" in result.out
+    assert "  nautilus.common.v1.Severity severity = 5;" in result.out
+
+
+def test_show_of_an_unknown_type_lists_the_known_ones(run_cli: RunCli) -> None:
+    result = run_cli("schema", "show", "NoSuchMessage")
+
+    assert result.status == 2
+    assert "unknown message type 'NoSuchMessage'; known types: " in result.err
