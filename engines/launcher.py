@@ -1,0 +1,519 @@
+"""The supervisor behind `nautilus up`: twelve engine processes on one Redis, one market replay.
+
+A live run:
+
+1. picks the server: the given URL, else REDIS_URL, else a private embedded server started for
+   the run (never a server on a default port nobody named); refuses a server whose bus streams
+   already hold entries unless told to delete them, since the report counts what the streams hold;
+   writes the URL to `.nautilus/server.url` for the operator commands while the run lasts;
+2. starts eleven engines as separate processes (`python -m nautilus.engines.process`), each in a
+   session of its own so that Ctrl-C reaches only the supervisor, waits until every one answers
+   on its port, then starts MarketData, whose replay is the run's clock;
+3. shows the live table until `--duration` has passed since the market started, the market has
+   ended, Ctrl-C is pressed, or an engine dies;
+4. stops cleanly: MarketData first (it writes what it buffered), then waits (bounded) until every
+   consumer group of every lane has read and acknowledged everything, then SIGTERM to the other
+   engines (SIGKILL after a grace period), each writing its summary as it exits; a second Ctrl-C
+   skips the waiting;
+5. writes the report from the summaries plus the server's own delivery bookkeeping, and stops the
+   private server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from nautilus.engines.catalog import ENGINES, engine_port
+from nautilus.engines.live_view import LiveView, RunProgress
+from nautilus.engines.process import ready_file, summary_file
+from nautilus.engines.report import build_report, render_report_summary, write_report
+from nautilus.engines.run_settings import RunSettings
+from nautilus.runtime.errors import TransportError
+from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
+from nautilus.runtime.routing import engine_info
+from nautilus.runtime.server import EmbeddedServer
+from nautilus.runtime.stream_info import lane_info
+
+__all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health"]
+
+_POLL_S = 0.1
+#: Ctrl-C, `kill`, a closed terminal: each stops the run cleanly (twice: without waiting).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_VIEW_EVERY_S = 1.0
+
+
+class LaunchError(Exception):
+    """The run cannot start or go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortPlan:
+    """Which port each engine serves on: the seed's (`seed`), any free one (`auto`), or the
+    seed's plus an offset (`offset:N`), so two runs or a test can share a machine."""
+
+    mode: str = "seed"
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> PortPlan:
+        if text in ("seed", "auto"):
+            return cls(text)
+        if text.startswith("offset:"):
+            try:
+                return cls("offset", int(text.removeprefix("offset:")))
+            except ValueError:
+                pass
+        raise ValueError(f"--ports must be seed, auto or offset:N, got {text!r}")
+
+    def port(self, engine: str) -> int:
+        """The port to ask for (0: let the engine pick a free one)."""
+        if self.mode == "auto":
+            return 0
+        return engine_port(engine) + self.offset
+
+
+@dataclass(frozen=True, slots=True)
+class UpOptions:
+    """Everything `nautilus up` was asked to do (live mode)."""
+
+    settings: RunSettings
+    redis_url: str | None = None
+    ports: PortPlan = field(default_factory=PortPlan)
+    report: Path | None = None
+    quiet: bool = False
+    #: Where the server URL is written while the run lasts (removed at exit).
+    server_url_file: Path = Path(".nautilus") / "server.url"
+    #: Engine logs, ready files and summaries (emptied at the start of a run).
+    run_dir: Path = Path(".nautilus") / "run"
+    reset_streams: bool = False
+    startup_timeout_s: float = 90.0
+    drain_timeout_s: float = 60.0
+    stop_grace_s: float = 15.0
+
+
+async def fetch_health(port: int, timeout_s: float = 2.0) -> dict[str, Any] | None:
+    """An engine's `/health` answer (200 or 503), or None when it does not answer."""
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", port), timeout_s
+        )
+    except (OSError, TimeoutError):
+        return None
+    try:
+        writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = await asyncio.wait_for(reader.read(), timeout_s)
+        answer: dict[str, Any] = json.loads(data.split(b"\r\n\r\n", 1)[1])
+        return answer
+    except (OSError, TimeoutError, ValueError, IndexError):
+        return None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+class _EngineProcess:
+    """One engine's OS process, its log and its port."""
+
+    def __init__(self, engine: str, options: UpOptions, redis_url: str) -> None:
+        self.engine = engine
+        self.log_path = options.run_dir / f"{engine}.log"
+        self.port = 0
+        command = [
+            sys.executable, "-m", "nautilus.engines.process", engine,
+            "--redis-url", redis_url,
+            "--port", str(options.ports.port(engine)),
+            "--run-dir", str(options.run_dir),
+            "--parent-pid", str(os.getpid()),
+            *options.settings.to_argv(),
+        ]  # fmt: skip
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._ready_path = ready_file(options.run_dir, engine)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ready(self) -> bool:
+        """True once the engine wrote its ready file (it consumes and serves)."""
+        try:
+            self.port = int(json.loads(self._ready_path.read_text())["port"])
+        except (OSError, ValueError, KeyError):
+            return False
+        return True
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def terminate(self) -> None:
+        if self.alive:
+            self.process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.alive:
+            self.process.kill()
+
+
+class Launcher:
+    """Runs one live run; `run()` returns its report."""
+
+    def __init__(self, options: UpOptions, out: TextIO | None = None) -> None:
+        self.options = options
+        self.out = out or sys.stdout
+        self.view = LiveView(self.out, quiet=options.quiet)
+        self.processes: dict[str, _EngineProcess] = {}
+        self._interrupts = 0
+        self._interrupted = asyncio.Event()
+        self._url = ""
+        self._wrote_url_file = False
+
+    def _say(self, text: str) -> None:
+        self.view.message(text)
+
+    def _on_sigint(self) -> None:
+        self._interrupts += 1
+        self._interrupted.set()
+        if self._interrupts == 1:
+            self._say("\ninterrupted: stopping (Ctrl-C again to stop without waiting)")
+
+    async def run(self) -> dict[str, Any]:
+        """The whole run; LaunchError when it cannot start or an engine fails to start."""
+        loop = asyncio.get_running_loop()
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, self._on_sigint)
+        server: EmbeddedServer | None = None
+        url = self.options.redis_url or os.environ.get("REDIS_URL", "")
+        try:
+            await self._check_not_running()
+            self._check_ports()
+            if not url:
+                server = _start_private_server()
+                url = server.url
+            redis = Redis.from_url(url, socket_connect_timeout=2.0)
+            try:
+                return await self._run_on(redis, url, private=server is not None)
+            except (RedisError, TransportError) as exc:
+                raise LaunchError(f"lost the server {url}: {exc}") from None
+            finally:
+                await redis.aclose()
+        finally:
+            for signum in _STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+            for process in self.processes.values():
+                process.kill()
+            if self._wrote_url_file:
+                with contextlib.suppress(OSError):
+                    self.options.server_url_file.unlink()
+            if server is not None:
+                server.close()
+
+    async def _run_on(self, redis: Redis, url: str, *, private: bool) -> dict[str, Any]:
+        options, settings = self.options, self.options.settings
+        self._url = url
+        await self._check_streams(redis)
+        options.server_url_file.parent.mkdir(parents=True, exist_ok=True)
+        options.server_url_file.write_text(url + "\n")
+        self._wrote_url_file = True
+        self._prepare_run_dir()
+        market = (
+            f"{settings.market_csv}"
+            if settings.market_csv
+            else f"scenario {settings.scenario} (seed {settings.seed}), "
+            f"{settings.market_duration_ns / 1e9:,.0f} s of market"
+        )
+        self._say(f"nautilus up: {market} at {settings.speed:g}x for {settings.duration_s:g} s")
+        kind = "private server for this run" if private else "given server"
+        self._say(f"server: {url} ({kind}; in {options.server_url_file} while running)")
+        self._say(f"engine logs: {options.run_dir}/<engine>.log")
+
+        started = time.monotonic()
+        await self._start([engine for engine in ENGINES if engine != "marketdata"])
+        self._say(f"11 engines ready in {time.monotonic() - started:.1f} s; starting the market")
+        self._say(
+            "every engine serves /health and /metrics on its port; browsers: "
+            f"ws://127.0.0.1:{self.processes['websocket'].port}/"
+            "?topics=marketdata.quote.BTCUSDT.BINANCE"
+        )
+        await self._start(["marketdata"])
+        reason = await self._watch(time.monotonic())
+        self._say(f"stopping: {reason}")
+        await self._stop_market()
+        await self._drain(redis)
+        await self._stop_engines()
+        report = await self._report(redis, reason)
+        if options.report is not None:
+            write_report(report, options.report)
+            print(f"report: {options.report}", file=self.out, flush=True)
+        print(render_report_summary(report), file=self.out, flush=True)
+        return report
+
+    async def _check_not_running(self) -> None:
+        """Refuse to start beside a live run in the same directory (they would share files)."""
+        try:
+            url = self.options.server_url_file.read_text().strip()
+        except OSError:
+            return
+        if not url:
+            return
+        other = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            await other.ping()
+        except (RedisError, OSError, ValueError):
+            return  # a stale file from a run that did not clean up
+        finally:
+            await other.aclose()
+        raise LaunchError(
+            f"another run seems to be using this directory ({self.options.server_url_file} "
+            f"points at a live server, {url}): stop it first, run from another directory, or "
+            "delete that file if no run is going on"
+        )
+
+    async def _check_streams(self, redis: Redis) -> None:
+        keys = [
+            key
+            for engine in ENGINES
+            for key in (
+                *lanes_in_read_order(engine_info(engine).stream),
+                dead_letter_stream(engine_info(engine).stream),
+            )
+        ]
+        try:
+            lengths = [await _xlen(redis, key) for key in keys]
+        except (RedisError, OSError) as exc:
+            raise LaunchError(f"cannot use the server: {exc}") from None
+        if not any(lengths):
+            return
+        if not self.options.reset_streams:
+            raise LaunchError(
+                "the server already holds bus streams with entries (an earlier run?); the report "
+                "counts what the streams hold. Use a fresh server (omit --redis-url and unset "
+                "REDIS_URL for a private one) or pass --reset-streams to delete them"
+            )
+        await redis.delete(*keys)
+        self._say(f"deleted {len(keys)} bus stream keys (--reset-streams)")
+
+    def _prepare_run_dir(self) -> None:
+        run_dir = self.options.run_dir
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+
+    def _check_ports(self) -> None:
+        if self.options.ports.mode == "auto":
+            return
+        for engine in ENGINES:
+            port = self.options.ports.port(engine)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                # As the engines' servers do: connections in TIME_WAIT do not hold the port.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    raise LaunchError(
+                        f"port {port} ({engine}) is in use: pass --ports auto or --ports offset:N"
+                    ) from None
+
+    async def _start(self, engines: list[str]) -> None:
+        for engine in engines:
+            self.processes[engine] = _EngineProcess(engine, self.options, self._url)
+        deadline = time.monotonic() + self.options.startup_timeout_s
+        waiting = list(engines)
+        while waiting:
+            for engine in list(waiting):
+                process = self.processes[engine]
+                if not process.alive:
+                    raise LaunchError(
+                        f"{engine} exited during start-up (status {process.process.returncode}); "
+                        f"its log ({process.log_path}) ends:\n{process.log_tail()}"
+                    )
+                if process.ready() and await fetch_health(process.port) is not None:
+                    waiting.remove(engine)
+            if self._interrupted.is_set():
+                raise LaunchError("interrupted during start-up")
+            if time.monotonic() > deadline:
+                raise LaunchError(f"engines not ready in time: {', '.join(waiting)}")
+            if waiting:
+                await asyncio.sleep(_POLL_S)
+
+    async def _healths(self) -> dict[str, dict[str, Any] | None]:
+        answers = await asyncio.gather(
+            *(fetch_health(process.port) for process in self.processes.values())
+        )
+        return dict(zip(self.processes, answers, strict=True))
+
+    def _ports(self) -> dict[str, int]:
+        return {engine: process.port for engine, process in self.processes.items()}
+
+    async def _watch(self, market_started: float) -> str:
+        """Show the view until the run should stop; returns why it stops."""
+        settings = self.options.settings
+        start_ns, length_ns = settings.market_start_ns(), settings.market_length_ns()
+        while True:
+            elapsed = time.monotonic() - market_started
+            healths = await self._healths()
+            progress = RunProgress(start_ns, length_ns, elapsed, settings.duration_s, "run")
+            self.view.show(healths, self._ports(), progress)
+            dead = [engine for engine, process in self.processes.items() if not process.alive]
+            if dead:
+                process = self.processes[dead[0]]
+                self._say(f"{dead[0]} died; its log ({process.log_path}) ends:")
+                self._say(process.log_tail())
+                return f"{', '.join(dead)} died"
+            if self._interrupted.is_set():
+                return "interrupted"
+            if elapsed >= settings.duration_s:
+                return f"--duration {settings.duration_s:g} s reached"
+            replay = (healths.get("marketdata") or {}).get("service", {}).get("replay")
+            if replay in ("done", "stopped"):
+                return "the market ended"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._interrupted.wait(), _VIEW_EVERY_S)
+
+    async def _stop_market(self) -> None:
+        process = self.processes["marketdata"]
+        process.terminate()
+        await self._wait_exit([process], self.options.stop_grace_s)
+
+    async def _drain(self, redis: Redis) -> bool:
+        """Wait until every group of every lane has read and acknowledged everything, twice in a
+        row (publishers flush within milliseconds); False on timeout or a second Ctrl-C."""
+        started = time.monotonic()
+        deadline = started + self.options.drain_timeout_s
+        previous: dict[str, int] | None = None
+        last_said = started
+        while time.monotonic() < deadline and self._interrupts < 2:
+            lengths, behind = await _backlog(redis)
+            if behind == 0 and lengths == previous:
+                self._say(f"all consumer groups caught up ({time.monotonic() - started:.1f} s)")
+                return True
+            previous = lengths if behind == 0 else None
+            if behind and time.monotonic() - last_said >= _VIEW_EVERY_S:
+                last_said = time.monotonic()
+                self._say(f"draining: {behind:,} entries not yet handled by every group")
+            await asyncio.sleep(0.3)
+        self._say("stopped before every consumer group caught up")
+        return False
+
+    async def _stop_engines(self) -> None:
+        running = [p for e, p in self.processes.items() if e != "marketdata"]
+        for process in running:
+            process.terminate()
+        grace = 0.0 if self._interrupts >= 2 else self.options.stop_grace_s
+        await self._wait_exit(running, grace)
+
+    async def _wait_exit(self, processes: list[_EngineProcess], grace_s: float) -> None:
+        deadline = time.monotonic() + grace_s
+        while any(p.alive for p in processes) and time.monotonic() < deadline:
+            if self._interrupts >= 2:
+                break
+            await asyncio.sleep(_POLL_S)
+        for process in processes:
+            if process.alive:
+                self._say(f"{process.engine} did not stop in time: killed")
+                process.kill()
+                process.process.wait()
+
+    async def _report(self, redis: Redis, reason: str) -> dict[str, Any]:
+        summaries: dict[str, Mapping[str, Any]] = {}
+        missing = []
+        for engine in ENGINES:
+            try:
+                summaries[engine] = json.loads(
+                    summary_file(self.options.run_dir, engine).read_text()
+                )
+            except (OSError, ValueError):
+                missing.append(engine)
+        dead_letters = {
+            engine_info(e).stream: await _xlen(redis, dead_letter_stream(engine_info(e).stream))
+            for e in ENGINES
+        }
+        report = build_report(
+            self.options.settings,
+            summaries,
+            mode="live",
+            dead_letters=dead_letters,
+            extra={"delivery": await _delivery(redis)},
+        )
+        report["run"]["stopped_by"] = reason
+        report["run"]["missing_summaries"] = missing
+        return report
+
+
+def _start_private_server() -> EmbeddedServer:
+    try:
+        server = EmbeddedServer()
+    except FileNotFoundError as exc:
+        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
+    try:
+        server.start()
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        server.close()
+        raise LaunchError(f"the private server did not start: {exc}") from None
+    return server
+
+
+async def _xlen(redis: Redis, key: str) -> int:
+    return int(await redis.xlen(key))
+
+
+async def _backlog(redis: Redis) -> tuple[dict[str, int], int]:
+    """Every lane's length, and the entries not yet read or not yet acknowledged by a group."""
+    lengths: dict[str, int] = {}
+    behind = 0
+    for engine in ENGINES:
+        for lane in lanes_in_read_order(engine_info(engine).stream):
+            info = await lane_info(redis, lane, with_consumers=False)
+            lengths[lane] = info.entries_added
+            for group in info.groups:
+                behind += group.pending + (group.lag if group.lag is not None else 0)
+    return lengths, behind
+
+
+async def _delivery(redis: Redis) -> dict[str, Any]:
+    """The server's bookkeeping per lane: entries added and each group's reads and pending."""
+    lanes: dict[str, Any] = {}
+    complete = True
+    for engine in ENGINES:
+        for lane in lanes_in_read_order(engine_info(engine).stream):
+            info = await lane_info(redis, lane, with_consumers=False)
+            groups = {}
+            for group in info.groups:
+                groups[group.name] = {
+                    "entries_read": group.entries_read,
+                    "pending": group.pending,
+                    "lag": group.lag,
+                }
+                caught_up = (
+                    group.lag == 0
+                    if group.lag is not None
+                    else group.entries_read == info.entries_added
+                )
+                complete &= group.pending == 0 and caught_up
+            lanes[lane] = {"entries_added": info.entries_added, "groups": groups}
+    return {"lanes": lanes, "every_group_read_everything": complete}

@@ -1,0 +1,138 @@
+"""What `nautilus up` shows while the engines run: a summary table, redrawn about once a second.
+
+Everything in it comes from the engines' own `/health` answers (their consumer lanes' lag, and
+the progress counters of `EngineService.health`), so the view costs the bus nothing and shows
+exactly what an operator scraping the ports would see. On a terminal the table is redrawn in
+place with ANSI cursor movement; otherwise (a pipe, a CI log) one progress line is printed every
+few seconds instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from nautilus.engines.run_settings import NS_PER_SECOND
+
+__all__ = ["LiveView", "RunProgress", "render_progress_line", "render_table"]
+
+#: Seconds between two progress lines when the output is not a terminal.
+_PLAIN_EVERY_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """Where the run is: market and wall time, and what the run has come to."""
+
+    market_start_ns: int
+    #: None when unknown (a CSV replay runs to the end of its file).
+    market_length_ns: int | None
+    wall_elapsed_s: float
+    wall_duration_s: float
+    phase: str
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _lag(health: Mapping[str, Any]) -> int:
+    return sum(_int(lane.get("lag")) for lane in health.get("lanes", {}).values())
+
+
+def _market_ns(healths: Mapping[str, Mapping[str, Any]]) -> int:
+    return _int(healths.get("marketdata", {}).get("service", {}).get("market_time_ns"))
+
+
+def render_table(
+    healths: Mapping[str, Mapping[str, Any] | None], ports: Mapping[str, int]
+) -> list[str]:
+    """One row per engine: port, messages consumed and published, consumer lag, errors."""
+    lines = [
+        f"  {'engine':<11} {'port':>5} {'consumed':>10} {'published':>10} {'lag':>7} "
+        f"{'errors':>6}  status"
+    ]
+    for engine, health in healths.items():
+        if health is None:
+            lines.append(f"  {engine:<11} {ports.get(engine, 0):>5} {'-':>10} {'-':>10} {'-':>7} "
+                         f"{'-':>6}  not answering")  # fmt: skip
+            continue
+        service = health.get("service", {})
+        status = str(health.get("status", "?"))
+        if engine == "marketdata":
+            status += f", replay {service.get('replay', '?')}"
+        lines.append(
+            f"  {engine:<11} {ports.get(engine, 0):>5} {_int(service.get('consumed')):>10,} "
+            f"{_int(service.get('published')):>10,} {_lag(health):>7,} "
+            f"{_int(service.get('handler_errors')):>6,}  {status}"
+        )
+    return lines
+
+
+def render_progress_line(
+    healths: Mapping[str, Mapping[str, Any] | None], progress: RunProgress
+) -> str:
+    """Market and wall time, alerts, orders and PnL in one line."""
+    known = {engine: health for engine, health in healths.items() if health is not None}
+    reached = _market_ns(known)
+    market_s = max(0, reached - progress.market_start_ns) / NS_PER_SECOND if reached else 0.0
+    length = progress.market_length_ns
+    of_length = "" if length is None else f" of {length / NS_PER_SECOND:,.0f} s"
+    vpin = known.get("vpin", {}).get("service", {})
+    strategy = known.get("strategy", {}).get("service", {})
+    pnl = known.get("portfolio", {}).get("service", {}).get("pnl")
+    parts = [
+        f"{progress.phase}: market +{market_s:,.1f} s{of_length}",
+        f"wall {progress.wall_elapsed_s:,.1f} s of {progress.wall_duration_s:,.0f} s",
+        f"alerts {_int(vpin.get('toxicity_alerts'))} toxicity, "
+        f"{_int(vpin.get('flash_crash_warnings'))} flash crash",
+        f"orders {_int(strategy.get('orders', {}).get('count'))}",
+    ]
+    if pnl:
+        parts.append(f"PnL {pnl['total']:,.2f} {pnl['currency']}")
+    unwell = sorted(
+        f"{engine} ({'not answering' if health is None else health.get('status')})"
+        for engine, health in healths.items()
+        if health is None or health.get("status") != "ok"
+    )
+    if unwell:
+        parts.append(f"unhealthy: {', '.join(unwell)}")
+    return " | ".join(parts)
+
+
+class LiveView:
+    """Draws the table on a terminal (in place) or progress lines elsewhere; quiet draws nothing."""
+
+    def __init__(self, out: TextIO, *, quiet: bool = False) -> None:
+        self._out = out
+        self._quiet = quiet
+        self._tty = out.isatty()
+        self._drawn = 0
+        self._last_plain = float("-inf")
+
+    def show(
+        self,
+        healths: Mapping[str, Mapping[str, Any] | None],
+        ports: Mapping[str, int],
+        progress: RunProgress,
+    ) -> None:
+        if self._quiet:
+            return
+        line = render_progress_line(healths, progress)
+        if not self._tty:
+            if progress.wall_elapsed_s - self._last_plain >= _PLAIN_EVERY_S:
+                self._last_plain = progress.wall_elapsed_s
+                print(line, file=self._out, flush=True)
+            return
+        lines = [*render_table(healths, ports), "", line]
+        erase = f"\x1b[{self._drawn}F\x1b[J" if self._drawn else ""
+        self._out.write(erase + "\n".join(lines) + "\n")
+        self._out.flush()
+        self._drawn = len(lines)
+
+    def message(self, text: str) -> None:
+        """A line printed below the table (which is then left as it is), unless quiet."""
+        if not self._quiet:
+            print(text, file=self._out, flush=True)
+        self._drawn = 0

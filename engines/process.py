@@ -1,0 +1,194 @@
+"""One engine as its own process: `python -m nautilus.engines.process ENGINE [options]`.
+
+The process builds the engine's service on its generated client against Redis (`--redis-url`,
+else REDIS_URL), starts consuming, and serves `/health` and `/metrics` on the engine's port (the
+contract's seed port unless `--port` says otherwise; 0 picks a free one). The WebSocket engine
+serves browsers on the same port. MarketData also starts replaying the run's market at once.
+
+It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone),
+then stops cleanly: MarketData stops replaying, every buffered message is written, the consumer
+stops, and, with `--run-dir`, the engine's summary is written to `<run-dir>/<engine>.summary.json`
+for the run report. With `--run-dir` it also writes `<run-dir>/<engine>.ready.json` (its port)
+once it is consuming and serving, which is how `nautilus up` knows the engine is up.
+
+Run settings (`--scenario`, `--seed`, `--duration`, `--speed`, `--start-ns`, `--market-csv`) are
+those of `RunSettings`: every engine of a run gets the same ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from nautilus.engines.catalog import ENGINES, build_service, engine_port
+from nautilus.engines.marketdata.service import MarketDataService
+from nautilus.engines.run_settings import RunSettings
+from nautilus.engines.service import EngineService
+from nautilus.runtime.client import UniversalMessageBusClient
+from nautilus.runtime.config import MessageBusConfig
+from nautilus.runtime.http_endpoints import serve_http
+from nautilus.runtime.metrics import BusMetrics
+
+__all__ = ["main", "ready_file", "run_engine", "summary_file"]
+
+_log = logging.getLogger("nautilus.engines.process")
+
+#: How often the process checks that its parent is still alive.
+_PARENT_CHECK_S = 1.0
+#: How long stopping may take to write what is buffered.
+_CLOSE_TIMEOUT_S = 10.0
+
+
+def ready_file(run_dir: Path, engine: str) -> Path:
+    """Written once the engine consumes and serves: `{"engine", "port", "pid"}`."""
+    return run_dir / f"{engine}.ready.json"
+
+
+def summary_file(run_dir: Path, engine: str) -> Path:
+    """Written when the engine has stopped: its `EngineService.summary()`."""
+    return run_dir / f"{engine}.summary.json"
+
+
+class _Endpoints(Protocol):
+    @property
+    def port(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+async def _serve(service: EngineService[Any], host: str, port: int) -> _Endpoints:
+    if service.ENGINE == "websocket":
+        from nautilus.engines.websocket.browser_server import BrowserServer
+        from nautilus.engines.websocket.service import WebSocketService
+
+        assert isinstance(service, WebSocketService)
+        metrics = BusMetrics()
+        metrics.attach(service.client.bus)
+        server = BrowserServer(service, metrics)
+        await server.start(host, port)
+        return server
+    return await serve_http(port, [service.client.bus], health=service.health, host=host)
+
+
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        if os.getppid() != parent_pid:
+            _log.warning("parent process %d is gone: stopping", parent_pid)
+            stop.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), _PARENT_CHECK_S)
+
+
+async def run_engine(
+    engine: str,
+    settings: RunSettings,
+    *,
+    redis_url: str,
+    port: int,
+    host: str = "127.0.0.1",
+    run_dir: Path | None = None,
+    parent_pid: int | None = None,
+) -> int:
+    """Run one engine until SIGTERM/SIGINT; returns the exit status."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    bus = UniversalMessageBusClient(MessageBusConfig(engine=engine, redis_url=redis_url))
+    service = build_service(engine, bus, settings)
+    await service.start()
+    endpoints = await _serve(service, host, port)
+    watchers: list[asyncio.Task[None]] = []
+    if parent_pid is not None:
+        watchers.append(asyncio.create_task(_watch_parent(parent_pid, stop)))
+    replay: asyncio.Task[None] | None = None
+    if isinstance(service, MarketDataService):
+        replay = asyncio.create_task(service.replay(settings.market(), settings.speed, stop))
+        replay.add_done_callback(lambda task: _stop_on_failure(task, stop))
+    if run_dir is not None:
+        ready = {"engine": engine, "port": endpoints.port, "pid": os.getpid()}
+        ready_file(run_dir, engine).write_text(json.dumps(ready))
+    _log.info("%s consuming; health and metrics on http://%s:%d", engine, host, endpoints.port)
+    failed = False
+    try:
+        await stop.wait()
+    finally:
+        if replay is not None:
+            # The stop event is set: the replay ends at its next market instant and flushes.
+            try:
+                await replay
+            except Exception:
+                failed = True
+        try:
+            await service.close(timeout_s=_CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            _log.error("%s: buffered messages still unsent after %.0f s", engine, _CLOSE_TIMEOUT_S)
+            failed = True
+        await endpoints.close()
+        for task in watchers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if run_dir is not None:
+            summary_file(run_dir, engine).write_text(json.dumps(service.summary(), sort_keys=True))
+    _log.info("%s stopped", engine)
+    return 1 if failed else 0
+
+
+def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("market replay failed: %s", task.exception())
+        stop.set()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m nautilus.engines.process",
+        description="Run one Nautilus engine on the bus until SIGTERM or Ctrl-C.",
+    )
+    parser.add_argument("engine", choices=list(ENGINES))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument(
+        "--port", type=int, default=None, help="health/metrics port (default: the seed's)"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--run-dir", type=Path, default=None)
+    parser.add_argument("--parent-pid", type=int, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, rest = _parser().parse_known_args(argv)
+    if not args.redis_url:
+        print("no Redis: pass --redis-url or set REDIS_URL", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s {args.engine} %(levelname)s %(message)s"
+    )
+    settings = RunSettings.from_argv(rest)
+    port = engine_port(args.engine) if args.port is None else args.port
+    return asyncio.run(
+        run_engine(
+            args.engine,
+            settings,
+            redis_url=args.redis_url,
+            port=port,
+            host=args.host,
+            run_dir=args.run_dir,
+            parent_pid=args.parent_pid,
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The WebSocket engine's port: a WebSocket server for browsers, with `/health` and `/metrics`
+answered over plain HTTP on the same port.
+
+- `ws://HOST:PORT/` (any path but the two below) opens a WebSocket. The query parameter
+  `topics` narrows what the browser gets to comma-separated topic patterns, for example
+  `ws://127.0.0.1:8600/?topics=marketdata.quote.BTCUSDT.BINANCE,toraniko.*`; without it the
+  browser gets every topic the engine selects. Each frame is one `FrontendUpdate` as JSON (see
+  `browser_frame`). Messages from the browser are ignored.
+- `GET /health` and `GET /metrics` answer exactly as on every other engine's port
+  (`nautilus.runtime.http_endpoints`): the websockets library hands such requests to
+  `process_request`, which answers them instead of upgrading.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from nautilus.engines.websocket.service import WebSocketService
+from nautilus.engines.websocket.topics import TopicFilter
+from nautilus.runtime.http_endpoints import HealthCheck, health_report
+from nautilus.runtime.metrics import BusMetrics
+
+__all__ = ["BrowserServer", "topics_of"]
+
+
+def topics_of(path: str) -> TopicFilter | None:
+    """The topic filter a browser asked for in its URL's `topics` parameter (None: all)."""
+    query = parse_qs(urlsplit(path).query)
+    patterns = tuple(
+        pattern.strip()
+        for value in query.get("topics", [])
+        for pattern in value.split(",")
+        if pattern.strip()
+    )
+    return TopicFilter(include=patterns) if patterns else None
+
+
+class BrowserServer:
+    """The running server of one WebSocket engine; `close()` stops it."""
+
+    def __init__(
+        self, service: WebSocketService, metrics: BusMetrics, health: HealthCheck | None = None
+    ) -> None:
+        self.service = service
+        self.metrics = metrics
+        self._health = health
+        self._server: Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the chosen one when started with port 0)."""
+        if self._server is None:
+            raise RuntimeError("the browser server is not running")
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await serve(
+            self._browser, host, port, process_request=self._http, compression=None
+        )
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _browser(self, connection: ServerConnection) -> None:
+        request = connection.request
+        self.service.browsers[connection] = topics_of(request.path if request else "/")
+        try:
+            async for _ in connection:
+                pass  # browsers only listen; anything they send is ignored
+        finally:
+            self.service.browsers.pop(connection, None)
+
+    async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path == "/metrics":
+            return _response(connection, 200, CONTENT_TYPE_LATEST, self.metrics.exposition())
+        if path == "/health":
+            report: dict[str, Any] = await health_report(
+                [self.service.client.bus], self._health or self.service.health
+            )
+            status = 200 if report.get("status") == "ok" else 503
+            body = json.dumps(report, sort_keys=True).encode() + b"\n"
+            return _response(connection, status, "application/json", body)
+        return None
+
+
+def _response(
+    connection: ServerConnection, status: int, content_type: str, body: bytes
+) -> Response:
+    response = connection.respond(http.HTTPStatus(status), "")
+    del response.headers["Content-Type"]
+    response.headers["Content-Type"] = content_type
+    del response.headers["Content-Length"]
+    response.headers["Content-Length"] = str(len(body))
+    response.body = body
+    return response
