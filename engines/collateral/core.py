@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from nautilus.collateral.v1.collateral_pb2 import InstrumentMargin, MarginAlert, MarginRequirement
 from nautilus.common.v1 import common_pb2
 from nautilus.engines.fixed_point import mul_e9, to_e9
+from nautilus.engines.positions import signed_quantity_e9
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.portfolio.v1.portfolio_pb2 import PnlUpdate, PositionUpdate
 
@@ -107,10 +108,7 @@ class MarginCalculator:
         """Records the position; re-evaluates."""
         if update.account_id != self.config.account_id:
             return []
-        sign = {common_pb2.POSITION_SIDE_LONG: 1, common_pb2.POSITION_SIDE_SHORT: -1}.get(
-            update.side, 0
-        )
-        self._positions[(update.strategy_id, update.instrument_id)] = sign * update.quantity_e9
+        self._positions[(update.strategy_id, update.instrument_id)] = signed_quantity_e9(update)
         self._marks.setdefault(update.instrument_id, update.last_fill_price_e9)
         self._last_instrument = update.instrument_id
         return self._evaluate(update.ts_event, now_ns, force=True)

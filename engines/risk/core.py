@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from nautilus.common.v1 import common_pb2
 from nautilus.engines.fixed_point import mul_e9, to_e9
+from nautilus.engines.positions import signed_quantity_e9
 from nautilus.engines.risk.limits import LimitBook, LimitCheck
 from nautilus.engines.risk.measures import DrawdownTracker, historical_var
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
@@ -126,10 +126,7 @@ class RiskMonitor:
         """Records a position; re-checks its instrument's limits and the exposure limits."""
         if update.account_id != self.config.account_id:
             return []
-        sign = {common_pb2.POSITION_SIDE_LONG: 1, common_pb2.POSITION_SIDE_SHORT: -1}.get(
-            update.side, 0
-        )
-        self._positions[(update.strategy_id, update.instrument_id)] = sign * update.quantity_e9
+        self._positions[(update.strategy_id, update.instrument_id)] = signed_quantity_e9(update)
         self._marks.setdefault(update.instrument_id, update.last_fill_price_e9)
         self._last_ts = max(self._last_ts, update.ts_event)
         return self._check_positions([update.instrument_id], update.ts_event, now_ns)
