@@ -17,10 +17,17 @@ BASELINE := schemas/baseline.binpb
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# A strict editable install: the `nautilus` namespace becomes a real tree of links to the
+# project's files (build/__editable__.*), put on the venv's path by a plain .pth file, so mypy,
+# pyright and editors resolve `nautilus.*` from any directory, as Python does. Files are linked
+# one by one, so the install is redone when a package folder gains or loses a file (the folders'
+# times change then).
+PACKAGE_DIRS := $(shell find $(PROJECT_DIRS) generated/nautilus -type d -not -name __pycache__ 2>/dev/null)
+
+$(STAMP): pyproject.toml $(PACKAGE_DIRS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	@touch $(STAMP)
 
 # The twelve engines as processes on a private Redis, 30 s of a flash-crash market (README).
@@ -42,12 +49,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# mypy cannot follow the editable install's import hook, so it reads the nautilus namespace from
-# a tree of links that mirrors the installed layout.
+# mypy finds the nautilus namespace where a user's script does: in the venv (see install).
 typecheck: $(STAMP)
-	@rm -rf build/typecheck && mkdir -p build/typecheck/nautilus
-	@for p in generated/nautilus/*; do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/; done
-	@for p in $(PROJECT_DIRS); do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/$$p; done
 	$(BIN)/mypy $(foreach p,$(PROJECT_DIRS),-p nautilus.$(p)) -p nautilus.clients
 
 buf-lint: $(STAMP)
@@ -84,4 +87,4 @@ bench: $(STAMP)
 	$(BIN)/nautilus bench $(BENCH_ARGS)
 
 clean:
-	rm -rf build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache $(STAMP)
