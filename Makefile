@@ -20,11 +20,14 @@ install: $(STAMP)
 # A strict editable install: the `nautilus` namespace becomes a real tree of links to the
 # project's files (build/__editable__.*), put on the venv's path by a plain .pth file, so mypy,
 # pyright and editors resolve `nautilus.*` from any directory, as Python does. Files are linked
-# one by one, so the install is redone when a package folder gains or loses a file (the folders'
-# times change then).
-PACKAGE_DIRS := $(shell find $(PROJECT_DIRS) generated/nautilus -type d -not -name __pycache__ 2>/dev/null)
+# one by one, so the install is redone when the list of package files changes (FILE_LIST is
+# rewritten only then).
+FILE_LIST := $(VENV)/.package-files
+$(shell mkdir -p $(VENV) && find $(PROJECT_DIRS) generated/nautilus -type f -not -path '*/__pycache__/*' \
+  2>/dev/null | LC_ALL=C sort > $(FILE_LIST).new && \
+  { cmp -s $(FILE_LIST).new $(FILE_LIST) && rm $(FILE_LIST).new || mv $(FILE_LIST).new $(FILE_LIST); })
 
-$(STAMP): pyproject.toml $(PACKAGE_DIRS)
+$(STAMP): pyproject.toml $(FILE_LIST)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict

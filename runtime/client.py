@@ -2,8 +2,10 @@
 
 One client acts for one engine. It publishes only the message types whose route names the engine
 as producer, subscribes only to types whose route lists it as a consumer, and consumes through
-the group named after the engine. The transport is Redis when a URL is configured (or REDIS_URL is
-set), otherwise the in-process transport (single process: backtests and demos).
+the group named after the engine; or, configured with `observer`, it is a read-only observer
+consuming through `observer:<name>` (runtime/observer.py). The transport is Redis when a URL is
+configured (or REDIS_URL is set), otherwise the in-process transport (single process: backtests
+and demos).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.dead_letter import DeadLetter
 from nautilus.runtime.delivery import Handler, M
-from nautilus.runtime.errors import ClientStateError, TransportError
+from nautilus.runtime.errors import ClientStateError, RoutingError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.publisher import Publisher
@@ -95,7 +97,9 @@ class UniversalMessageBusClient:
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"UniversalMessageBusClient(engine={self.config.engine!r}, {self.transport!r})"
+        config = self.config
+        who = f"observer={config.observer!r}" if config.observer else f"engine={config.engine!r}"
+        return f"UniversalMessageBusClient({who}, {self.transport!r})"
 
     @property
     def publisher(self) -> Publisher:
@@ -111,9 +115,10 @@ class UniversalMessageBusClient:
             raise ClientStateError("client is closed")
         if self._started:
             return
-        if self.registry is not None:
+        observing = bool(self.config.observer)
+        if self.registry is not None and not observing:
             await self.register_schemas()
-        if self.config.declare_consumer_groups:
+        if self.config.declare_consumer_groups and not observing:
             await self.declare_consumer_groups()
         self._started = True
         self._publisher.start()
@@ -121,7 +126,7 @@ class UniversalMessageBusClient:
             await self._consumer.ensure_groups()
             if consume:
                 self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
-        if self.config.trim_interval_ms:
+        if self.config.trim_interval_ms and not observing:
             self._tasks.append(asyncio.create_task(self._trim_loop()))
 
     async def declare_consumer_groups(self) -> None:
@@ -144,7 +149,10 @@ class UniversalMessageBusClient:
                     await self.transport.ensure_group(lane, group)
 
     def published_types(self) -> tuple[type[Message], ...]:
-        """The types this client publishes: as given, else every contract type its engine owns."""
+        """The types this client publishes: as given, else every contract type its engine owns
+        (none for an observer)."""
+        if self.config.observer:
+            return ()
         if self._publishes is not None:
             return self._publishes
         engine = self.config.engine
@@ -244,6 +252,10 @@ class UniversalMessageBusClient:
     def _permit(self, message_class: type[Message]) -> MessageSpec:
         """The spec of a type this engine may publish (cached); RoutingError otherwise."""
         spec = message_spec(message_class)
+        if self.config.observer:
+            raise RoutingError(
+                spec.full_name, self.config.consumer_group, "publish", "observers are read-only"
+            )
         require_producer(spec, self.config.engine)
         self._publish_specs[message_class] = spec
         return spec
@@ -268,12 +280,14 @@ class UniversalMessageBusClient:
     def subscribe(self, message_class: type[M], handler: Handler[M]) -> None:
         """Handle every `message_class` message on its stream with `handler` (before `start`).
 
-        Raises RoutingError if this engine is not among the type's consumers.
+        Raises RoutingError if this engine is not among the type's consumers. An observer may
+        watch any bus message type.
         """
         if self._started:
             raise ClientStateError("subscribe before start()")
         spec = message_spec(message_class)
-        require_consumer(spec, self.config.engine)
+        if not self.config.observer:
+            require_consumer(spec, self.config.engine)
         self._consumer.subscribe(spec, handler)
 
     async def poll(self, block_ms: int | None = None) -> int:

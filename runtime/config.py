@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nautilus.runtime.clock import Clock, LiveClock
+from nautilus.runtime.observer import observer_group
 from nautilus.runtime.routing import engine_info
 from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
 
@@ -26,17 +27,23 @@ class MessageBusConfig(BaseModel):
     """Settings of one engine's bus client. Defaults are the safe production choice.
 
     The client is built for one engine: it publishes only the message types whose route names this
-    engine as producer, and consumes through the consumer group named after the engine.
+    engine as producer, and consumes through the consumer group named after the engine. With
+    `observer` it is an observer instead (runtime/observer.py): read-only, consuming through the
+    group `observer:<name>`, so it never takes an entry from an engine.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
 
-    #: The engine this client acts for, e.g. "vpin" (must be declared in the schemas).
-    engine: str
+    #: The engine this client acts for, e.g. "vpin" (must be declared in the schemas). An observer
+    #: may leave it empty, or name the engine whose typed client it uses to subscribe.
+    engine: str = ""
+    #: Makes this client a read-only observer named so, consuming through `observer:<name>`.
+    observer: str = ""
     #: The engine's own stream; defaults to the stream declared for the engine. Publishing always
     #: goes to each message's route stream, which for a producer is this one.
     stream_key: str = ""
-    #: Consumer group: always the consuming engine's name (defaults to `engine`).
+    #: Consumer group: always the consuming engine's name (defaults to `engine`), or
+    #: `observer:<observer>` for an observer.
     consumer_group: str = ""
     #: This process's name inside the group; unique per process so a restart is a new consumer.
     consumer_name: str = ""
@@ -94,26 +101,42 @@ class MessageBusConfig(BaseModel):
     def _fill_defaults(cls, data: object) -> object:
         if not isinstance(data, dict):
             return data
-        engine = data.get("engine")
-        if not isinstance(engine, str):
+        engine = data.get("engine", "")
+        observer = data.get("observer", "")
+        if not isinstance(engine, str) or not isinstance(observer, str):
             return data
-        try:
-            info = engine_info(engine)
-        except KeyError as exc:
-            raise ValueError(str(exc)) from None
+        if not engine and not observer:
+            raise ValueError("engine is required (or observer, for a read-only observer)")
         filled = dict(data)
-        filled["stream_key"] = data.get("stream_key") or info.stream
-        filled["consumer_group"] = data.get("consumer_group") or engine
-        filled["consumer_name"] = data.get("consumer_name") or _default_consumer_name(engine)
+        if engine:
+            try:
+                info = engine_info(engine)
+            except KeyError as exc:
+                raise ValueError(str(exc)) from None
+            filled["stream_key"] = data.get("stream_key") or info.stream
+        if observer:
+            group = observer_group(observer)
+            filled["consumer_group"] = data.get("consumer_group") or group
+            filled["consumer_name"] = data.get("consumer_name") or _default_consumer_name(group)
+        else:
+            filled["consumer_group"] = data.get("consumer_group") or engine
+            filled["consumer_name"] = data.get("consumer_name") or _default_consumer_name(engine)
         filled["redis_url"] = data.get("redis_url") or os.environ.get("REDIS_URL", "")
         return filled
 
     @model_validator(mode="after")
     def _check(self) -> MessageBusConfig:
-        if self.consumer_group != self.engine:
+        if self.observer:
+            if self.consumer_group != observer_group(self.observer):
+                raise ValueError(
+                    f"an observer consumes through {observer_group(self.observer)!r}, "
+                    f"got consumer_group {self.consumer_group!r}"
+                )
+        elif self.consumer_group != self.engine:
             raise ValueError(
                 f"consumer_group must be the engine's name {self.engine!r}, "
-                f"got {self.consumer_group!r}: one group per consuming engine"
+                f"got {self.consumer_group!r}: one group per consuming engine "
+                "(to watch streams without taking the engine's entries: observer=NAME)"
             )
         if self.reconnect_max_ms < self.reconnect_initial_ms:
             raise ValueError("reconnect_max_ms must be >= reconnect_initial_ms")
