@@ -110,4 +110,3 @@ async def test_an_observer_declares_no_engine_groups() -> None:
     groups = {g.name for g in await transport.group_states(MARKETDATA)}
     assert groups == {"observer:desk"}
     await observer.close()
-
