@@ -40,6 +40,8 @@ def run_command(name: str, command: Callable[[], Awaitable[int]]) -> int:
     """
     try:
         return asyncio.run(_awaited(command))
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): main() ends quietly
     except CommandError as exc:
         print(f"nautilus {name}: error: {exc.message}", file=sys.stderr)
         return exc.exit_status

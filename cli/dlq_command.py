@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import Any
 
+from nautilus.cli.arguments import entry_id, positive_int
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.entry_view import EntryDecoder, iso_ns
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
@@ -64,11 +65,16 @@ def _reasons(args: argparse.Namespace) -> set[DeadLetterReason] | None:
     return {DeadLetterReason(r) for r in args.reason} if args.reason else None
 
 
+def _require_selection(args: argparse.Namespace) -> None:
+    """Refuse, before any I/O, a replay or purge that does not say which dead letters."""
+    if not args.id and not args.all:
+        raise CommandError("say which dead letters: --id ID (repeatable) or --all")
+
+
 def _chosen(letters: list[DeadLetter], args: argparse.Namespace, stream: str) -> list[DeadLetter]:
     """The dead letters --id/--all and --reason pick; CommandError for ids that do not exist."""
+    _require_selection(args)
     ids = set(args.id) if args.id else None
-    if ids is None and not args.all:
-        raise CommandError("say which dead letters: --id ID (repeatable) or --all")
     if ids is not None:
         missing = ids - {letter.dead_letter_id for letter in letters}
         if missing:
@@ -125,6 +131,7 @@ async def _show(args: argparse.Namespace) -> int:
 
 async def _replay(args: argparse.Namespace) -> int:
     stream = resolve_stream(args.stream, allow_dead_letter=True).stream
+    _require_selection(args)
     async with connect(args.redis_url) as (redis, _url):
         chosen = _chosen(await read_dead_letters(redis, stream), args, stream)
         try:
@@ -143,6 +150,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
 async def _purge(args: argparse.Namespace) -> int:
     stream = resolve_stream(args.stream, allow_dead_letter=True).stream
+    _require_selection(args)
     async with connect(args.redis_url) as (redis, _url):
         chosen = _chosen(await read_dead_letters(redis, stream), args, stream)
         if not args.yes:
@@ -161,7 +169,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--id", action="append", metavar="ID", help="a dead letter's id (repeatable)"
+        "--id", action="append", type=entry_id, metavar="ID", help="a dead letter's id (repeatable)"
     )
     parser.add_argument("--all", action="store_true", help="every dead letter (see --reason)")
     parser.add_argument(
@@ -184,13 +192,15 @@ def register(commands: Any) -> None:
     listing = actions.add_parser("list", help="id, type, reason, group, deliveries, time, detail")
     _add_common(listing)
     listing.add_argument("--reason", action="append", choices=_REASONS, help="only these reasons")
-    listing.add_argument("--count", type=int, metavar="N", help="at most N (oldest first)")
+    listing.add_argument("--count", type=positive_int, metavar="N", help="at most N (oldest first)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(handler=lambda a: run_command("dlq list", lambda: _list(a)))
 
     show = actions.add_parser("show", help="one dead letter: reason, fields, decoded message")
     _add_common(show)
-    show.add_argument("id", metavar="ID", help="the dead letter's id (from `dlq list`)")
+    show.add_argument(
+        "id", type=entry_id, metavar="ID", help="the dead letter's id (from `dlq list`)"
+    )
     show.add_argument("--json", action="store_true", help="compact JSON on one line")
     show.set_defaults(handler=lambda a: run_command("dlq show", lambda: _show(a)))
 

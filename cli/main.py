@@ -1,10 +1,22 @@
-"""The `nautilus` command: one entry point for operators and developers."""
+# PYTHON_ARGCOMPLETE_OK
+"""The `nautilus` command: one entry point for operators and developers.
+
+How it behaves, for every command: a wrong command line is one line on stderr and exit status 2
+(never a usage dump or a traceback); output into a pipe that closes (`| head`) ends the command
+quietly; an unexpected error is one line and exit status 1 (NAUTILUS_DEBUG=1 re-raises it, for
+the traceback). Shell completion comes from argcomplete:
+`eval "$(register-python-argcomplete nautilus)"`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import argcomplete
 
 from nautilus.cli import (
     acl_command,
@@ -12,26 +24,42 @@ from nautilus.cli import (
     codegen_command,
     contract_command,
     dlq_command,
+    group_command,
     schema_command,
     stats_command,
     tail_command,
     trim_command,
     up_command,
 )
+from nautilus.cli.arguments import CommandParser
+from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_OK
 
 __all__ = ["build_parser", "main"]
 
+#: Set to 1 to see the traceback of an unexpected error instead of its one-line summary.
+DEBUG_ENV = "NAUTILUS_DEBUG"
+
+
+def _version() -> str:
+    try:
+        return version("nautilus-messagebus")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="nautilus",
         description="Nautilus MessageBus: schema-first messaging over Redis Streams.",
     )
+    parser.add_argument("--version", action="version", version=f"nautilus {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # One line per command module; commands are listed in `nautilus --help` in this order.
     contract_command.register(commands)
     schema_command.register(commands)
     tail_command.register(commands)
     stats_command.register(commands)
+    group_command.register(commands)
     dlq_command.register(commands)
     trim_command.register(commands)
     codegen_command.register(commands)
@@ -41,10 +69,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(
+            f"nautilus {args.command}: internal error: {exc!r} ({DEBUG_ENV}=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
     return result
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from nautilus.cli.arguments import non_negative_float
 from nautilus.cli.command_errors import EXIT_OK, run_command
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import contract_streams, lane_label, resolve_stream
@@ -222,7 +223,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=non_negative_float,
         default=1.0,
         metavar="SECONDS",
         help="sample twice this far apart for entries per second (default 1; 0: no rates)",

@@ -14,6 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from nautilus.cli.arguments import non_negative_int, positive_int
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.entry_view import EntryDecoder, EntryView, format_entry
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
@@ -160,9 +161,19 @@ async def _tail(args: argparse.Namespace) -> int:
         else:
             for lane, entry_id, fields in await _latest(redis, selection, args.count):
                 await printer.show(lane, entry_id, fields)
+        if not printer.printed and not args.follow:
+            print(f"nautilus tail: {_nothing(selection, args.group)}", file=sys.stderr)
         if args.follow:
             await _follow(redis, selection, printer, args.max_entries)
     return EXIT_OK
+
+
+def _nothing(selection: StreamSelection, group: str | None) -> str:
+    """What an empty listing means, said on stderr so that stdout stays the entries only."""
+    lanes = ", ".join(selection.lanes)
+    if group is not None:
+        return f"group {group} has nothing left to process on {lanes}"
+    return f"no entries on {lanes}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -184,7 +195,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--count",
-        type=int,
+        type=non_negative_int,
         default=20,
         metavar="N",
         help="entries to print before following (default 20)",
@@ -194,7 +205,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--max-entries",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="with --follow: stop after N entries in all (scripts and tests)",
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from nautilus.cli.arguments import non_negative_int
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import lane_label, resolve_stream
@@ -115,9 +116,14 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("stream", metavar="STREAM", help="route stream or priority lane key")
-    parser.add_argument("--max-len", type=int, metavar="N", help="keep at most N entries per lane")
     parser.add_argument(
-        "--max-age-ms", type=int, metavar="MS", help="delete entries older than MS milliseconds"
+        "--max-len", type=non_negative_int, metavar="N", help="keep at most N entries per lane"
+    )
+    parser.add_argument(
+        "--max-age-ms",
+        type=non_negative_int,
+        metavar="MS",
+        help="delete entries older than MS milliseconds",
     )
     parser.add_argument("--dry-run", action="store_true", help="report only; delete nothing")
     add_server_option(parser)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nautilus.cli.arguments import non_negative_float, redis_url
 from nautilus.cli.server_url import SERVER_URL_FILE
 from nautilus.engines.marketdata import SCENARIOS
 from nautilus.engines.run_settings import DEFAULT_SEED, DEFAULT_SPEED, NS_PER_SECOND, RunSettings
@@ -130,7 +131,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="synthetic market seed")
     parser.add_argument(
         "--duration",
-        type=float,
+        type=non_negative_float,
         default=30.0,
         metavar="SECONDS",
         help="wall-clock length of a live run; the market lasts SECONDS x --speed (default 30)",
@@ -152,6 +153,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--redis-url",
+        type=redis_url,
         metavar="URL",
         help="use this server (default: REDIS_URL, else a private server for the run)",
     )
