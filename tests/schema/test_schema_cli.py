@@ -65,10 +65,22 @@ def test_mode_forward_checks_old_readers() -> None:
     old = case("cardinality_singular_to_repeated", "old")
     new = case("cardinality_singular_to_repeated", "new")
 
-    backward = main(["schema", "compat", old, new, "--level", "wire"])
+    backward = main(["schema", "compat", old, new, "--level", "wire", "--mode", "backward"])
     forward = main(["schema", "compat", old, new, "--level", "wire", "--mode", "forward"])
 
     assert (backward, forward) == (0, 1)
+
+
+def test_mode_defaults_to_full_so_singular_to_repeated_breaks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = case("cardinality_singular_to_repeated", "old")
+    new = case("cardinality_singular_to_repeated", "new")
+
+    status = main(["schema", "compat", old, new, "--level", "wire"])
+
+    assert status == 1
+    assert "FIELD_CARDINALITY_CHANGED" in capsys.readouterr().out
 
 
 def test_descriptor_set_files_are_accepted_as_either_side(tmp_path: Path) -> None:
