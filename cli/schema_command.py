@@ -23,7 +23,7 @@ from nautilus.runtime.schema import (
     CompatLevel,
     CompatMode,
     DescriptorSetError,
-    compare_descriptor_sets,
+    compare_contracts,
     parse_descriptor_set,
 )
 
@@ -74,7 +74,7 @@ def breaking_lines(old_path: Path, new_path: Path, *, mode: str, level: str) -> 
     """
     old, new = load_contract(old_path), load_contract(new_path)
     try:
-        violations = compare_descriptor_sets(old, new, _LEVELS[level], _MODES[mode])
+        violations = compare_contracts(old, new, _LEVELS[level], _MODES[mode])
     except DescriptorSetError as exc:
         raise SchemaInputError(str(exc)) from exc
     return [str(v) for v in violations]
