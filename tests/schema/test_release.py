@@ -10,9 +10,9 @@ import pytest
 
 from nautilus.cli.main import main
 from nautilus.cli.schema_release import choose_reference
+from tests.schema_edits import add_field, replace_in_message
 
 PROJECT = Path(__file__).resolve().parents[2]
-TOXICITY_VPIN = "double vpin = 2;"
 
 
 def git(root: Path, *args: str) -> str:
@@ -33,11 +33,16 @@ def contract_copy(root: Path) -> Path:
     return root
 
 
-def edit_vpin(root: Path, old: str, new: str) -> None:
-    proto = root / "schemas" / "nautilus" / "vpin" / "v1" / "vpin.proto"
-    source = proto.read_text()
-    assert old in source
-    proto.write_text(source.replace(old, new, 1))
+def vpin_proto(root: Path) -> Path:
+    return root / "schemas" / "nautilus" / "vpin" / "v1" / "vpin.proto"
+
+
+def edit_alert(root: Path, old: str, new: str) -> None:
+    replace_in_message(vpin_proto(root), "ToxicityAlert", old, new)
+
+
+def add_alert_field(root: Path, declaration: str) -> int:
+    return add_field(vpin_proto(root), "ToxicityAlert", declaration)
 
 
 def commit(root: Path, message: str) -> str:
@@ -87,10 +92,10 @@ def test_gate_fails_on_a_break_against_the_merge_base_that_the_baseline_misses(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A field added on main after the baseline was cut; the branch then changes its type.
-    edit_vpin(repo, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  double spread = 12;")
+    number = add_alert_field(repo, "double spread")
     commit(repo, "add spread")
     git(repo, "checkout", "-q", "-b", "feature")
-    edit_vpin(repo, "double spread = 12;", "string spread = 12;")
+    edit_alert(repo, f"double spread = {number};", f"string spread = {number};")
     commit(repo, "spread as text")
 
     status = main(["schema", "gate", "--root", str(repo)])
@@ -102,7 +107,7 @@ def test_gate_fails_on_a_break_against_the_merge_base_that_the_baseline_misses(
 
 def test_gate_passes_a_compatible_change(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     git(repo, "checkout", "-q", "-b", "feature")
-    edit_vpin(repo, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  double spread = 12;")
+    add_alert_field(repo, "double spread")
     commit(repo, "add spread")
 
     assert main(["schema", "gate", "--root", str(repo)]) == 0
@@ -113,7 +118,7 @@ def test_baseline_refuses_a_breaking_change(
 ) -> None:
     root = contract_copy(tmp_path / "project")
     before = (root / "schemas" / "baseline.binpb").read_bytes()
-    edit_vpin(root, TOXICITY_VPIN, "string vpin = 2;")
+    edit_alert(root, "double vpin =", "string vpin =")
 
     status = main(["schema", "baseline", "--root", str(root)])
 
@@ -130,7 +135,7 @@ def test_a_forced_baseline_records_its_reason_beside_the_baseline(
 ) -> None:
     root = contract_copy(tmp_path / "project")
     before = (root / "schemas" / "baseline.binpb").read_bytes()
-    edit_vpin(root, TOXICITY_VPIN, "string vpin = 2;")
+    edit_alert(root, "double vpin =", "string vpin =")
 
     status = main(
         ["schema", "baseline", "--root", str(root), "--force", "no consumer reads vpin yet"]
@@ -145,7 +150,7 @@ def test_a_forced_baseline_records_its_reason_beside_the_baseline(
 
 def test_a_compatible_baseline_is_accepted_without_a_reason(tmp_path: Path) -> None:
     root = contract_copy(tmp_path / "project")
-    edit_vpin(root, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  double spread = 12;")
+    add_alert_field(root, "double spread")
 
     assert main(["schema", "baseline", "--root", str(root)]) == 0
     assert not (root / "schemas" / "baseline-breaks.md").exists()
