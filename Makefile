@@ -13,7 +13,7 @@ PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 
 .PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
-        pytest golden test bench clean
+        pytest golden test bench install-bench clean
 
 install: $(STAMP)
 
@@ -82,6 +82,10 @@ test: lint typecheck buf-lint buf-breaking schema-compat codegen-check pytest
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
 bench: $(STAMP)
 	$(BIN)/nautilus bench $(BENCH_ARGS)
+
+# The benchmark's optional extras: the FastStream and NautilusTrader baselines and the profilers.
+install-bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

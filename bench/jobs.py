@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from nautilus.bench import fanout, floors, peer_faststream, peer_nautilustrader
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import quotes
 from nautilus.clients.marketdata import MarketDataClient
@@ -213,4 +214,11 @@ JOBS: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
     "consume": consume,
     "publish_quotes": publish_quotes,
     "publish_critical": publish_critical,
+    "floor_consume": floors.floor_consume,
+    "floor_publish": floors.floor_publish,
+    "fanout_consume": fanout.fanout_consume,
+    "nautilustrader_consume": peer_nautilustrader.nautilustrader_consume,
+    "nautilustrader_publish_quotes": peer_nautilustrader.nautilustrader_publish_quotes,
+    "faststream_consume": peer_faststream.faststream_consume,
+    "faststream_publish_quotes": peer_faststream.faststream_publish_quotes,
 }
