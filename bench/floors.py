@@ -93,6 +93,7 @@ async def floor_consume(
         record_from = 0
         received = 0
         notify("ready")
+        cpu_started = time.process_time()
         deadline = time.monotonic() + deadline_s
         while received < expected and time.monotonic() < deadline:
             link.sock.sendall(packed_read)
@@ -113,9 +114,11 @@ async def floor_consume(
             link.reply()
             received += len(entries)
         finished_ns = time.time_ns()
+        cpu_s = time.process_time() - cpu_started
     finally:
         link.close()
     return {
+        "cpu_s": cpu_s,
         "received": received,
         "finished_ns": finished_ns,
         "latency": histogram.encode(),

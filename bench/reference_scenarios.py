@@ -17,9 +17,22 @@ from typing import Any
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM
 from nautilus.bench.peer_nautilustrader import nautilustrader_available
-from nautilus.bench.scenarios import EndToEndResult, LatencyResult, Workers, run_pair
+from nautilus.bench.scenarios import (
+    EndToEndResult,
+    LatencyResult,
+    Workers,
+    reset_streams,
+    run_pair,
+)
 
-__all__ = ["PEERS", "Peer", "available_peers", "reference_end_to_end", "reference_latency"]
+__all__ = [
+    "PEERS",
+    "Peer",
+    "available_peers",
+    "consumer_cpu_per_message",
+    "reference_end_to_end",
+    "reference_latency",
+]
 
 
 @dataclass(frozen=True)
@@ -116,3 +129,23 @@ def reference_latency(
     )
     histogram = LatencyHistogram.decode(consumed["latency"], consumed["negative"])
     return LatencyResult(rate, published["sent"], consumed["received"], histogram)
+
+
+def consumer_cpu_per_message(url: str, workers: Workers, count: int) -> dict[str, float]:
+    """The consumer's own CPU per message (µs), ours and the floor's, each draining `count`
+    quotes published beforehand by our MarketData client: no publisher competes, and process
+    CPU time does not count the moments the process waited for a core."""
+    figures: dict[str, float] = {}
+    for name, job, arguments in (
+        ("ours", "consume", {"expected_quotes": count}),
+        ("floor", "floor_consume", {"expected": count}),
+    ):
+        reset_streams(url)
+        workers.publisher.submit("publish_quotes", url=url, start_at_ns=0, count=count)
+        workers.publisher.wait_ready()
+        workers.publisher.result()
+        workers.consumer.submit(job, url=url, **arguments)
+        workers.consumer.wait_ready()
+        figures[name] = workers.consumer.result()["cpu_s"] / count * 1e6
+    reset_streams(url)
+    return figures

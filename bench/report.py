@@ -216,7 +216,13 @@ def _end_to_end_lines(median: dict[str, Any]) -> list[str]:
         references.append((f"peer: {name}", peer["end_to_end"]))
     for label, e2e in references:
         rows.append((label, _rate(e2e["rate"]), _rate(e2e["publisher_landed_rate"])))
-    return ["End to end", *_table(rows)]
+    cpu = median["consumer_cpu_us_per_message"]
+    return [
+        "End to end",
+        *_table(rows),
+        f"Consumer CPU per message, draining a filled stream: ours {cpu['ours']:.2f} µs, "
+        f"floor {cpu['floor']:.2f} µs",
+    ]
 
 
 def _latency_lines(report: dict[str, Any]) -> list[str]:

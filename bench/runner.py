@@ -24,6 +24,7 @@ from nautilus.bench.reference_scenarios import (
     FLOOR,
     Peer,
     available_peers,
+    consumer_cpu_per_message,
     reference_end_to_end,
     reference_latency,
 )
@@ -160,6 +161,10 @@ class _Round:
             peer.name: {"end_to_end": self._reference_end_to_end(peer, self._peer_count(peer))}
             for peer in self.peers
         }
+        self.progress(f"{label}: consumer CPU per message (ours, floor)")
+        figures["consumer_cpu_us_per_message"] = consumer_cpu_per_message(
+            self.url, self.workers, self.settings.end_to_end_count
+        )
         figures["latency"] = {}
         for rate in self.settings.latency_rates:
             self.progress(f"{label}: latency at {rate}/s")
@@ -263,6 +268,8 @@ def _ratios(figures: dict[str, Any], settings: BenchSettings) -> dict[str, float
         for name, (ours, base) in RATIOS.items()
         if ours in publish and base in publish
     }
+    cpu = figures["consumer_cpu_us_per_message"]
+    ratios["consumer_cpu_per_message_vs_floor"] = cpu["ours"] / cpu["floor"]
     ours_rate = figures["end_to_end"]["rate"]
     ratios["end_to_end_vs_floor"] = ours_rate / figures["floor"]["end_to_end"]["rate"]
     for name, peer in figures["peers"].items():

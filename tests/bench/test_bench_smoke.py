@@ -79,6 +79,9 @@ def test_the_floor_is_measured_in_the_same_run(report: dict) -> None:
     assert floor["latency"]["10000"]["received"] == floor["latency"]["10000"]["sent"] > 0
     assert report["ratios"]["end_to_end_vs_floor"] > 0
     assert report["ratios"]["latency_p99_at_10k_vs_floor"] > 0
+    cpu = report["median"]["consumer_cpu_us_per_message"]
+    assert cpu["ours"] > 0
+    assert cpu["floor"] > 0
 
 
 def test_the_fan_out_reports_server_cpu_per_delivery_per_group(report: dict) -> None:
