@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
 
 .PHONY: install run codegen codegen-check lint format typecheck buf-lint schema-gate baseline \
-        pytest golden test bench clean
+        pytest golden test bench install-bench clean
 
 install: $(STAMP)
 
@@ -78,6 +78,10 @@ test: lint typecheck buf-lint schema-gate codegen-check pytest
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
 bench: $(STAMP)
 	$(BIN)/nautilus bench $(BENCH_ARGS)
+
+# The benchmark's optional extras: the FastStream and NautilusTrader baselines and the profilers.
+install-bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
