@@ -138,12 +138,22 @@ async def _replay(args: argparse.Namespace) -> int:
             results = await replay_dead_letters(redis, stream, chosen)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+    replayed = sum(result.new_id is not None for result in results)
+    if args.json:
+        document = {
+            "stream": stream,
+            "replayed": replayed,
+            "results": [
+                {"id": r.dead_letter_id, "lane_key": r.lane, "new_id": r.new_id} for r in results
+            ],
+        }
+        print(json.dumps(document, separators=(",", ":")))
+        return EXIT_OK
     for result in results:
         if result.new_id is None:
             print(f"{result.dead_letter_id}: already gone (replayed or purged meanwhile)")
         else:
             print(f"{result.dead_letter_id} -> {result.lane} {result.new_id}")
-    replayed = sum(result.new_id is not None for result in results)
     print(f"replayed {replayed} dead letters of {stream}")
     return EXIT_OK
 
@@ -158,7 +168,15 @@ async def _purge(args: argparse.Namespace) -> int:
                 f"this deletes {len(chosen)} dead letters of {stream} for good; add --yes"
             )
         deleted = await purge_dead_letters(redis, stream, [c.dead_letter_id for c in chosen])
-    print(f"deleted {deleted} dead letters of {stream}")
+    if args.json:
+        document = {
+            "stream": stream,
+            "deleted": deleted,
+            "ids": [c.dead_letter_id for c in chosen],
+        }
+        print(json.dumps(document, separators=(",", ":")))
+    else:
+        print(f"deleted {deleted} dead letters of {stream}")
     return EXIT_OK
 
 
@@ -216,10 +234,12 @@ def register(commands: Any) -> None:
     )
     _add_common(replay)
     _add_selection(replay)
+    replay.add_argument("--json", action="store_true", help="report as one JSON object")
     replay.set_defaults(handler=lambda a: run_command("dlq replay", lambda: _replay(a)))
 
     purge = actions.add_parser("purge", help="delete dead letters for good (needs --yes)")
     _add_common(purge)
     _add_selection(purge)
     purge.add_argument("--yes", action="store_true", help="really delete them")
+    purge.add_argument("--json", action="store_true", help="report as one JSON object")
     purge.set_defaults(handler=lambda a: run_command("dlq purge", lambda: _purge(a)))

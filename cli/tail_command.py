@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import string
 import sys
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from nautilus.cli.arguments import non_negative_int, positive_int
+from nautilus.cli.arguments import entry_id_or_time, non_negative_int, positive_int
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.entry_view import EntryDecoder, EntryView, format_entry
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import StreamSelection, resolve_stream
+from nautilus.contract import bus_message_classes
 from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.transport.base import parse_entry_id
 
 __all__ = ["register"]
 
 _FOLLOW_BLOCK_MS = 1000
+_DEFAULT_COUNT = 20
 
 _DESCRIPTION = f"""\
 Print the entries of STREAM, decoded with the contract's classes or, for entries written with
@@ -112,20 +115,127 @@ async def _group_backlog(
     return backlog[:count]
 
 
+#: The fields a --format template may name (each entry's --json object, message as JSON text).
+FORMAT_FIELDS = (
+    "id", "lane", "lane_key", "type", "fingerprint", "producer", "published_at",
+    "published_at_ns", "priority", "key", "trace_context", "schema", "message", "error",
+    "state", "consumer", "deliveries",
+)  # fmt: skip
+
+
+class _FormatValues(dict[str, Any]):
+    """An entry's fields for a --format template; fields an entry lacks print as "-"."""
+
+    def __missing__(self, name: str) -> str:
+        return "-"
+
+
+def format_template(text: str) -> str:
+    """A --format template: Python format fields among FORMAT_FIELDS, e.g. '{id} {type}'."""
+    try:
+        for _, name, _, _ in string.Formatter().parse(text):
+            if name is not None and name not in FORMAT_FIELDS:
+                raise argparse.ArgumentTypeError(
+                    f"unknown field {{{name}}}; fields: {', '.join(FORMAT_FIELDS)}"
+                )
+        text.format_map(_FormatValues())
+    except (ValueError, IndexError) as exc:
+        raise argparse.ArgumentTypeError(f"bad template {text!r}: {exc}") from None
+    return text
+
+
+def message_type(text: str) -> str:
+    """A contract message type, by full name or by its short name (ToxicityAlert)."""
+    names = bus_message_classes()
+    if text in names:
+        return text
+    matches = [name for name in names if name.rsplit(".", 1)[-1] == text]
+    if len(matches) == 1:
+        return matches[0]
+    raise argparse.ArgumentTypeError(
+        f"unknown message type {text!r}" + (f" (which of {', '.join(matches)}?)" if matches else "")
+    )
+
+
 class _Printer:
-    def __init__(self, decoder: EntryDecoder, as_json: bool) -> None:
+    def __init__(self, decoder: EntryDecoder, args: argparse.Namespace) -> None:
         self._decoder = decoder
-        self._as_json = as_json
+        self._as_json = args.json
+        self._template: str | None = args.format
+        self._type: str | None = args.type
+        self._key: str | None = args.key
         self.printed = 0
 
-    async def show(self, lane: str, entry_id: str, fields: Any, **extra: Any) -> None:
+    async def view(self, lane: str, entry_id: str, fields: Any, **extra: Any) -> EntryView | None:
+        """The entry's view, or None when --type or --key leave it out."""
         view: EntryView = await self._decoder.view(lane, entry_id, fields, **extra)
-        if self._as_json:
+        if self._type is not None and (view.wire is None or view.wire.message_type != self._type):
+            return None
+        if self._key is not None and (view.wire is None or view.wire.key != self._key):
+            return None
+        return view
+
+    async def show(self, lane: str, entry_id: str, fields: Any, **extra: Any) -> None:
+        view = await self.view(lane, entry_id, fields, **extra)
+        if view is not None:
+            self.print(view)
+
+    def print(self, view: EntryView) -> None:
+        if self._template is not None:
+            document = view.as_json()
+            document["message"] = json.dumps(document.get("message"), separators=(",", ":"))
+            print(self._template.format_map(_FormatValues(document)))
+        elif self._as_json:
             print(json.dumps(view.as_json(), separators=(",", ":")))
         else:
             print(format_entry(view))
         sys.stdout.flush()
         self.printed += 1
+
+
+_PAGE = 500
+
+
+async def _latest_matching(
+    redis: Redis, selection: StreamSelection, printer: _Printer, count: int
+) -> list[EntryView]:
+    """The last `count` entries that pass --type/--key over the lanes, oldest first."""
+    found: list[EntryView] = []
+    for lane in selection.lanes:
+        end, taken = "+", 0
+        while taken < count:
+            page = _newest_first(await redis.xrevrange(lane, end, "-", count=_PAGE))
+            for entry_id, fields in page:
+                view = await printer.view(lane, entry_id, fields)
+                if view is not None and taken < count:
+                    found.append(view)
+                    taken += 1
+            if len(page) < _PAGE:
+                break
+            end = "(" + page[-1][0]
+    found.sort(key=lambda view: parse_entry_id(view.entry_id))
+    return found[-count:] if count else []
+
+
+async def _since(
+    redis: Redis, selection: StreamSelection, printer: _Printer, start: str, count: int | None
+) -> list[EntryView]:
+    """Entries from id `start` on that pass --type/--key, oldest first, at most `count`."""
+    found: list[EntryView] = []
+    for lane in selection.lanes:
+        begin, taken = start, 0
+        while count is None or taken < count:
+            page = _newest_first(await redis.xrange(lane, begin, "+", count=_PAGE))
+            for entry_id, fields in page:
+                view = await printer.view(lane, entry_id, fields)
+                if view is not None and (count is None or taken < count):
+                    found.append(view)
+                    taken += 1
+            if len(page) < _PAGE:
+                break
+            begin = "(" + page[-1][0]
+    found.sort(key=lambda view: parse_entry_id(view.entry_id))
+    return found if count is None else found[:count]
 
 
 async def _follow(
@@ -152,14 +262,21 @@ async def _follow(
 async def _tail(args: argparse.Namespace) -> int:
     selection = resolve_stream(args.stream)
     async with connect(args.redis_url) as (redis, _url):
-        printer = _Printer(EntryDecoder(SchemaRegistry(redis)), args.json)
+        printer = _Printer(EntryDecoder(SchemaRegistry(redis)), args)
+        count = _DEFAULT_COUNT if args.count is None and args.since is None else args.count
         if args.group is not None:
             for lane, entry_id, fields, extra in await _group_backlog(
-                redis, selection, args.group, args.count
+                redis, selection, args.group, count if count is not None else _DEFAULT_COUNT
             ):
                 await printer.show(lane, entry_id, fields, **extra)
+        elif args.since is not None:
+            for view in await _since(redis, selection, printer, args.since, count):
+                printer.print(view)
+        elif args.type is not None or args.key is not None:
+            for view in await _latest_matching(redis, selection, printer, count or 0):
+                printer.print(view)
         else:
-            for lane, entry_id, fields in await _latest(redis, selection, args.count):
+            for lane, entry_id, fields in await _latest(redis, selection, count or 0):
                 await printer.show(lane, entry_id, fields)
         if not printer.printed and not args.follow:
             print(f"nautilus tail: {_nothing(selection, args.group)}", file=sys.stderr)
@@ -196,9 +313,28 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--count",
         type=non_negative_int,
-        default=20,
         metavar="N",
-        help="entries to print before following (default 20)",
+        help=f"entries to print before following (default {_DEFAULT_COUNT}; with --since: all)",
+    )
+    parser.add_argument(
+        "--since",
+        type=entry_id_or_time,
+        metavar="ID|TIME",
+        help="start at this entry id or ISO 8601 time (UTC unless it says), oldest first",
+    )
+    parser.add_argument(
+        "--type",
+        type=message_type,
+        metavar="T",
+        help="only messages of type T (full or short name)",
+    )
+    parser.add_argument("--key", metavar="K", help="only messages published with key K")
+    parser.add_argument(
+        "--format",
+        type=format_template,
+        metavar="TEMPLATE",
+        help="print each entry as TEMPLATE, e.g. '{id} {type} {key} {message}' "
+        f"(fields: {', '.join(FORMAT_FIELDS)})",
     )
     parser.add_argument(
         "--follow", "-f", action="store_true", help="then wait for new entries until Ctrl-C"

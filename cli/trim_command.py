@@ -7,6 +7,7 @@ not received or has not acknowledged; when groups hold the trim back, it names t
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -89,6 +90,7 @@ async def _trim(args: argparse.Namespace) -> int:
         transport_class = _DryRunTransport if args.dry_run else RedisTransport
         transport = transport_class(url)
         try:
+            reports = []
             for lane in selection.lanes:
                 groups = await transport.group_states(lane)
                 result = await safe_trim(
@@ -98,10 +100,32 @@ async def _trim(args: argparse.Namespace) -> int:
                     max_age_ms=args.max_age_ms,
                     clock=LiveClock(),
                 )
-                print(_explain(result, groups, args.dry_run))
+                reports.append((result, groups))
         finally:
             await transport.close()
+    if args.json:
+        document = {
+            "stream": selection.stream,
+            "dry_run": args.dry_run,
+            "lanes": [_as_json(result, groups) for result, groups in reports],
+        }
+        print(json.dumps(document, separators=(",", ":")))
+    else:
+        for result, groups in reports:
+            print(_explain(result, groups, args.dry_run))
     return EXIT_OK
+
+
+def _as_json(result: TrimResult, groups: list[GroupState]) -> dict[str, Any]:
+    floor = received_floor(groups)
+    holders = [g.name for g in groups if result.held_by_groups and _needed_from(g) == floor]
+    return {
+        "lane": lane_label(result.lane),
+        "lane_key": result.lane,
+        "deleted": result.deleted,
+        "min_id": result.min_id,
+        "held_by_groups": holders,
+    }
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -126,5 +150,6 @@ def register(commands: Any) -> None:
         help="delete entries older than MS milliseconds",
     )
     parser.add_argument("--dry-run", action="store_true", help="report only; delete nothing")
+    parser.add_argument("--json", action="store_true", help="report as one JSON object")
     add_server_option(parser)
     parser.set_defaults(handler=_run)

@@ -3,9 +3,9 @@
 One client acts for one engine. It publishes only the message types whose route names the engine
 as producer, subscribes only to types whose route lists it as a consumer, and consumes through
 the group named after the engine; or, configured with `observer`, it is a read-only observer
-consuming through `observer:<name>` (runtime/observer.py). The transport is Redis when a URL is
-configured (or REDIS_URL is set), otherwise the in-process transport (single process: backtests
-and demos).
+consuming through `observer:<name>` (runtime/observer.py). The transport is Redis at the
+configured URL (or REDIS_URL); without one a client refuses to start rather than guess. Tests
+and backtests pass an in-process transport (`nautilus.runtime.testing.TestBus`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from nautilus.runtime.schema.registry import (
     SchemaRegistry,
 )
 from nautilus.runtime.transport.base import Transport
-from nautilus.runtime.transport.memory import InMemoryTransport
 from nautilus.runtime.transport.redis import RedisTransport
 from nautilus.runtime.trim import TrimResult, safe_trim
 
@@ -62,11 +61,18 @@ _log = logging.getLogger(__name__)
 
 
 def default_transport(config: MessageBusConfig) -> Transport:
-    """Redis at `config.redis_url` (which defaults to REDIS_URL), else the in-process transport."""
+    """Redis at `config.redis_url` (which defaults to REDIS_URL); ClientStateError without one.
+
+    A client never guesses: without a server it would otherwise run on a private in-process bus,
+    and a misconfigured deployment would look healthy while talking to nobody.
+    """
     if config.redis_url:
         return RedisTransport(config.redis_url, password=config.redis_password)
-    _log.info("no redis_url or REDIS_URL: using the in-process transport (this process only)")
-    return InMemoryTransport(config.clock)
+    raise ClientStateError(
+        "no Redis server given: set redis_url or REDIS_URL; for a bus inside this process "
+        "(tests, backtests) pass transport=InMemoryTransport(clock), or use "
+        "nautilus.runtime.testing.TestBus"
+    )
 
 
 class UniversalMessageBusClient:

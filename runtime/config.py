@@ -64,9 +64,9 @@ class MessageBusConfig(BaseModel):
     consumer_group: str = ""
     #: This process's name inside the group; unique per process so a restart is a new consumer.
     consumer_name: str = ""
-    #: Redis URL; when empty, the REDIS_URL environment variable, and without it the in-process
-    #: transport (single process only: backtests and demos). A password in the URL is moved to
-    #: `redis_password`, so this field never holds one and is safe to print.
+    #: Redis URL; when empty, the REDIS_URL environment variable. Without either, a client needs
+    #: a transport given to it (the in-process one: tests, backtests). A password in the URL is
+    #: moved to `redis_password`, so this field never holds one and is safe to print.
     redis_url: str = ""
     #: The password of `redis_url`'s user, kept as a secret (shown as `**********`).
     redis_password: SecretStr | None = None

@@ -9,6 +9,8 @@ from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import (
     ClientStateError,
     DeadLetterReason,
+    InMemoryTransport,
+    LiveClock,
     MessageBusConfig,
     MessagePriority,
     RoutingError,
@@ -155,7 +157,9 @@ def test_config_rejects_unknown_engines_and_foreign_groups() -> None:
 
 
 async def test_an_engine_may_only_publish_its_own_message_types() -> None:
-    client = UniversalMessageBusClient(MessageBusConfig(engine="vpin", trim_interval_ms=0))
+    client = UniversalMessageBusClient(
+        MessageBusConfig(engine="vpin", trim_interval_ms=0), InMemoryTransport(LiveClock())
+    )
     await client.start()
 
     with pytest.raises(RoutingError, match="producer is 'marketdata'") as refused:
@@ -169,13 +173,17 @@ async def test_an_engine_may_only_publish_its_own_message_types() -> None:
 
 
 def test_an_engine_may_only_subscribe_to_types_routed_to_it() -> None:
-    client = UniversalMessageBusClient(MessageBusConfig(engine="marketdata"))
+    client = UniversalMessageBusClient(
+        MessageBusConfig(engine="marketdata"), InMemoryTransport(LiveClock())
+    )
 
     with pytest.raises(RoutingError, match="may not subscribe to"):
         client.subscribe(ToxicityAlert, lambda delivery: None)
 
 
 async def test_publishing_before_start_is_refused() -> None:
-    client = UniversalMessageBusClient(MessageBusConfig(engine="marketdata"))
+    client = UniversalMessageBusClient(
+        MessageBusConfig(engine="marketdata"), InMemoryTransport(LiveClock())
+    )
     with pytest.raises(ClientStateError):
         await client.publish(Quote())
