@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import redis
+
 from nautilus.runtime import MessageBusConfig, UniversalMessageBusClient
 from tests.runtime.conftest import quote
 
@@ -82,3 +84,38 @@ def test_trim_reports_as_json(cli: RunCli, redis_url: str) -> None:
         "bulk": 10,
         "urgent": 0,
     }
+
+
+def _dead_letter(redis_url: str) -> str:
+
+    with redis.Redis.from_url(redis_url) as connection:
+        entry_id: bytes = connection.xadd(
+            MARKETDATA + ":dead-letter",
+            {
+                "garbage": "1",
+                "dl.reason": "undecodable",
+                "dl.detail": "not an entry",
+                "dl.id": "1-0",
+                "dl.lane": MARKETDATA,
+                "dl.group": "risk",
+                "dl.consumer": "risk-1",
+                "dl.deliveries": "1",
+                "dl.ts": "1",
+            },
+        )
+    return entry_id.decode()
+
+
+def test_dlq_replay_and_purge_report_as_json(cli: RunCli, redis_url: str) -> None:
+    replayed_id = _dead_letter(redis_url)
+    purged_id = _dead_letter(redis_url)
+
+    replay = cli(
+        "dlq", "replay", MARKETDATA, "--id", replayed_id, "--json", "--redis-url", redis_url
+    )
+    purge = cli("dlq", "purge", MARKETDATA, "--all", "--yes", "--json", "--redis-url", redis_url)
+
+    replayed = json.loads(replay.out)
+    assert replayed["replayed"] == 1
+    assert replayed["results"][0]["id"] == replayed_id
+    assert json.loads(purge.out) == {"stream": MARKETDATA, "deleted": 1, "ids": [purged_id]}
