@@ -26,7 +26,7 @@ from nautilus.bench.baselines import BATCH_SIZE, connect
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
 
-__all__ = ["FLOOR_GROUP", "floor_consume", "floor_publish"]
+__all__ = ["FLOOR_GROUP", "floor_consume", "floor_publish", "server_floor_per_delivery"]
 
 #: The consumer group of the floor consumer (one consumer in it).
 FLOOR_GROUP = b"bench-floor"
@@ -187,3 +187,39 @@ async def floor_publish(
     finally:
         link.close()
     return {"sent": sent, "started_ns": started_ns, "landed_ns": landed_ns}
+
+
+def server_floor_per_delivery(
+    url: str, count: int, groups: int, *, noack: bool
+) -> dict[str, float]:
+    """Server CPU µs per entry per group when `groups` bare consumers each drain `count` entries
+    in batches of 500 (XREADGROUP + one XACK per batch, or XREADGROUP NOACK and no XACK): the
+    least the server can spend per delivery, to set the fan-out figure against."""
+    from nautilus.bench.fanout import server_usage
+
+    key = BULK_STREAM.encode()
+    link = _Link(url)
+    try:
+        link.call(b"UNLINK", key)
+        pool = [list(entry) for entry in wire_entries(quotes())]
+        _flat_out_adds(link, key, pool, count)
+        names = [b"bench-floor-%d" % index for index in range(groups)]
+        for name in names:
+            link.call(b"XGROUP", b"CREATE", key, name, b"0")
+        before = server_usage(url)
+        for name in names:
+            read: Any = [b"XREADGROUP", b"GROUP", name, b"floor-1", b"COUNT", b"%d" % _READ_COUNT]
+            if noack:
+                read.append(b"NOACK")
+            read += [b"STREAMS", key, b">"]
+            while reply := link.call(*read):
+                entries = reply[0][1]
+                if not entries:
+                    break
+                if not noack:
+                    link.call(b"XACK", key, name, *[entry_id for entry_id, _ in entries])
+        spent = server_usage(url) - before
+        link.call(b"UNLINK", key)
+    finally:
+        link.close()
+    return {"server_us_per_group_delivery": spent.cpu_s / (count * groups) * 1e6}

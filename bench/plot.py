@@ -42,7 +42,7 @@ def write_plot(report: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(9, 5.5), dpi=110)
+    figure, axes = plt.subplots(figsize=(9, 7), dpi=110)
     for name, points in report["curves"].items():
         if points:
             label, style = _label(name, report)
@@ -61,7 +61,7 @@ def write_plot(report: dict[str, Any], path: Path) -> None:
         f"{report['machine']['cpu_count']} CPUs, {len(report['rounds'])} rounds merged)"
     )
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(loc="upper left")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize="small")
     if not math.isfinite(axes.get_ylim()[1]):
         axes.set_ylim(10, 1e6)
     figure.tight_layout()

@@ -254,6 +254,9 @@ def _fanout_lines(median: dict[str, Any]) -> list[str]:
         f"{f['publish_only_server_us_per_quote']:.1f} µs); per delivery "
         f"{f['xreadgroup_calls_per_delivery']:.3f} XREADGROUP and "
         f"{f['xack_calls_per_delivery']:.3f} XACK calls",
+        f"Server floor per delivery per group (bare consumers draining in batches of 500): "
+        f"{f['floor_server_us_per_group_delivery']:.2f} µs with XACK, "
+        f"{f['floor_noack_server_us_per_group_delivery']:.2f} µs with XREADGROUP NOACK",
     ]
 
 

@@ -16,6 +16,7 @@ import redis
 
 from nautilus.bench import baselines
 from nautilus.bench.fanout import fanout_server_cost
+from nautilus.bench.floors import server_floor_per_delivery
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
 from nautilus.bench.peer_nautilustrader import nautilustrader_publish
@@ -249,9 +250,17 @@ class _Round:
         result = fanout_server_cost(
             self.url, self.workers, settings.fanout_rate, settings.fanout_duration_s
         )
+        floor = {
+            ("floor_noack" if noack else "floor"): server_floor_per_delivery(
+                self.url, settings.fanout_floor_count, result.groups, noack=noack
+            )["server_us_per_group_delivery"]
+            for noack in (False, True)
+        }
         return {
             "groups": result.groups,
             "quotes": result.quotes,
+            "floor_server_us_per_group_delivery": floor["floor"],
+            "floor_noack_server_us_per_group_delivery": floor["floor_noack"],
             "rate": settings.fanout_rate,
             "server_us_per_group_delivery": result.server_us_per_group_delivery,
             "server_us_per_quote": result.server_us_per_group_delivery * result.groups,

@@ -35,6 +35,8 @@ class BenchSettings:
     #: Quotes per second and seconds of the 11-group fan-out (server CPU per delivery).
     fanout_rate: int = 5_000
     fanout_duration_s: float = 4.0
+    #: Entries each of the 11 bare consumers drains for the server's floor per delivery.
+    fanout_floor_count: int = 20_000
     #: Messages for NautilusTrader's publish and end-to-end figures (it is about 5x slower).
     nautilustrader_count: int = 100_000
     #: Offered rate of the peers' latency runs (FastStream cannot publish 10K msg/s).
@@ -71,6 +73,7 @@ class BenchSettings:
             warmup_s=0.1,
             critical_duration_s=0.5,
             fanout_rate=1_000,
+            fanout_floor_count=1_000,
             fanout_duration_s=0.5,
             nautilustrader_count=1_000,
         )

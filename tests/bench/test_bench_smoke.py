@@ -90,6 +90,8 @@ def test_the_fan_out_reports_server_cpu_per_delivery_per_group(report: dict) -> 
     assert fanout["server_us_per_group_delivery"] > 0
     assert fanout["xreadgroup_calls_per_delivery"] > 0
     assert fanout["xack_calls_per_delivery"] > 0
+    assert fanout["floor_server_us_per_group_delivery"] > 0
+    assert fanout["floor_noack_server_us_per_group_delivery"] > 0
 
 
 def test_nautilustrader_is_measured_when_installed_and_skipped_with_a_reason_otherwise(
