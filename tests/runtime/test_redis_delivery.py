@@ -194,7 +194,8 @@ async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
 
 
 async def test_bulk_publisher_writes_the_same_entries_synchronously(redis_bus: Bus) -> None:
-    config = redis_bus.config("marketdata", max_buffer_size=1000)
+    # Size-bound flushes only: a loaded machine must not make the interval flush fire mid-loop.
+    config = redis_bus.config("marketdata", max_buffer_size=1000, buffer_interval_ms=60_000)
     with BulkPublisher(config) as bulk:
         for i in range(2500):
             bulk.publish(quote(i))
