@@ -13,10 +13,13 @@ from datetime import UTC, datetime
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from nautilus.contract import bus_message_classes
+
 __all__ = [
     "CommandParser",
     "entry_id",
     "entry_id_or_time",
+    "message_type",
     "non_negative_float",
     "non_negative_int",
     "positive_int",
@@ -117,3 +120,16 @@ def _shown(url: str) -> str:
     from nautilus.cli.server_url import redacted
 
     return redacted(url)
+
+
+def message_type(text: str) -> str:
+    """A contract message type, by full name or by its short name (ToxicityAlert)."""
+    names = bus_message_classes()
+    if text in names:
+        return text
+    matches = [name for name in names if name.rsplit(".", 1)[-1] == text]
+    if len(matches) == 1:
+        return matches[0]
+    raise argparse.ArgumentTypeError(
+        f"unknown message type {text!r}" + (f" (which of {', '.join(matches)}?)" if matches else "")
+    )

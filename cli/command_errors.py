@@ -44,10 +44,12 @@ def run_command(name: str, command: Callable[[], Awaitable[int]]) -> int:
     except BrokenPipeError:
         raise  # the reader went away (`| head`): main() ends quietly
     except CommandError as exc:
-        print(f"nautilus {name}: error: {redacted(exc.message)}", file=sys.stderr)
+        one_line = " ".join(redacted(exc.message).split())
+        print(f"nautilus {name}: error: {one_line}", file=sys.stderr)
         return exc.exit_status
     except (TransportError, RedisError, OSError) as exc:
-        print(f"nautilus {name}: error: the server failed: {redacted(str(exc))}", file=sys.stderr)
+        one_line = " ".join(redacted(str(exc)).split())
+        print(f"nautilus {name}: error: the server failed: {one_line}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK

@@ -25,6 +25,7 @@ from nautilus.cli import (
     contract_command,
     dlq_command,
     group_command,
+    publish_command,
     schema_command,
     stats_command,
     tail_command,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     contract_command.register(commands)
     schema_command.register(commands)
     tail_command.register(commands)
+    publish_command.register(commands)
     stats_command.register(commands)
     group_command.register(commands)
     dlq_command.register(commands)

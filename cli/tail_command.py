@@ -15,12 +15,16 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from nautilus.cli.arguments import entry_id_or_time, non_negative_int, positive_int
+from nautilus.cli.arguments import (
+    entry_id_or_time,
+    message_type,
+    non_negative_int,
+    positive_int,
+)
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.entry_view import EntryDecoder, EntryView, format_entry
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import StreamSelection, resolve_stream
-from nautilus.contract import bus_message_classes
 from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.transport.base import parse_entry_id
 
@@ -142,19 +146,6 @@ def format_template(text: str) -> str:
     except (ValueError, IndexError) as exc:
         raise argparse.ArgumentTypeError(f"bad template {text!r}: {exc}") from None
     return text
-
-
-def message_type(text: str) -> str:
-    """A contract message type, by full name or by its short name (ToxicityAlert)."""
-    names = bus_message_classes()
-    if text in names:
-        return text
-    matches = [name for name in names if name.rsplit(".", 1)[-1] == text]
-    if len(matches) == 1:
-        return matches[0]
-    raise argparse.ArgumentTypeError(
-        f"unknown message type {text!r}" + (f" (which of {', '.join(matches)}?)" if matches else "")
-    )
 
 
 class _Printer:

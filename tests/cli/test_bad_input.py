@@ -37,6 +37,18 @@ USAGE_ERRORS: list[tuple[list[str], str]] = [
     (["tail", VPIN, "--max-entries", "0"], "--max-entries: must be at least 1"),
     (["tail", VPIN, "--redis-url", BAD_URL], "malformed Redis URL"),
     (["tail", VPIN, "--redis-url", "localhost:6379"], "malformed Redis URL"),
+    (["publish", "NoSuchType", "--json", "{}"], "unknown message type 'NoSuchType'"),
+    (["publish", "ToxicityAlert"], "required: --json"),
+    (["publish", "ToxicityAlert", "--json", "{", "--as-engine", "vpin"], "not a valid"),
+    (["publish", "ToxicityAlert", "--json", "{}", "--as-engine", "zeus"], "invalid choice"),
+    (["publish", "ToxicityAlert", "--json", "{}", "--as-engine", "risk"], "does not produce"),
+    (
+        ["publish", "Quote", "--json", "{}", "--as-engine", "marketdata", "--priority", "ASAP"],
+        "invalid choice",
+    ),
+    (["tail", VPIN, "--since", "last tuesday"], "neither an entry id nor an ISO 8601 time"),
+    (["tail", VPIN, "--type", "NoSuchType"], "unknown message type"),
+    (["tail", VPIN, "--format", "{nope}"], "unknown field {nope}"),
     (["stats", "--interval", "-1"], "--interval: must be a finite number >= 0"),
     (["stats", "--interval", "nan"], "--interval: must be a finite number >= 0"),
     (["stats", "no-such-stream"], "unknown stream"),
@@ -96,6 +108,7 @@ SERVER_COMMANDS: list[list[str]] = [
     ["dlq", "replay", VPIN, "--all"],
     ["dlq", "purge", VPIN, "--all", "--yes"],
     ["trim", VPIN, "--max-len", "10"],
+    ["publish", "ToxicityAlert", "--json", "{}", "--as-engine", "vpin"],
 ]
 
 
