@@ -1,10 +1,17 @@
-"""Plain-text tables for terminal output: aligned columns, numbers to the right, no dependencies."""
+"""Tables for terminal output: drawn by rich on a terminal (fitted to its width), plain aligned
+text otherwise (pipes, files, scripts), so what a script parses never carries colour or boxes."""
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Sequence
 
-__all__ = ["Cell", "format_duration_ms", "render_table"]
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["Cell", "format_duration_ms", "plain_table", "render_table"]
 
 Cell = str | int | float | None
 
@@ -30,16 +37,42 @@ def format_duration_ms(ms: int) -> str:
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """The table for stdout: rich on a terminal, plain text otherwise (see `plain_table`)."""
+    if sys.stdout.isatty():
+        return _rich_table(headers, rows)
+    return plain_table(headers, rows)
+
+
+def _numeric(rows: Sequence[Sequence[Cell]], column: int) -> bool:
+    return bool(rows) and all(
+        isinstance(row[column], int | float) or row[column] is None for row in rows
+    )
+
+
+def _rich_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for index, header in enumerate(headers):
+        table.add_column(
+            header.upper(),
+            justify="right" if _numeric(rows, index) else "left",
+            overflow="ellipsis",
+        )
+    for row in rows:
+        table.add_row(*(_text(cell) for cell in row))
+    console = Console(width=shutil.get_terminal_size().columns, highlight=False)
+    with console.capture() as captured:
+        console.print(table)
+    return captured.get().rstrip("\n")
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
     """Columns padded to their widest cell; numeric columns right-aligned; None shown as "-"."""
     texts = [[_text(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in texts:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
-    numeric = [
-        bool(rows) and all(isinstance(row[i], int | float) or row[i] is None for row in rows)
-        for i in range(len(headers))
-    ]
+    numeric = [_numeric(rows, i) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
         padded = [

@@ -251,6 +251,7 @@ class Launcher:
             finally:
                 await redis.aclose()
         finally:
+            self.view.close()
             for signum in _STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
             for process in self.processes.values():

@@ -3,8 +3,8 @@
 Everything in it comes from the engines' own `/health` answers (their consumer lanes' lag, and
 the progress counters of `EngineService.health`), so the view costs the bus nothing and shows
 exactly what an operator scraping the ports would see. On a terminal the table is redrawn in
-place with ANSI cursor movement; otherwise (a pipe, a CI log) one progress line is printed every
-few seconds instead.
+place by rich's live display, fitted to the terminal's width; otherwise (a pipe, a CI log) one
+progress line is printed every few seconds instead.
 """
 
 from __future__ import annotations
@@ -13,9 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from rich import box
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
 from nautilus.engines.run_settings import NS_PER_SECOND
 
-__all__ = ["LiveView", "RunProgress", "render_progress_line", "render_table"]
+__all__ = ["LiveView", "RunProgress", "engine_table", "render_progress_line"]
 
 #: Seconds between two progress lines when the output is not a terminal.
 _PLAIN_EVERY_S = 5.0
@@ -45,29 +51,38 @@ def _market_ns(healths: Mapping[str, Mapping[str, Any]]) -> int:
     return _int(healths.get("marketdata", {}).get("service", {}).get("market_time_ns"))
 
 
-def render_table(
+def engine_table(
     healths: Mapping[str, Mapping[str, Any] | None], ports: Mapping[str, int]
-) -> list[str]:
-    """One row per engine: port, messages consumed and published, consumer lag, errors."""
-    lines = [
-        f"  {'engine':<11} {'port':>5} {'consumed':>10} {'published':>10} {'lag':>7} "
-        f"{'errors':>6}  status"
-    ]
+) -> Table:
+    """One row per engine: port, messages consumed and published, consumer lag, errors, status.
+
+    Drawn by rich, which fits the table to the terminal's width (cells are cut with an ellipsis
+    rather than wrapped), so a redraw always covers exactly what the previous one drew.
+    """
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("engine", no_wrap=True)
+    for name in ("port", "consumed", "published", "lag", "errors"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True, overflow="ellipsis")
     for engine, health in healths.items():
+        port = str(ports.get(engine, 0))
         if health is None:
-            lines.append(f"  {engine:<11} {ports.get(engine, 0):>5} {'-':>10} {'-':>10} {'-':>7} "
-                         f"{'-':>6}  not answering")  # fmt: skip
+            table.add_row(engine, port, "-", "-", "-", "-", "not answering")
             continue
         service = health.get("service", {})
         status = str(health.get("status", "?"))
         if engine == "marketdata":
             status += f", replay {service.get('replay', '?')}"
-        lines.append(
-            f"  {engine:<11} {ports.get(engine, 0):>5} {_int(service.get('consumed')):>10,} "
-            f"{_int(service.get('published')):>10,} {_lag(health):>7,} "
-            f"{_int(service.get('handler_errors')):>6,}  {status}"
+        table.add_row(
+            engine,
+            port,
+            f"{_int(service.get('consumed')):,}",
+            f"{_int(service.get('published')):,}",
+            f"{_lag(health):,}",
+            f"{_int(service.get('handler_errors')):,}",
+            status,
         )
-    return lines
+    return table
 
 
 def render_progress_line(
@@ -102,13 +117,15 @@ def render_progress_line(
 
 
 class LiveView:
-    """Draws the table on a terminal (in place) or progress lines elsewhere; quiet draws nothing."""
+    """Draws the table on a terminal (in place, with rich's live display) or progress lines
+    elsewhere; quiet draws nothing."""
 
     def __init__(self, out: TextIO, *, quiet: bool = False) -> None:
         self._out = out
         self._quiet = quiet
         self._tty = out.isatty()
-        self._drawn = 0
+        self._console = Console(file=out, highlight=False)
+        self._live: Live | None = None
         self._last_plain = float("-inf")
 
     def show(
@@ -125,14 +142,26 @@ class LiveView:
                 self._last_plain = progress.wall_elapsed_s
                 print(line, file=self._out, flush=True)
             return
-        lines = [*render_table(healths, ports), "", line]
-        erase = f"\x1b[{self._drawn}F\x1b[J" if self._drawn else ""
-        self._out.write(erase + "\n".join(lines) + "\n")
-        self._out.flush()
-        self._drawn = len(lines)
+        view = Group(engine_table(healths, ports), Text(line, overflow="fold"))
+        if self._live is None:
+            self._live = Live(
+                view,
+                console=self._console,
+                auto_refresh=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start()
+        self._live.update(view, refresh=True)
 
     def message(self, text: str) -> None:
         """A line printed below the table (which is then left as it is), unless quiet."""
+        self.close()
         if not self._quiet:
             print(text, file=self._out, flush=True)
-        self._drawn = 0
+
+    def close(self) -> None:
+        """Leave the last table on the screen and give the terminal back (cursor shown)."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
