@@ -1,8 +1,8 @@
 """`nautilus dlq list|show|replay|purge STREAM`: inspect and repair a stream's dead letters.
 
 The logic lives in the runtime (`nautilus.runtime.dead_letter`); this is the operator's face of
-it. Replay is safe to interrupt: each entry moves back to its lane and leaves the dead-letter
-stream in one atomic step, so nothing is lost (at worst, a consumer sees a duplicate).
+it. Replay gives each dead letter back to the group that gave up on it, and to no other
+(runtime/retry_lane.py); it is safe to interrupt and to run again.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from nautilus.runtime.dead_letter import (
     DeadLetter,
     purge_dead_letters,
     read_dead_letters,
-    replay_dead_letters,
     select_dead_letters,
 )
 from nautilus.runtime.errors import DeadLetterReason
 from nautilus.runtime.lanes import dead_letter_stream
+from nautilus.runtime.retry_lane import replay_to_groups
 from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.wire import FIELD_TYPE
 
@@ -135,26 +135,35 @@ async def _replay(args: argparse.Namespace) -> int:
     async with connect(args.redis_url) as (redis, _url):
         chosen = _chosen(await read_dead_letters(redis, stream), args, stream)
         try:
-            results = await replay_dead_letters(redis, stream, chosen)
+            results = await replay_to_groups(redis, stream, chosen)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-    replayed = sum(result.new_id is not None for result in results)
+    replayed = sum(result.outcome == "replayed" for result in results)
     if args.json:
         document = {
             "stream": stream,
             "replayed": replayed,
             "results": [
-                {"id": r.dead_letter_id, "lane_key": r.lane, "new_id": r.new_id} for r in results
+                {
+                    "id": r.dead_letter_id,
+                    "group": r.group,
+                    "retry_lane": r.retry_lane,
+                    "outcome": r.outcome,
+                    "new_id": r.new_id,
+                }
+                for r in results
             ],
         }
         print(json.dumps(document, separators=(",", ":")))
         return EXIT_OK
-    for result in results:
-        if result.new_id is None:
-            print(f"{result.dead_letter_id}: already gone (replayed or purged meanwhile)")
+    for r in results:
+        if r.outcome == "replayed":
+            print(f"{r.dead_letter_id} -> group {r.group}: {r.retry_lane} {r.new_id}")
+        elif r.outcome == "duplicate":
+            print(f"{r.dead_letter_id}: already replayed for {r.group} as {r.new_id}; removed")
         else:
-            print(f"{result.dead_letter_id} -> {result.lane} {result.new_id}")
-    print(f"replayed {replayed} dead letters of {stream}")
+            print(f"{r.dead_letter_id}: already gone (replayed or purged meanwhile)")
+    print(f"replayed {replayed} dead letters of {stream}, each to the group that gave up on it")
     return EXIT_OK
 
 
@@ -224,12 +233,13 @@ def register(commands: Any) -> None:
 
     replay = actions.add_parser(
         "replay",
-        help="move dead letters back to their lanes (after a fix)",
+        help="give dead letters back to the groups that gave up on them (after a fix)",
         description=(
-            "Re-publish each chosen dead letter's original fields, unchanged, to the lane it was "
-            "read from, and delete it from the dead-letter stream, atomically per entry: a crash "
-            "never loses one. The entry gets a new id and is read again by every group of its "
-            "lane, so groups that had handled it see a duplicate (handlers are idempotent)."
+            "Put each chosen dead letter's original fields, unchanged, on the retry lane of the "
+            "consumer group that gave up on it (<STREAM>:retry:<group>), which only that group "
+            "reads, before its bulk lane; other groups never see it again. Each letter moves "
+            "atomically (a crash never loses one), and an entry already replayed for its group "
+            "is not replayed twice: a second dead letter of it is just removed."
         ),
     )
     _add_common(replay)

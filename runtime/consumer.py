@@ -34,7 +34,7 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.dead_letter import dead_letter_fields
 from nautilus.runtime.delivery import Delivery, Handler
 from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
-from nautilus.runtime.lanes import dead_letter_stream, priority_lane, stream_of_lane
+from nautilus.runtime.lanes import dead_letter_stream, priority_lane, retry_lane, stream_of_lane
 from nautilus.runtime.resolver import TypeResolver
 from nautilus.runtime.routing import MessageSpec
 from nautilus.runtime.transport.base import Entry, Transport
@@ -94,6 +94,8 @@ class Consumer:
         self._subscriptions: dict[str, _Subscription] = {}
         self._classes: dict[tuple[str, str], type[Message]] = {}
         self._priority_lanes: list[str] = []
+        self._retry_lanes: list[str] = []
+        self._stream_lanes: list[str] = []
         self._all_lanes: list[str] = []
         self._groups_ready = False
         self._last_reclaim = float("-inf")
@@ -115,11 +117,11 @@ class Consumer:
         stream = spec.route.stream
         if priority_lane(stream) not in self._priority_lanes:
             self._priority_lanes.append(priority_lane(stream))
-            self._all_lanes = [*self._priority_lanes, *self._bulk_lanes(), stream]
+            self._retry_lanes.append(retry_lane(stream, self._group))
+            self._stream_lanes.append(stream)
+            # Replayed dead letters (this group's retry lane) come before bulk traffic.
+            self._all_lanes = [*self._priority_lanes, *self._retry_lanes, *self._stream_lanes]
             self._groups_ready = False
-
-    def _bulk_lanes(self) -> list[str]:
-        return [lane for lane in self._all_lanes if lane not in self._priority_lanes]
 
     async def ensure_groups(self) -> None:
         """Create this engine's group on every lane it reads (idempotent, reads from the start)."""

@@ -4,7 +4,9 @@ A route names one stream (for example `nautilus-vpin-streams`). On Redis it beco
 
 - `<stream>`              bulk lane: LOW, NORMAL and HIGH messages, buffered and pipelined;
 - `<stream>:urgent`       priority lane: URGENT and CRITICAL, written at once, read first;
-- `<stream>:dead-letter`  entries that could not be delivered, with the reason.
+- `<stream>:dead-letter`  entries that could not be delivered, with the reason;
+- `<stream>:retry:<group>` dead letters replayed for one consumer group only, read by that group
+  after the priority lane and before the bulk lane (runtime/retry_lane.py).
 
 The suffixes are part of the wire contract (docs/wire-format.md): clients in other languages derive
 the same keys.
@@ -17,16 +19,19 @@ from nautilus.runtime.priority import MessagePriority
 __all__ = [
     "DEAD_LETTER_SUFFIX",
     "PRIORITY_LANE_SUFFIX",
+    "RETRY_LANE_INFIX",
     "bulk_lane",
     "dead_letter_stream",
     "lane_for",
     "lanes_in_read_order",
     "priority_lane",
+    "retry_lane",
     "stream_of_lane",
 ]
 
 PRIORITY_LANE_SUFFIX = ":urgent"
 DEAD_LETTER_SUFFIX = ":dead-letter"
+RETRY_LANE_INFIX = ":retry:"
 
 
 def bulk_lane(stream: str) -> str:
@@ -44,6 +49,11 @@ def dead_letter_stream(stream: str) -> str:
     return stream + DEAD_LETTER_SUFFIX
 
 
+def retry_lane(stream: str, group: str) -> str:
+    """The key of `stream`'s retry lane of consumer group `group` (replayed dead letters)."""
+    return stream + RETRY_LANE_INFIX + group
+
+
 def lane_for(stream: str, priority: MessagePriority) -> str:
     """The lane key a message of `priority` is written to."""
     return priority_lane(stream) if priority.uses_priority_lane else stream
@@ -55,5 +65,5 @@ def lanes_in_read_order(stream: str) -> tuple[str, str]:
 
 
 def stream_of_lane(lane: str) -> str:
-    """The route stream that `lane` belongs to."""
-    return lane.removesuffix(PRIORITY_LANE_SUFFIX)
+    """The route stream that `lane` (a bulk, priority or retry lane) belongs to."""
+    return lane.partition(RETRY_LANE_INFIX)[0].removesuffix(PRIORITY_LANE_SUFFIX)

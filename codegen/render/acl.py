@@ -27,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nautilus.codegen.model import ContractModel
-from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
+from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order, retry_lane
+from nautilus.runtime.retry_lane import replayed_key
 from nautilus.runtime.schema.registry import REGISTRY_PREFIX
 
 __all__ = [
@@ -141,7 +142,7 @@ _REGISTRY_READ = (
 _OPERATOR = (
     "+xrange", "+xrevrange", "+xread", "+xlen", "+xinfo", "+xpending", "+xtrim", "+xdel",
     "+xadd", "+eval", "+evalsha", "+xgroup", "+del", "+exists", "+type", "+acl|log",
-    "+acl|whoami", "+info",
+    "+acl|whoami", "+info", "+hget", "+hset",
 )  # fmt: skip
 # schema-admin on the registry keys: read and write them (WATCH/MULTI/EXEC for atomic
 # registration, scripts), never the dangerous commands (FLUSHALL has no key to restrict).
@@ -186,7 +187,9 @@ def _engine_rules(access: EngineAccess, flavor: ServerFlavor) -> list[str]:
     if access.consumes:
         # One selector for every consumed lane: a consumer reads all of them in one XREADGROUP,
         # and a selector must allow every key of a command.
-        rules.append(_selector(*_lanes(access.consumes), *_CONSUMER))
+        # Its retry lanes (dead letters replayed to its group) are read in the same XREADGROUP.
+        retries = [_pattern(retry_lane(s, access.engine)) for s in access.consumes]
+        rules.append(_selector(*_lanes(access.consumes), *retries, *_CONSUMER))
         dead_letters = [_pattern(dead_letter_stream(s)) for s in access.consumes]
         rules.append(_selector(*dead_letters, "+xadd"))
     return rules
@@ -196,7 +199,13 @@ def _operator_rules(streams: Iterable[str], flavor: ServerFlavor) -> list[str]:
     keys = [
         pattern
         for stream in streams
-        for pattern in (*_lanes([stream]), _pattern(dead_letter_stream(stream)))
+        for pattern in (
+            *_lanes([stream]),
+            _pattern(dead_letter_stream(stream)),
+            # Replay writes each group's retry lane and remembers what it replayed.
+            _pattern(retry_lane(stream, "")) + "*",
+            _pattern(replayed_key(stream)),
+        )
     ]
     return [
         *_connection(flavor),
