@@ -57,7 +57,7 @@ class WriteInterruptedError(TransportError):
     `results` are the outcomes of the writes whose replies arrived (a prefix of the batch). The
     rest are unknown when `maybe_sent` (the server may hold any of them: read them back with
     `Transport.find_written` before sending them again); otherwise nothing of the rest was sent.
-    `since_ms` is the server's clock when the connection opened: no entry written on it is older.
+    `since_ms` bounds the ids of the unknown entries from below (ms; 0 when nothing bounds them).
     """
 
     def __init__(

@@ -68,8 +68,9 @@ _SEQUENCED_HOLES = (7, 11, 17)
 #: Templates kept for (key, version, type, fingerprint, producer, priority, instance, length); a
 #: process publishes a few dozen combinations, the bound only guards against misuse.
 _TEMPLATE_LIMIT = 4096
-#: Taken off the server time a connection opened at before reading entries back by id: entry ids
-#: follow the server's clock, which may step back a little (NTP) while a connection is open.
+#: Taken off the id of a connection's first entry to bound the ids of the entries written after
+#: it: ids follow the server's clock (or the lane's last id, if ahead), which may step back a
+#: little (NTP) while a connection is open.
 _CLOCK_SLACK_MS = 5_000
 _templates: dict[tuple[object, ...], bytes] = {}
 
@@ -172,7 +173,8 @@ class _RawConnection:
         self.fresh = True
         #: Some XADD bytes were handed to the socket by the current batch.
         self.sent = False
-        #: The server's clock (ms) when the connection opened: entries written on it are newer.
+        #: From the id of the first entry written on this connection, less some clock slack: a
+        #: lower bound of the ids of entries written on it after that one (0: not known yet).
         self.since_ms = 0
 
     async def call(self, *args: bytes | str | int) -> Any:
@@ -197,13 +199,13 @@ class _RawConnection:
         On a fresh connection the first XADD goes alone: a server that is still loading its data
         refuses it, and the rest is not sent, so a batch never straddles the end of a loading
         phase (written in part behind refused entries). Any transient rejection makes the
-        connection fresh again.
+        connection fresh again. The first id written bounds the ids of what follows (`since_ms`).
         """
         gets = self.parser.gets
         append = results.append
         start = 0
         rejected = 0
-        if self.fresh:
+        if self.fresh or not self.since_ms:
             self.sent = True
             self.writer.write(batch[0])
             while (reply := gets()) is False:
@@ -216,7 +218,11 @@ class _RawConnection:
                     return 1
                 rejected = 1
             else:
-                append(reply.decode())
+                entry_id = reply.decode()
+                append(entry_id)
+                if not self.since_ms:
+                    since_ms = int(entry_id.partition("-")[0]) - _CLOCK_SLACK_MS
+                    self.since_ms = max(since_ms, 1)
             self.fresh = False
         if start == len(batch):
             return rejected
@@ -342,10 +348,6 @@ class RedisTransport:
                 await connection.call(b"AUTH", *(str(item).encode() for item in credentials))
             if int(options.get("db") or 0):
                 await connection.call(b"SELECT", str(options["db"]).encode())
-            seconds, micros = await connection.call(b"TIME")
-            connection.since_ms = max(
-                int(seconds) * 1000 + int(micros) // 1000 - _CLOCK_SLACK_MS, 0
-            )
         except BaseException:
             connection.close()
             raise
