@@ -143,6 +143,19 @@ def _kill_and_restart(
     return strike
 
 
+def _fill_for_a_slow_load(server: AofServer) -> None:
+    """8,000 keys in the AOF's base file: with a load delay of 25 µs per key, a restart answers
+    -LOADING for seconds (each key also costs a round of event processing)."""
+    with server.client() as connection:
+        pipe = connection.pipeline(transaction=False)
+        for i in range(8_000):
+            pipe.set(f"filler:{i}", "x")
+        pipe.execute()
+        connection.bgrewriteaof()
+        while connection.info("persistence")["aof_rewrite_in_progress"]:
+            time.sleep(0.05)
+
+
 def _assert_exact(account: Account) -> None:
     print(account.report())
     assert account.lost() == 0
@@ -184,19 +197,12 @@ async def test_server_shut_down_during_publishing_loses_duplicates_and_reorders_
 async def test_writes_refused_while_the_server_loads_are_sent_again_in_order_once(
     aof_server: AofServer,
 ) -> None:
-    # 8,000 keys loaded at 25 µs each (plus event processing): a restarted server answers
-    # -LOADING for a few seconds, and the producer keeps publishing into that phase. Batches sent
-    # while it loads are refused, or would be, in part, when loading ends in the middle of one.
+    # A restarted server answers -LOADING for seconds, and the producer keeps publishing into
+    # that phase. Batches sent while it loads are refused, or would be, in part, when loading
+    # ends in the middle of one.
     seed = 3001
     rng = random.Random(seed)
-    with aof_server.client() as connection:
-        pipe = connection.pipeline(transaction=False)
-        for i in range(8_000):
-            pipe.set(f"filler:{i}", "x")
-        pipe.execute()
-        connection.bgrewriteaof()
-        while connection.info("persistence")["aof_rewrite_in_progress"]:
-            time.sleep(0.05)
+    _fill_for_a_slow_load(aof_server)
     producer = _producer(aof_server.url, max_buffer_size=5000)
     await producer.start()
     published: list[int] = []
@@ -303,3 +309,23 @@ async def test_a_lane_key_of_the_wrong_type_fails_its_messages_and_not_later_one
     assert raised.value.count == len(refused) == stats.rejected == 300
     assert raised.value.kind == "WRONGTYPE"
     assert [error.sequence for error in refused] == list(range(1, 301))
+
+
+async def test_a_refusal_for_now_that_outlasts_its_timeout_fails_the_message(
+    aof_server: AofServer,
+) -> None:
+    _fill_for_a_slow_load(aof_server)
+    aof_server.kill()
+    aof_server.start(loading_delay_us=25)
+    # No retry budget: the second LOADING reply fails the message.
+    producer = _producer(aof_server.url, rejected_write_timeout_s=0)
+    await producer.start()
+    with pytest.raises(PublishRejectedError) as raised:
+        await producer.publish(numbered_quote(1), wait_landed=True)
+    assert raised.value.kind == "LOADING"
+    assert producer.publisher.stats.retried_rejections >= 1
+    await asyncio.to_thread(aof_server.wait_loaded)
+    await producer.publish(numbered_quote(2), wait_landed=True)
+    await producer.close()
+    with aof_server.client() as connection:
+        assert read_numbers(connection, STREAM) == [2]
