@@ -123,6 +123,7 @@ class _Lane:
         "refused_since",
         "since_ms",
         "unknown",
+        "unknown_at",
         "waiters",
     )
 
@@ -133,9 +134,11 @@ class _Lane:
         self.full = asyncio.Event()
         #: Futures of publishes waiting for their message to land, by id() of its prepared write.
         self.waiters: dict[int, asyncio.Future[None]] = {}
-        #: The first `unknown` writes of the buffer were sent on a connection that broke before
-        #: their replies came: the server may hold them. Read back before anything is sent.
+        #: `unknown` writes of the buffer, from position `unknown_at` (behind writes refused for
+        #: now), were sent on a connection that broke before their replies came: the server may
+        #: hold them. They are read back before anything is sent.
         self.unknown = 0
+        self.unknown_at = 0
         #: The server clock (ms) when that connection opened: where reading back starts.
         self.since_ms = 0
         #: When the head of the buffer was first refused for a passing reason (monotonic s).
@@ -329,8 +332,10 @@ class Publisher:
             try:
                 outcome = await self._transport.send_adds(batch)
             except WriteInterruptedError as exc:
-                self._settle(lane, batch, exc.results)
+                kept = self._settle(lane, batch, exc.results)
                 if exc.maybe_sent:
+                    # Right behind the writes refused for now (kept at the head): the unknown.
+                    lane.unknown_at = kept
                     lane.unknown = len(batch) - len(exc.results)
                     lane.since_ms = exc.since_ms
                 await self._pause(lane, backoff, exc, len(batch))
@@ -339,17 +344,20 @@ class Publisher:
                 await self._pause(lane, backoff, exc, len(batch))
                 continue
             self.stats.batches += 1
-            if backoff.failures:
-                _log.info("%s lane: write succeeded after %d failures", lane.name, backoff.failures)
-                backoff.reset()
             if not outcome.rejected and len(outcome.results) == len(batch):
                 del buffer[: len(batch)]
                 self.stats.written += len(batch)
                 lane.refused_since = None
                 if lane.waiters:
                     self._resolve(lane.waiters, batch)
-            elif self._settle(lane, batch, outcome.results):
+                kept = 0
+            else:
+                kept = self._settle(lane, batch, outcome.results)
+            if kept:
                 await asyncio.sleep(backoff.next_delay_s())
+            elif backoff.failures:
+                _log.info("%s lane: write succeeded after %d failures", lane.name, backoff.failures)
+                backoff.reset()
             self._room.set()
         lane.nonempty.clear()
         if not self._bulk.buffer and not self._urgent.buffer:
@@ -381,22 +389,20 @@ class Publisher:
 
     def _settle(
         self, lane: _Lane, batch: list[PreparedAdd], results: Sequence[str | Rejection]
-    ) -> bool:
+    ) -> int:
         """Apply the outcomes of a batch's first `len(results)` writes (the rest were not sent):
         written messages are done, refused-for-good ones fail, refused-for-now ones stay at the
-        head of the buffer in their order. True when some were refused for now."""
+        head of the buffer in their order. Returns how many were refused for now and kept."""
         kept: list[PreparedAdd] = []
         kept_rejections: list[Rejection] = []
         written: list[PreparedAdd] = []
         held_back: set[str] = set()
+        overtaking = 0
         for entry, result in zip(batch, results, strict=False):
             if isinstance(result, str):
                 written.append(entry)
                 if held_back and self._transport.describe_add(entry)[0] in held_back:
-                    self.stats.out_of_order += 1
-                    _log.warning(
-                        "%s lane: an entry was written behind one refused for now", lane.name
-                    )
+                    overtaking += 1
             elif result.transient:
                 kept.append(entry)
                 kept_rejections.append(result)
@@ -405,11 +411,16 @@ class Publisher:
                 self._fail(lane, entry, result)
         lane.buffer[: len(results)] = kept
         self.stats.written += len(written)
+        if overtaking:
+            self.stats.out_of_order += overtaking
+            _log.warning(
+                "%s lane: %d entries written behind entries refused for now", lane.name, overtaking
+            )
         if lane.waiters:
             self._resolve(lane.waiters, written)
         if not kept:
             lane.refused_since = None
-            return False
+            return 0
         self.stats.retried_rejections += len(kept)
         now = time.monotonic()
         if lane.refused_since is None or written:
@@ -426,8 +437,8 @@ class Publisher:
             for entry, rejection in zip(kept, kept_rejections, strict=True):
                 self._fail(lane, entry, rejection)
             lane.refused_since = None
-            return False
-        return True
+            return 0
+        return len(kept)
 
     def _fail(self, lane: _Lane, entry: PreparedAdd, rejection: Rejection) -> None:
         """A message refused for good: raised to its waiting publisher, or reported."""
@@ -460,7 +471,8 @@ class Publisher:
     async def _read_back(self, lane: _Lane) -> None:
         """After a connection broke with replies outstanding: drop from the buffer what the
         server holds (found by producer instance and sequence), keep the rest in order."""
-        unknown = lane.buffer[: lane.unknown]
+        start, end = lane.unknown_at, lane.unknown_at + lane.unknown
+        unknown = lane.buffer[start:end]
         found = await self._transport.find_written(unknown, lane.since_ms)
         written: list[PreparedAdd] = []
         missing: list[PreparedAdd] = []
@@ -473,8 +485,8 @@ class Publisher:
             written.append(entry)
             if lanes_missing and self._transport.describe_add(entry)[0] in lanes_missing:
                 self.stats.out_of_order += 1
-        lane.buffer[: lane.unknown] = missing
-        lane.unknown = 0
+        lane.buffer[start:end] = missing
+        lane.unknown = lane.unknown_at = 0
         if written:
             self.stats.written += len(written)
             self.stats.found_after_loss += len(written)

@@ -329,3 +329,63 @@ async def test_a_refusal_for_now_that_outlasts_its_timeout_fails_the_message(
     await producer.close()
     with aof_server.client() as connection:
         assert read_numbers(connection, STREAM) == [2]
+
+
+#: Keeps the server busy for 3 s by its own clock (TIME is allowed in scripts since Redis 5).
+_BUSY_SCRIPT = """
+local start = redis.call('TIME')
+while true do
+  local now = redis.call('TIME')
+  if (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > 3000000 then return 1 end
+end
+"""
+
+
+async def test_writes_refused_while_a_script_blocks_the_server_are_sent_again_in_order(
+    private_server: EmbeddedServer,
+) -> None:
+    seed = 6007
+    rng = random.Random(seed)
+    with redis.Redis.from_url(private_server.url) as connection:
+        connection.config_set("busy-reply-threshold", 50)
+    producer = _producer(private_server.url, buffer_interval_ms=60_000)
+    await producer.start()
+    script = asyncio.create_task(asyncio.to_thread(_run_script, private_server.url, _BUSY_SCRIPT))
+    await asyncio.to_thread(_wait_until_busy, private_server.url)
+    total = rng.randint(2000, 4000)
+    for number in range(total):
+        producer.publish_nowait(numbered_quote(number))
+    await producer.flush(timeout_s=60)
+    await script
+    with redis.Redis.from_url(private_server.url) as connection:
+        held = read_numbers(connection, STREAM)
+    stats = producer.publisher.stats
+    account = Account(
+        "a script blocking the server (BUSY)", seed, {STREAM: list(range(total))},
+        {STREAM: held}, rejected=stats.rejected, faults=["EVAL busy loop of 3 s"],
+    )  # fmt: skip
+    account.notes = {"refusals retried": stats.retried_rejections}
+    await producer.close()
+    _assert_exact(account)
+    assert stats.retried_rejections > 0, "the server never answered BUSY"
+    assert stats.out_of_order == 0
+
+
+def _run_script(url: str, script: str) -> None:
+    with redis.Redis.from_url(url, socket_timeout=60) as connection:
+        connection.eval(script, 0)
+
+
+def _wait_until_busy(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with redis.Redis.from_url(url, socket_timeout=30) as connection:
+            try:
+                connection.ping()
+            except redis.exceptions.BusyLoadingError:
+                return
+            except redis.ResponseError as exc:
+                if str(exc).startswith("BUSY"):
+                    return
+        time.sleep(0.01)
+    raise TimeoutError("the server never became busy")
