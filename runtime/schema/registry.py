@@ -21,10 +21,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from google.protobuf import descriptor_pb2
-from google.protobuf.descriptor import Descriptor, FileDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
@@ -36,6 +36,7 @@ from nautilus.runtime.errors import (
     UndeliverableEntryError,
 )
 from nautilus.runtime.resolver import LocalTypeResolver
+from nautilus.runtime.route_options import descriptor_set_of_file
 from nautilus.runtime.schema.compat import MessageDescriptor, check_compatibility, check_mode
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, message_descriptor
 from nautilus.runtime.schema.fingerprint import fingerprint
@@ -76,22 +77,7 @@ def _text(value: bytes | str) -> str:
 
 def descriptor_set_of(message: MessageDescriptor) -> descriptor_pb2.FileDescriptorSet:
     """A self-contained descriptor set for `message`: its file and every file it imports."""
-    ordered: list[FileDescriptor] = []
-    seen: set[str] = set()
-
-    def visit(file: FileDescriptor | Any) -> None:
-        if file.name in seen:
-            return
-        seen.add(file.name)
-        for dependency in file.dependencies:
-            visit(dependency)
-        ordered.append(file)
-
-    visit(message.file)
-    result = descriptor_pb2.FileDescriptorSet()
-    for file in ordered:
-        result.file.add().ParseFromString(file.serialized_pb)
-    return result
+    return descriptor_set_of_file(message.file)
 
 
 @dataclass(frozen=True)
