@@ -18,11 +18,12 @@ from typing import Any, Self
 from google.protobuf.message import Message
 
 from nautilus.contract import bus_message_classes
+from nautilus.runtime.backoff import Backoff
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.dead_letter import DeadLetter
 from nautilus.runtime.delivery import Handler, M
-from nautilus.runtime.errors import ClientStateError, TransportError
+from nautilus.runtime.errors import ClientStateError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.publisher import Publisher
@@ -39,7 +40,7 @@ from nautilus.runtime.schema.registry import Registration, RegistryTypeResolver,
 from nautilus.runtime.transport.base import Transport
 from nautilus.runtime.transport.memory import InMemoryTransport
 from nautilus.runtime.transport.redis import RedisTransport
-from nautilus.runtime.trim import TrimResult, safe_trim
+from nautilus.runtime.trim import TrimLoop, TrimResult, safe_trim
 
 __all__ = ["UniversalMessageBusClient", "default_transport"]
 
@@ -89,6 +90,12 @@ class UniversalMessageBusClient:
         #: Specs of the types this engine has been allowed to publish (the routing check, cached).
         self._publish_specs: dict[type[Message], MessageSpec] = {}
         self._consumer = Consumer(self.transport, config, resolver)
+        #: The producer's periodic trim (started by `start` when `trim_interval_ms` is set).
+        self.trim_loop = TrimLoop(
+            self.trim,
+            interval_s=config.trim_interval_ms / 1000,
+            backoff=Backoff(config.reconnect_initial_ms, config.reconnect_max_ms),
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -122,7 +129,7 @@ class UniversalMessageBusClient:
             if consume:
                 self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
         if self.config.trim_interval_ms:
-            self._tasks.append(asyncio.create_task(self._trim_loop()))
+            self._tasks.append(asyncio.create_task(self.trim_loop.run(self._stop)))
 
     async def declare_consumer_groups(self) -> None:
         """Create the consumer group of every routed engine on both lanes of the streams this
@@ -310,18 +317,6 @@ class UniversalMessageBusClient:
         stream = dead_letter_stream(message_spec(message_class).route.stream)
         return [DeadLetter.from_entry(entry) for entry in await self.transport.range(stream)]
 
-    async def _trim_loop(self) -> None:
-        interval_s = self.config.trim_interval_ms / 1000
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), interval_s)
-            if self._stop.is_set():
-                return
-            try:
-                await self.trim()
-            except TransportError as exc:
-                _log.warning("trim skipped: %s", exc)
-
     def stats(self) -> dict[str, Any]:
         """Publisher and consumer counters."""
         p, c = self._publisher.stats, self._consumer.stats
@@ -335,4 +330,5 @@ class UniversalMessageBusClient:
             "ignored": c.ignored,
             "reclaimed": c.reclaimed,
             "dead_lettered": c.dead_lettered,
+            "trim_failures": self.trim_loop.failures,
         }
