@@ -23,7 +23,7 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.dead_letter import DeadLetter
 from nautilus.runtime.delivery import Handler, M
-from nautilus.runtime.errors import ClientStateError
+from nautilus.runtime.errors import ClientStateError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.publisher import Publisher
@@ -98,6 +98,7 @@ class UniversalMessageBusClient:
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._consume_task: asyncio.Task[None] | None = None
         self._started = False
         self._closed = False
 
@@ -111,6 +112,20 @@ class UniversalMessageBusClient:
     @property
     def consumer(self) -> Consumer:
         return self._consumer
+
+    @property
+    def consuming(self) -> bool:
+        """False once a consume loop started by `start` has ended before `close` (/health)."""
+        task = self._consume_task
+        return task is None or self._closed or not task.done()
+
+    @property
+    def consume_failure(self) -> BaseException | None:
+        """What ended the consume loop before `close`, if it ended that way."""
+        task = self._consume_task
+        if task is None or not task.done() or self._closed:
+            return None
+        return task.exception() if not task.cancelled() else asyncio.CancelledError()
 
     async def start(self, *, consume: bool = True) -> None:
         """Create consumer groups, start the flushers, and (with `consume`) the consume loop."""
@@ -127,7 +142,8 @@ class UniversalMessageBusClient:
         if self._consumer.lanes:
             await self._consumer.ensure_groups()
             if consume:
-                self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
+                self._consume_task = asyncio.create_task(self._consumer.run(self._stop))
+                self._tasks.append(self._consume_task)
         if self.config.trim_interval_ms:
             self._tasks.append(asyncio.create_task(self.trim_loop.run(self._stop)))
 
@@ -181,6 +197,7 @@ class UniversalMessageBusClient:
         """Flush (up to `timeout_s`), stop the loops, release a transport this client made."""
         if self._closed:
             return
+        failure = self.consume_failure
         self._closed = True
         self._stop.set()
         try:
@@ -190,9 +207,21 @@ class UniversalMessageBusClient:
                 task.cancel()
             for task in self._tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await asyncio.wait([task])
+            if failure is not None:
+                _log.error("the consume loop had ended: %r", failure)
+            await self._leave_group()
             if self._owns_transport:
                 await self.transport.close()
+
+    async def _leave_group(self) -> None:
+        """Delete this consumer from its group where it holds nothing (consumer.leave)."""
+        if not self._started or not self._consumer.lanes:
+            return
+        try:
+            await self._consumer.leave()
+        except TransportError as exc:
+            _log.warning("consumer %s could not leave its group: %s", self._consumer.name, exc)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -331,4 +360,6 @@ class UniversalMessageBusClient:
             "reclaimed": c.reclaimed,
             "dead_lettered": c.dead_lettered,
             "trim_failures": self.trim_loop.failures,
+            "consumer_restarts": c.loop_restarts,
+            "taken_over": c.skipped_taken_over,
         }

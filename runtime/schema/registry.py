@@ -119,7 +119,7 @@ class SchemaRegistry:
     def __init__(self, redis: Redis, *, prefix: str = REGISTRY_PREFIX) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._descriptors: dict[str, Descriptor] = {}
+        self._descriptors: dict[tuple[str, str], Descriptor] = {}
 
     def _schema_key(self, fingerprint_: str) -> str:
         return f"{self._prefix}:fp:{fingerprint_}"
@@ -173,9 +173,14 @@ class SchemaRegistry:
             data if isinstance(data, bytes) else data.encode()
         )
 
+    async def registered_type(self, fingerprint_: str) -> str | None:
+        """The message type a fingerprint was registered for, or None when it never was."""
+        data = await self._call("HGET", self._redis.hget(self._schema_key(fingerprint_), "type"))
+        return None if data is None else (data.decode() if isinstance(data, bytes) else str(data))
+
     async def descriptor(self, message_type: str, fingerprint_: str) -> Descriptor | None:
         """The writer's descriptor for a registered fingerprint (cached), or None if unknown."""
-        cached = self._descriptors.get(fingerprint_)
+        cached = self._descriptors.get((message_type, fingerprint_))
         if cached is not None:
             return cached
         stored = await self.descriptor_set(fingerprint_)
@@ -185,7 +190,7 @@ class SchemaRegistry:
             found = message_descriptor(stored, message_type)
         except DescriptorSetError:
             return None
-        self._descriptors[fingerprint_] = found
+        self._descriptors[(message_type, fingerprint_)] = found
         return found
 
     async def register(
@@ -307,11 +312,24 @@ class RegistryTypeResolver:
         if verdict is None:
             if time.monotonic() < self._unknown_until.get(key, 0.0):
                 raise self._unknown(message_type, writer_fingerprint)
-            writer = await self._registry.descriptor(message_type, writer_fingerprint)
-            if writer is None:
+            registered = await self._registry.registered_type(writer_fingerprint)
+            writer = None
+            if registered == message_type:
+                writer = await self._registry.descriptor(message_type, writer_fingerprint)
+            if registered is not None and registered != message_type:
+                # A fingerprint is bound to the type it was registered for: another type's
+                # schema (and bytes) must never reach this type's handler.
+                verdict = UndeliverableEntryError(
+                    DeadLetterReason.FINGERPRINT_MISMATCH,
+                    f"{message_type} written with schema {writer_fingerprint}, "
+                    f"which is registered for {registered}",
+                )
+            elif writer is None:
                 self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
                 raise self._unknown(message_type, writer_fingerprint)
-            verdict = self._verdicts[key] = self._judge(cls, writer, writer_fingerprint)
+            else:
+                verdict = self._judge(cls, writer, writer_fingerprint)
+            self._verdicts[key] = verdict
         if isinstance(verdict, UndeliverableEntryError):
             raise UndeliverableEntryError(verdict.reason, verdict.detail)
         return verdict

@@ -103,6 +103,26 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
     return cast(bytes, hiredis.pack_command(command))
 
 
+#: Deletes, in one step, the consumers of a group (all, or those named after ARGV[2]) that hold no
+#: pending entry and were idle at least ARGV[2] ms: nothing can be delivered to one in between, so
+#: no entry ever loses its place in the pending list.
+_REMOVE_CONSUMERS_SCRIPT = """
+local named = {}
+for i = 3, #ARGV do named[ARGV[i]] = true end
+local removed = {}
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if (#ARGV < 3 or named[info['name']]) and info['pending'] == 0
+      and info['idle'] >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed[#removed + 1] = info['name']
+  end
+end
+return removed
+"""
+
+
 class _RawConnection:
     """A connection for the hot commands (XADD batches, XREADGROUP, XACK), parsed by hiredis.
 
@@ -382,6 +402,37 @@ class RedisTransport:
             for item in reply:
                 counts[_text(item["message_id"])] = int(item["times_delivered"])
         return counts
+
+    async def keep_claimed(
+        self, key: str, group: str, consumer: str, ids: Sequence[str]
+    ) -> list[str]:
+        if not ids:
+            return []
+        try:
+            raw: Any = await self._redis.xclaim(key, group, consumer, 0, list(ids), justid=True)
+        except (RedisError, OSError) as exc:
+            raise TransportError("XCLAIM", repr(exc)) from exc
+        return [_text(entry_id) for entry_id in raw]
+
+    async def remove_consumers(
+        self,
+        key: str,
+        group: str,
+        *,
+        min_idle_ms: int,
+        names: Sequence[str] | None = None,
+    ) -> list[str]:
+        try:
+            raw: Any = await self._redis.eval(
+                _REMOVE_CONSUMERS_SCRIPT, 1, key, group, min_idle_ms, *(names or ())
+            )
+        except ResponseError as exc:
+            if "no such key" in str(exc).lower() or "NOGROUP" in str(exc):
+                return []
+            raise TransportError("remove consumers", str(exc)) from exc
+        except (RedisError, OSError) as exc:
+            raise TransportError("remove consumers", repr(exc)) from exc
+        return [_text(name) for name in raw or ()]
 
     async def group_states(self, key: str) -> list[GroupState]:
         # XINFO GROUPS, then each group's XPENDING summary (one pipelined round trip). Acks land
