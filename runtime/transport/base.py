@@ -128,7 +128,11 @@ class Transport(Protocol):
         names: Sequence[str] | None = None,
     ) -> list[str]:
         """Delete consumers of `group` (all, or those in `names`) that hold no pending entry and
-        have been idle at least `min_idle_ms`, atomically; the names deleted.
+        have been idle at least `min_idle_ms`; the names deleted.
+
+        Deleting a consumer drops its pending entries, so callers ask only for consumers that
+        cannot read meanwhile: themselves once their loop has stopped, or consumers idle for
+        minutes (dead processes).
         """
         ...
 

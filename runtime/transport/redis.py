@@ -103,26 +103,6 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
     return cast(bytes, hiredis.pack_command(command))
 
 
-#: Deletes, in one step, the consumers of a group (all, or those named after ARGV[2]) that hold no
-#: pending entry and were idle at least ARGV[2] ms: nothing can be delivered to one in between, so
-#: no entry ever loses its place in the pending list.
-_REMOVE_CONSUMERS_SCRIPT = """
-local named = {}
-for i = 3, #ARGV do named[ARGV[i]] = true end
-local removed = {}
-for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
-  local info = {}
-  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
-  if (#ARGV < 3 or named[info['name']]) and info['pending'] == 0
-      and info['idle'] >= tonumber(ARGV[2]) then
-    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
-    removed[#removed + 1] = info['name']
-  end
-end
-return removed
-"""
-
-
 class _RawConnection:
     """A connection for the hot commands (XADD batches, XREADGROUP, XACK), parsed by hiredis.
 
@@ -422,17 +402,29 @@ class RedisTransport:
         min_idle_ms: int,
         names: Sequence[str] | None = None,
     ) -> list[str]:
+        # XINFO CONSUMERS, then XGROUP DELCONSUMER for each consumer found holding nothing (no
+        # script: engine identities may not run EVAL). Only a consumer itself adds to its own
+        # pending list, by reading or claiming under its name; the callers remove themselves
+        # after their loop stopped, or consumers idle for minutes, so none reads in between.
         try:
-            raw: Any = await self._redis.eval(
-                _REMOVE_CONSUMERS_SCRIPT, 1, key, group, min_idle_ms, *(names or ())
-            )
+            listed: Any = await self._redis.xinfo_consumers(key, group)
+            wanted = None if names is None else set(names)
+            removed = []
+            for consumer in listed:
+                name = _text(consumer["name"])
+                if wanted is not None and name not in wanted:
+                    continue
+                if int(consumer["pending"]) or int(consumer["idle"]) < min_idle_ms:
+                    continue
+                await self._redis.xgroup_delconsumer(key, group, name)
+                removed.append(name)
         except ResponseError as exc:
             if "no such key" in str(exc).lower() or "NOGROUP" in str(exc):
                 return []
-            raise TransportError("remove consumers", str(exc)) from exc
+            raise TransportError("XGROUP DELCONSUMER", str(exc)) from exc
         except (RedisError, OSError) as exc:
-            raise TransportError("remove consumers", repr(exc)) from exc
-        return [_text(name) for name in raw or ()]
+            raise TransportError("XGROUP DELCONSUMER", repr(exc)) from exc
+        return removed
 
     async def group_states(self, key: str) -> list[GroupState]:
         # XINFO GROUPS, then each group's XPENDING summary (one pipelined round trip). Acks land
