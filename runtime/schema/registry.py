@@ -325,8 +325,15 @@ class RegistryTypeResolver:
             if time.monotonic() < self._unknown_until.get(key, 0.0):
                 raise self._unknown(message_type, writer_fingerprint)
             registered = await self._registry.registered_type(writer_fingerprint)
-            writer = None
-            if registered == message_type:
+            if registered is not None and registered != message_type:
+                # A fingerprint is bound to the type it was registered for: another type's
+                # schema (and bytes) must never reach this type's handler.
+                verdict = UndeliverableEntryError(
+                    DeadLetterReason.FINGERPRINT_MISMATCH,
+                    f"{message_type} written with schema {writer_fingerprint}, "
+                    f"which is registered for {registered}",
+                )
+            else:
                 try:
                     writer = await self._registry.descriptor(message_type, writer_fingerprint)
                 except RegistryEntryError as exc:
@@ -337,18 +344,9 @@ class RegistryTypeResolver:
                     raise UndeliverableEntryError(
                         DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
                     ) from None
-            if registered is not None and registered != message_type:
-                # A fingerprint is bound to the type it was registered for: another type's
-                # schema (and bytes) must never reach this type's handler.
-                verdict = UndeliverableEntryError(
-                    DeadLetterReason.FINGERPRINT_MISMATCH,
-                    f"{message_type} written with schema {writer_fingerprint}, "
-                    f"which is registered for {registered}",
-                )
-            elif writer is None:
-                self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
-                raise self._unknown(message_type, writer_fingerprint)
-            else:
+                if writer is None:
+                    self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
+                    raise self._unknown(message_type, writer_fingerprint)
                 verdict = self._judge(cls, writer, writer_fingerprint)
             self._verdicts[key] = verdict
         if isinstance(verdict, UndeliverableEntryError):
