@@ -57,6 +57,8 @@ def test_the_json_report_holds_every_figure_the_issue_asks_for(
     assert median["end_to_end"]["rate"] > 0
     assert {"p50_us", "p99_us", "p99_9_us"} <= set(median["latency"]["1000"])
     assert median["critical"]["received"] == median["critical"]["sent"] > 0
+    process = median["critical_priority_process"]
+    assert process["received"] == process["sent"] > 0
 
 
 def test_every_target_is_judged_against_its_bound(report: dict) -> None:
