@@ -14,13 +14,14 @@ decides how to back off, so an outage never hides inside a library retry loop.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Sequence
 from typing import Any, cast
 
 import hiredis
 from pydantic import SecretStr
 from redis.asyncio import Redis
-from redis.asyncio.connection import Connection, UnixDomainSocketConnection
+from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
@@ -113,11 +114,16 @@ class _RawConnection:
     one write and one loop over a hiredis reader, under one deadline for the whole call.
     """
 
-    __slots__ = ("parser", "reader", "writer")
+    __slots__ = ("join_writes", "parser", "reader", "writer")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, join_writes: bool
+    ) -> None:
         self.reader = reader
         self.writer = writer
+        #: Over TLS every buffer written becomes a record of its own: a batch is joined first,
+        #: so it is encrypted once rather than once per command (a third of the CPU per XADD).
+        self.join_writes = join_writes
         self.parser = hiredis.Reader()
 
     async def call(self, *args: bytes | str | int) -> Any:
@@ -138,7 +144,10 @@ class _RawConnection:
 
     async def send_adds(self, batch: Sequence[bytes]) -> tuple[list[str], list[str]]:
         """Write packed XADDs and read their replies: (ids, error messages)."""
-        self.writer.writelines(batch)
+        if self.join_writes:
+            self.writer.write(b"".join(batch))
+        else:
+            self.writer.writelines(batch)
         await self.writer.drain()
         ids: list[str] = []
         errors: list[str] = []
@@ -209,8 +218,18 @@ class RedisTransport:
         self._connect_timeout_s = connect_timeout_s
         #: Idle connections for the hot commands; each concurrent call takes its own.
         self._raw_idle: list[_RawConnection] = []
-        #: TCP and Unix sockets use them; other connection classes (TLS) go through redis-py.
-        self._raw = self._pool.connection_class in (Connection, UnixDomainSocketConnection)
+        #: TCP, TLS and Unix sockets use them; other connection classes go through redis-py.
+        self._raw = self._pool.connection_class in (
+            Connection,
+            SSLConnection,
+            UnixDomainSocketConnection,
+        )
+        #: For `rediss://`: the TLS context redis-py itself would use (CA, client certificate
+        #: and key, hostname check, all from the URL's query), built once.
+        self._tls: ssl.SSLContext | None = None
+        if self._pool.connection_class is SSLConnection:
+            tls_connection: Any = SSLConnection(**self._pool.connection_kwargs)
+            self._tls = cast(ssl.SSLContext, tls_connection.ssl_context.get())
 
     def __repr__(self) -> str:
         return f"RedisTransport({redacted(self.url)!r})"
@@ -236,9 +255,15 @@ class RedisTransport:
         if "path" in options:
             opening = asyncio.open_unix_connection(options["path"])
         else:
-            opening = asyncio.open_connection(options.get("host", "localhost"), options["port"])
+            host = options.get("host", "localhost")
+            opening = asyncio.open_connection(
+                host,
+                options["port"],
+                ssl=self._tls,
+                server_hostname=host if self._tls is not None else None,
+            )
         reader, writer = await asyncio.wait_for(opening, self._connect_timeout_s)
-        connection = _RawConnection(reader, writer)
+        connection = _RawConnection(reader, writer, join_writes=self._tls is not None)
         try:
             password, username = options.get("password"), options.get("username")
             if password:
@@ -283,7 +308,7 @@ class RedisTransport:
         return reply
 
     async def _send_pooled(self, batch: Sequence[PreparedAdd]) -> list[str]:
-        """TLS and other connection classes: the batch goes through redis-py's connection."""
+        """Connection classes without a raw path: the batch goes through redis-py's connection."""
         try:
             pool: Any = self._pool
             conn = cast(Connection, await pool.get_connection())
