@@ -105,20 +105,25 @@ def _publish_methods(message: MessageModel, names: dict[str, str]) -> str:
         f"Publish a {message.name} without waiting: the bulk fast path.\n\n"
         "Raises BackpressureError at once when the producer's buffer is full."
     )
-    signature = (
+    parameters = (
         f"        self,\n"
         f"        message: {_ref(message)},\n"
         f"        *,\n"
         f"        priority: MessagePriority = MessagePriority.{route.priority},\n"
         f"        key: str | None = None,\n"
         f"        trace_context: str | None = None,\n"
-        f"    ) -> None:\n"
+    )
+    returns = "    ) -> None:\n"
+    landed = "        wait_landed: bool = False,\n"
+    doc += (
+        "\n\nReturns once the server holds the message when its priority is URGENT or CRITICAL, "
+        "or with `wait_landed`; otherwise once it is buffered (`flush()` writes it)."
     )
     call = "message, priority=priority, key=key, trace_context=trace_context"
     return (
-        f"    async def {method}(\n{signature}{_docstring(doc, 8)}\n"
-        f"        await self.bus.publish({call})\n\n"
-        f"    def {method}_nowait(\n{signature}{_docstring(nowait_doc, 8)}\n"
+        f"    async def {method}(\n{parameters}{landed}{returns}{_docstring(doc, 8)}\n"
+        f"        await self.bus.publish({call}, wait_landed=wait_landed)\n\n"
+        f"    def {method}_nowait(\n{parameters}{returns}{_docstring(nowait_doc, 8)}\n"
         f"        self.bus.publish_nowait({call})\n"
     )
 

@@ -42,12 +42,15 @@ class AnalyticsClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a MarketAnalysis on `nautilus-analytics-streams` (default priority NORMAL; consumed by Risk, Strategy, Portfolio).
 
         A periodic snapshot of an instrument's market state.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_market_analysis_nowait(
         self,
@@ -70,13 +73,16 @@ class AnalyticsClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a TrendUpdate on `nautilus-analytics-streams` (default priority NORMAL; consumed by Risk, Strategy, Portfolio).
 
         An instrument's trend was re-estimated; published when direction or strength changes
         materially.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_trend_update_nowait(
         self,

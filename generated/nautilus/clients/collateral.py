@@ -39,13 +39,16 @@ class CollateralClient(TypedClient):
         priority: MessagePriority = MessagePriority.URGENT,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a MarginAlert on `nautilus-collateral-streams` (default priority URGENT; consumed by Risk, Portfolio).
 
         An account's margin utilization crossed an alert threshold; Risk and Portfolio must reduce
         exposure or add collateral.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_margin_alert_nowait(
         self,
@@ -68,12 +71,15 @@ class CollateralClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a MarginRequirement on `nautilus-collateral-streams` (default priority NORMAL; consumed by Risk, Portfolio).
 
         A periodic statement of an account's margin requirement and headroom.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_margin_requirement_nowait(
         self,

@@ -37,12 +37,15 @@ class FactorClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FactorValues on `nautilus-factor-streams` (default priority NORMAL; consumed by ML, Analytics).
 
         One instrument's factor values from one calculation.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_factor_values_nowait(
         self,

@@ -37,12 +37,15 @@ class FeaturesClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FeatureVector on `nautilus-feature-streams` (default priority NORMAL; consumed by VPIN, ML, Analytics).
 
         The features of one instrument at the close of one bucket.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_feature_vector_nowait(
         self,

@@ -36,12 +36,15 @@ class MarketDataClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a Quote on `nautilus-marketdata-streams` (default priority NORMAL; consumed by VPIN, Risk, ML, Features, Analytics, Strategy, Portfolio, Factor, Collateral, WebSocket, Toraniko).
 
         The best bid and offer of an instrument.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_quote_nowait(
         self,
@@ -64,12 +67,15 @@ class MarketDataClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a Trade on `nautilus-marketdata-streams` (default priority NORMAL; consumed by VPIN, Risk, ML, Features, Analytics, Strategy, Portfolio, Factor, Collateral, WebSocket, Toraniko).
 
         A trade print: a single execution at the venue.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_trade_nowait(
         self,

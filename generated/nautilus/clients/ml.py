@@ -39,12 +39,15 @@ class MLClient(TypedClient):
         priority: MessagePriority = MessagePriority.LOW,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a ModelUpdate on `nautilus-ml-streams` (default priority LOW; consumed by Risk, Analytics, Strategy).
 
         A model was retrained or replaced; predictions from now on carry the new version.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_model_update_nowait(
         self,
@@ -67,12 +70,15 @@ class MLClient(TypedClient):
         priority: MessagePriority = MessagePriority.HIGH,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a Prediction on `nautilus-ml-streams` (default priority HIGH; consumed by Risk, Analytics, Strategy).
 
         A model's prediction of an instrument's price direction over a horizon.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_prediction_nowait(
         self,

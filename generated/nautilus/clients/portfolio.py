@@ -41,13 +41,16 @@ class PortfolioClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a PnlUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral).
 
         Profit and loss of an account, optionally narrowed to one strategy or instrument, after a fill
         or a mark-to-market.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_pnl_update_nowait(
         self,
@@ -70,12 +73,15 @@ class PortfolioClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a PositionUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral).
 
         A position changed because of a fill.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_position_update_nowait(
         self,

@@ -43,13 +43,16 @@ class RiskClient(TypedClient):
         priority: MessagePriority = MessagePriority.CRITICAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a PositionLimitEvent on `nautilus-risk-streams` (default priority CRITICAL; consumed by Strategy, Portfolio, Collateral).
 
         A limit was approached, breached or restored. Receivers must honour `action` before sending
         further orders in the affected scope.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_position_limit_event_nowait(
         self,
@@ -72,13 +75,16 @@ class RiskClient(TypedClient):
         priority: MessagePriority = MessagePriority.NORMAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a RiskMetrics on `nautilus-risk-streams` (default priority NORMAL; consumed by Strategy, Portfolio, Collateral).
 
         A periodic snapshot of an account's risk: exposures, VaR, drawdown and how much of each
         per-instrument limit is used.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_risk_metrics_nowait(
         self,

@@ -41,12 +41,15 @@ class StrategyClient(TypedClient):
         priority: MessagePriority = MessagePriority.HIGH,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a OrderRequest on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio).
 
         A request to submit an order; Risk checks it before it reaches a venue.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_order_request_nowait(
         self,
@@ -69,12 +72,15 @@ class StrategyClient(TypedClient):
         priority: MessagePriority = MessagePriority.HIGH,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a TradingSignal on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio).
 
         A strategy's directional view on an instrument.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_trading_signal_nowait(
         self,

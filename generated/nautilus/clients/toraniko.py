@@ -36,12 +36,15 @@ class ToranikoClient(TypedClient):
         priority: MessagePriority = MessagePriority.LOW,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FactorCovariance on `nautilus-toraniko-streams` (default priority LOW; consumed by VPIN, Risk, ML, Features, Analytics, Strategy, Portfolio, MarketData, Factor, Collateral, WebSocket).
 
         The covariance matrix of factor returns, estimated over a rolling window of past runs.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_factor_covariance_nowait(
         self,
@@ -64,12 +67,15 @@ class ToranikoClient(TypedClient):
         priority: MessagePriority = MessagePriority.LOW,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FactorExposures on `nautilus-toraniko-streams` (default priority LOW; consumed by VPIN, Risk, ML, Features, Analytics, Strategy, Portfolio, MarketData, Factor, Collateral, WebSocket).
 
         The factor exposures (loadings) of every instrument in the universe for one estimation run.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_factor_exposures_nowait(
         self,
@@ -92,13 +98,16 @@ class ToranikoClient(TypedClient):
         priority: MessagePriority = MessagePriority.LOW,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FactorReturns on `nautilus-toraniko-streams` (default priority LOW; consumed by VPIN, Risk, ML, Features, Analytics, Strategy, Portfolio, MarketData, Factor, Collateral, WebSocket).
 
         The factor returns estimated by one run's cross-sectional regression of instrument returns on
         exposures.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_factor_returns_nowait(
         self,

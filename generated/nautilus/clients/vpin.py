@@ -38,13 +38,16 @@ class VPINClient(TypedClient):
         priority: MessagePriority = MessagePriority.CRITICAL,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FlashCrashWarning on `nautilus-vpin-streams` (default priority CRITICAL; consumed by Risk, Analytics, Strategy).
 
         A flash crash may be under way: the price has fallen fast while order flow is highly toxic.
         Receivers must act at once (Risk halts or de-risks, Strategy stops adding exposure).
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_flash_crash_warning_nowait(
         self,
@@ -67,14 +70,17 @@ class VPINClient(TypedClient):
         priority: MessagePriority = MessagePriority.URGENT,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a ToxicityAlert on `nautilus-vpin-streams` (default priority URGENT; consumed by Risk, Analytics, Strategy).
 
         Order flow on an instrument has become toxic: VPIN's percentile crossed the alert threshold at
         the close of a volume bucket. Risk tightens limits, Strategy widens or pulls quotes, Analytics
         records the episode.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_toxicity_alert_nowait(
         self,

@@ -37,12 +37,15 @@ class WebSocketClient(TypedClient):
         priority: MessagePriority = MessagePriority.LOW,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish a FrontendUpdate on `nautilus-websocket-streams` (default priority LOW; consumed by Frontend).
 
         One bus message, rendered as JSON for the browser.
+
+        Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context)
+        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
 
     def publish_frontend_update_nowait(
         self,
