@@ -180,7 +180,8 @@ class UniversalMessageBusClient:
         are registered under `config.schema_registration == "register"`; SchemaNotRegisteredError
         when they may not be (`"verify"`, or the server refuses the write), SchemaIncompatibleError,
         listing every violation, when a schema is incompatible with the registered versions under
-        `config.schema_compat_mode`: the producer must not start.
+        `config.schema_compat_mode` (default: the type's mode in the registry): the producer must
+        not start.
         """
         if self.registry is None:
             raise ClientStateError("no schema registry: it needs Redis and config.schema_registry")
