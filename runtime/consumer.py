@@ -9,15 +9,19 @@ Guarantees:
 - Never the work of a healthy consumer: while a consumer works through what it read, it
   acknowledges what it has handled and renews its claim on what it still holds (XCLAIM ... JUSTID,
   which leaves delivery counts alone) every quarter of `reclaim_idle_ms`, checked between
-  entries at a stride sized to the handler's measured time. Entries it holds therefore never look
-  idle to its peers; only a consumer that died, or whose single handler call outlasts
-  `reclaim_idle_ms`, loses its entries. Entries that a peer took over and acknowledged meanwhile
-  are skipped, not handled again.
-- Priority: each cycle first reads the priority lanes; bulk lanes are read only when the priority
-  lanes had less than a full batch, and priority entries in a mixed batch are handled first. While
-  a bulk batch is handled, the priority lanes are read again every millisecond (checked at the same
-  stride, at most every 32 entries), so URGENT/CRITICAL entries wait behind about a millisecond of
-  bulk work, not a batch.
+  entries at a stride sized to the handler's measured time (at most 32 entries). Entries it holds
+  therefore never look idle to its peers; only a consumer that died, or whose single handler call
+  outlasts `reclaim_idle_ms`, loses its entries. Entries that a peer took over and acknowledged
+  meanwhile are skipped, not handled again.
+- Priority: in the consume loop (`run`, started by the client) a `PriorityReader` keeps a blocking
+  read outstanding on the priority lanes, on a connection of its own, and handles what it returns
+  at once; the cycle then reads only the bulk lanes and yields to the event loop at each
+  checkpoint of a bulk batch (at most 32 entries apart), so URGENT/CRITICAL entries wait behind at
+  most a few dozen bulk entries and never behind a bulk handler that is awaiting. Driven step by
+  step (`poll`), each cycle first reads the priority lanes; bulk lanes are read only when the
+  priority lanes had less than a full batch, priority entries in a mixed batch are handled first,
+  and while a bulk batch is handled the priority lanes are read again every millisecond (checked
+  at the same checkpoints).
 - Order: within a lane, entries are handled in stream order by one consumer (handlers are awaited
   one at a time); a reclaimed entry is, by nature, handled out of order.
 - Routing is enforced on read: an entry whose type is not routed on the stream it was read from,
@@ -155,6 +159,7 @@ class Consumer:
         self._routes: dict[str, dict[str, str]] = {}
         self._priority_lanes: list[str] = []
         self._all_lanes: list[str] = []
+        self._bulk_only_lanes: list[str] = []
         self._groups_ready = False
         self._last_reclaim = float("-inf")
         self._last_sweep = time.monotonic()
@@ -163,6 +168,13 @@ class Consumer:
         self._next_priority_read = 0.0
         self.stats = ConsumerStats()
         self.observer: DeliveryObserver | None = None
+        #: Set while a `PriorityReader` reads the priority lanes: the cycle then reads only the
+        #: bulk lanes and yields to the event loop between slices of a bulk batch.
+        self.priority_reader_active = False
+
+    @property
+    def config(self) -> MessageBusConfig:
+        return self._config
 
     @property
     def lanes(self) -> tuple[str, ...]:
@@ -185,6 +197,7 @@ class Consumer:
         if priority_lane(stream) not in self._priority_lanes:
             self._priority_lanes.append(priority_lane(stream))
             self._all_lanes = [*self._priority_lanes, *self._bulk_lanes(), stream]
+            self._bulk_only_lanes = self._bulk_lanes()
             self._groups_ready = False
 
     def _bulk_lanes(self) -> list[str]:
@@ -210,28 +223,55 @@ class Consumer:
         if time.monotonic() - self._last_reclaim >= self._config.reclaim_idle_ms / 2000:
             processed += await self.reclaim()
         count = self._config.read_count
+        if self.priority_reader_active:
+            wait = None if processed else block_ms
+            batches = await self._transport.read_group(
+                self._group, self._name, self._bulk_only_lanes, count=count, block_ms=wait
+            )
+            return processed + await self._process_all(batches)
         self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
-        # Entries are delivered when a read returns; the time before the first read is an earlier
-        # bound, so held entries are renewed no later than due.
-        held = _Held(time.monotonic())
         batches = await self._transport.read_group(
             self._group, self._name, self._priority_lanes, count=count, block_ms=None
         )
         urgent_entries = sum(len(entries) for _, entries in batches)
         if urgent_entries < count:
+            # Only a read that found no priority entry blocks: entries are delivered about when
+            # the last read returns, which is when their renewal clock starts.
             wait = None if processed or urgent_entries else block_ms
-            if wait:
-                held.renewed_at = time.monotonic() + wait / 1000
             batches += await self._transport.read_group(
                 self._group, self._name, self._all_lanes, count=count, block_ms=wait
             )
-            held.renewed_at = min(held.renewed_at, time.monotonic())
         batches.sort(key=lambda batch: batch[0] not in self._priority_lanes)
-        held.waiting = list(batches)
+        return processed + await self._process_all(batches)
+
+    async def _process_all(self, batches: list[tuple[str, list[Entry]]]) -> int:
+        """Process the batches of one read in order, renewing the ones that wait their turn."""
+        held = _Held(time.monotonic(), waiting=list(batches))
+        processed = 0
         while held.waiting:
             lane, entries = held.waiting.pop(0)
             processed += await self._process(lane, entries, None, held)
         return processed
+
+    async def read_priority_lanes(self, block_ms: int | None) -> int:
+        """Read the priority lanes only (waiting up to `block_ms` for an entry) and process what
+        came; the `PriorityReader`'s cycle. Raises TransportError when the server is unreachable."""
+        if not self._priority_lanes:
+            return 0
+        if not self._groups_ready:
+            await self.ensure_groups()
+        try:
+            batches = await self._transport.read_group(
+                self._group,
+                self._name,
+                self._priority_lanes,
+                count=self._config.read_count,
+                block_ms=block_ms,
+            )
+        except TransportError:
+            self._groups_ready = False  # a restarted server has lost them: create them again
+            raise
+        return await self._process_all(batches)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, surviving outages and unexpected errors with backoff."""
@@ -345,12 +385,22 @@ class Consumer:
         # A bulk batch takes milliseconds to handle; the priority lanes are looked at again
         # between slices of it, so URGENT/CRITICAL never wait for the whole batch.
         watch_priority = counts is None and lane not in self._priority_lanes
+        # With a priority reader, a bulk batch only yields to the loop at its checkpoints: the
+        # reader's outstanding read has the priority entries already.
+        yield_only = watch_priority and self.priority_reader_active
         started = time.monotonic()
         check_at = 1
         for index, (entry_id, fields) in enumerate(entries):
             if index >= check_at:
                 check_at = index + await self._checkpoint(
-                    lane, entries, index, acks, held, started=started, watch_priority=watch_priority
+                    lane,
+                    entries,
+                    index,
+                    acks,
+                    held,
+                    started=started,
+                    watch_priority=watch_priority,
+                    yield_only=yield_only,
                 )
             if gone and (lane, entry_id) in gone:
                 self.stats.skipped_taken_over += 1
@@ -396,6 +446,7 @@ class Consumer:
         *,
         started: float,
         watch_priority: bool,
+        yield_only: bool,
     ) -> int:
         """Between two entries: serve the priority lanes and renew held entries when due.
 
@@ -408,7 +459,9 @@ class Consumer:
                 await self._transport.ack(lane, self._group, acks)
                 acks.clear()
             await self._renew(lane, entries[index:], held)
-        if watch_priority and now >= self._next_priority_read:
+        if yield_only:
+            await asyncio.sleep(0)
+        elif watch_priority and now >= self._next_priority_read:
             await self._serve_priority_lanes()
         per_entry_s = (now - started) / index
         if per_entry_s <= 0:
@@ -437,8 +490,7 @@ class Consumer:
             count=self._config.read_count,
             block_ms=None,
         )
-        for lane, entries in batches:
-            await self._process(lane, entries, None, _Held(time.monotonic()))
+        await self._process_all(batches)
 
     async def _dispatch(
         self,
