@@ -23,6 +23,7 @@ from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, co
 from nautilus.cli.stream_names import StreamSelection, contract_streams, lane_label, resolve_stream
 from nautilus.cli.tables import Cell, format_duration_ms, render_table
 from nautilus.contract import bus_message_classes
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.observer import is_observer_group
 from nautilus.runtime.routing import message_spec
 from nautilus.runtime.stream_info import GroupInfo, lane_info
@@ -144,8 +145,11 @@ async def _setid(args: argparse.Namespace) -> int:
         )
     async with connect(args.redis_url) as (redis, _url):
         chosen = await _existing(redis, selection, args.group)
+        admin = RedisAdmin.of(redis)
         for item in chosen:
-            await redis.xgroup_setid(item.lane, args.group, args.position)
+            await admin.command(
+                "XGROUP SETID", "XGROUP", "SETID", item.lane, args.group, args.position
+            )
     lanes = [item.lane for item in chosen]
     _report(
         args,
@@ -179,8 +183,13 @@ async def _delconsumer(args: argparse.Namespace) -> int:
                 "never be delivered to the group again; let a live consumer reclaim them first, "
                 "or add --force"
             )
+        admin = RedisAdmin.of(redis)
         dropped = {
-            lane: int(await redis.xgroup_delconsumer(lane, args.group, args.consumer))
+            lane: int(
+                await admin.command(
+                    "XGROUP DELCONSUMER", "XGROUP", "DELCONSUMER", lane, args.group, args.consumer
+                )
+            )
             for lane, _ in holding
         }
     _report(
@@ -212,8 +221,9 @@ async def _destroy(args: argparse.Namespace) -> int:
         raise CommandError(f"this destroys group {args.group!r} on {selection.stream}; add --yes")
     async with connect(args.redis_url) as (redis, _url):
         chosen = await _existing(redis, selection, args.group)
+        admin = RedisAdmin.of(redis)
         for item in chosen:
-            await redis.xgroup_destroy(item.lane, args.group)
+            await admin.command("XGROUP DESTROY", "XGROUP", "DESTROY", item.lane, args.group)
     lanes = [item.lane for item in chosen]
     _report(
         args,

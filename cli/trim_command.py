@@ -10,14 +10,12 @@ import argparse
 import json
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from nautilus.cli.arguments import non_negative_int
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import lane_label, resolve_stream
+from nautilus.runtime.admin import server_errors
 from nautilus.runtime.clock import LiveClock
-from nautilus.runtime.errors import TransportError
 from nautilus.runtime.transport.base import GroupState, parse_entry_id
 from nautilus.runtime.transport.redis import RedisTransport
 from nautilus.runtime.trim import TrimResult, received_floor, safe_trim
@@ -42,7 +40,7 @@ class _DryRunTransport(RedisTransport):
     async def trim_before(self, key: str, min_id: str) -> int:
         bound = parse_entry_id(min_id)
         counted, start = 0, "-"
-        try:
+        with server_errors("XRANGE"):
             while True:
                 page: Any = await self.client.xrange(key, start, "+", count=_COUNT_PAGE)
                 ids = [parse_entry_id(entry_id.decode()) for entry_id, _ in page]
@@ -51,8 +49,6 @@ class _DryRunTransport(RedisTransport):
                 if len(below) < len(ids) or len(page) < _COUNT_PAGE:
                     return counted
                 start = "(" + page[-1][0].decode()
-        except (RedisError, OSError) as exc:
-            raise TransportError("XRANGE", repr(exc)) from exc
 
 
 def _needed_from(group: GroupState) -> tuple[int, int]:

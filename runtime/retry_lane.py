@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.dead_letter import DeadLetter
-from nautilus.runtime.errors import TransportError
 from nautilus.runtime.lanes import dead_letter_stream, retry_lane, stream_of_lane
 
 __all__ = ["GroupReplay", "replay_to_groups", "replayed_key"]
@@ -77,7 +76,7 @@ def _text(value: Any) -> str:
 
 
 async def replay_to_groups(
-    redis: Redis, stream: str, letters: Sequence[DeadLetter]
+    redis: Redis | RedisAdmin, stream: str, letters: Sequence[DeadLetter]
 ) -> list[GroupReplay]:
     """Replay each dead letter of route stream `stream` to its group's retry lane, in order.
 
@@ -90,6 +89,7 @@ async def replay_to_groups(
                 f"dead letter {letter.dead_letter_id} names group {letter.group!r} and lane "
                 f"{letter.lane!r}, which is not a lane of {stream!r}"
             )
+    admin = RedisAdmin.of(redis)
     results = []
     for letter in letters:
         lane = retry_lane(stream, letter.group)
@@ -97,12 +97,12 @@ async def replay_to_groups(
         arguments: list[bytes | str] = [letter.dead_letter_id, letter.group, marker]
         for name, value in letter.original_fields.items():
             arguments += (name, value)
-        try:
-            reply: Any = await redis.eval(
-                _SCRIPT, 3, lane, dead_letter_stream(stream), replayed_key(stream), *arguments
-            )
-        except (RedisError, OSError) as exc:
-            raise TransportError("replay dead letter", repr(exc)) from exc
+        reply: Any = await admin.run_script(
+            "replay dead letter",
+            _SCRIPT,
+            (lane, dead_letter_stream(stream), replayed_key(stream)),
+            *arguments,
+        )
         outcome, new_id = _text(reply[0]), reply[1]
         results.append(
             GroupReplay(
