@@ -124,6 +124,7 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
             and fields[16] == FIELD_SEQUENCE
         )
         payload, stamp = fields[7], fields[11]
+        cache_key: tuple[object, ...]
         try:
             if sequenced:
                 cache_key = (
