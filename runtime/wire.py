@@ -186,7 +186,10 @@ def decode_values(fields: Mapping[bytes, bytes]) -> WireValues:
         fingerprint = fields[FIELD_FINGERPRINT].decode("ascii")
         payload = fields[FIELD_PAYLOAD]
         producer = fields[FIELD_PRODUCER].decode("ascii")
-        published_at_ns = int(fields[FIELD_PUBLISHED_AT])
+        stamp = fields[FIELD_PUBLISHED_AT]
+        if not stamp.isdigit():  # ASCII digits only: no sign, space or underscore int() allows
+            raise ValueError(f"ts {stamp!r} is not decimal ASCII digits")
+        published_at_ns = int(stamp)
         key_bytes = fields.get(FIELD_KEY)
         trace_bytes = fields.get(FIELD_TRACE_CONTEXT)
         key = None if key_bytes is None else key_bytes.decode()

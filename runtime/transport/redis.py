@@ -601,24 +601,83 @@ class RedisTransport:
                 counts[_text(item["message_id"])] = int(item["times_delivered"])
         return counts
 
+    async def keep_claimed(
+        self, key: str, group: str, consumer: str, ids: Sequence[str]
+    ) -> list[str]:
+        if not ids:
+            return []
+        try:
+            raw: Any = await self._redis.xclaim(key, group, consumer, 0, list(ids), justid=True)
+        except (RedisError, OSError) as exc:
+            raise TransportError("XCLAIM", repr(exc)) from exc
+        return [_text(entry_id) for entry_id in raw]
+
+    async def remove_consumers(
+        self,
+        key: str,
+        group: str,
+        *,
+        min_idle_ms: int,
+        names: Sequence[str] | None = None,
+    ) -> list[str]:
+        # XINFO CONSUMERS, then XGROUP DELCONSUMER for each consumer found holding nothing (no
+        # script: engine identities may not run EVAL). Only a consumer itself adds to its own
+        # pending list, by reading or claiming under its name; the callers remove themselves
+        # after their loop stopped, or consumers idle for minutes, so none reads in between.
+        try:
+            listed: Any = await self._redis.xinfo_consumers(key, group)
+            wanted = None if names is None else set(names)
+            removed = []
+            for consumer in listed:
+                name = _text(consumer["name"])
+                if wanted is not None and name not in wanted:
+                    continue
+                if int(consumer["pending"]) or int(consumer["idle"]) < min_idle_ms:
+                    continue
+                await self._redis.xgroup_delconsumer(key, group, name)
+                removed.append(name)
+        except ResponseError as exc:
+            if "no such key" in str(exc).lower() or "NOGROUP" in str(exc):
+                return []
+            raise TransportError("XGROUP DELCONSUMER", str(exc)) from exc
+        except (RedisError, OSError) as exc:
+            raise TransportError("XGROUP DELCONSUMER", repr(exc)) from exc
+        return removed
+
     async def group_states(self, key: str) -> list[GroupState]:
+        # XINFO GROUPS, then each group's XPENDING summary (one pipelined round trip). Acks land
+        # in between: a summary may find the pending list emptied (min is nil) or holding entries
+        # delivered since; either answer is a valid later state, and the last-delivered id read
+        # first can only be older, so the floor computed from the pair stays safe.
         try:
             groups = await self._redis.xinfo_groups(key)
-            states = []
-            for group in groups:
-                name = _text(group["name"])
-                pending = int(group["pending"])
-                first = None
-                if pending:
-                    summary = await self._redis.xpending(key, name)
-                    first = _text(summary["min"])
-                states.append(GroupState(name, _text(group["last-delivered-id"]), pending, first))
+            names = [_text(group["name"]) for group in groups]
+            pipe = self._redis.pipeline(transaction=False)
+            for name in names:
+                pipe.xpending(key, name)
+            summaries = await pipe.execute(raise_on_error=False) if names else []
         except ResponseError as exc:
             if "no such key" in str(exc).lower():
                 return []
             raise TransportError("XINFO GROUPS", str(exc)) from exc
         except (RedisError, OSError) as exc:
             raise TransportError("XINFO GROUPS", repr(exc)) from exc
+        states = []
+        for group, name, summary in zip(groups, names, summaries, strict=True):
+            if isinstance(summary, ResponseError):
+                continue  # the group was destroyed in between: it needs nothing any more
+            if isinstance(summary, Exception):
+                raise TransportError("XPENDING", repr(summary)) from summary
+            first = summary.get("min") if summary else None
+            pending = int(summary.get("pending") or 0) if first is not None else 0
+            states.append(
+                GroupState(
+                    name,
+                    _text(group["last-delivered-id"]),
+                    pending,
+                    None if first is None else _text(first),
+                )
+            )
         return states
 
     async def length(self, key: str) -> int:
