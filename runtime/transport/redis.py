@@ -100,6 +100,16 @@ def _template(key: bytes, fields: EncodedEntry, length: int, holes: tuple[int, .
     return b"".join(parts)
 
 
+def _new_template(
+    cache_key: tuple[object, ...], key: bytes, fields: EncodedEntry, holes: tuple[int, ...]
+) -> bytes:
+    if len(_templates) >= _TEMPLATE_LIMIT:
+        _templates.clear()
+    length = _SEQUENCED_LENGTH if holes is _SEQUENCED_HOLES else _WIRE_LENGTH
+    template = _templates[cache_key] = _template(key, fields, length, holes)
+    return template
+
+
 def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
     """The RESP encoding of `XADD key * field value ...`.
 
@@ -108,28 +118,22 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
     arguments. Anything else is packed by hiredis; both give the same bytes.
     """
     if len(fields) >= _WIRE_LENGTH and fields[0:_WIRE_LENGTH:2] == _WIRE_NAMES:
-        sequenced = fields[_WIRE_LENGTH:_SEQUENCED_LENGTH:2] == _SEQUENCE_NAMES
-        length = _SEQUENCED_LENGTH if sequenced else _WIRE_LENGTH
-        instance = fields[15] if sequenced else None
-        cache_key = (
-            key,
-            fields[1],
-            fields[3],
-            fields[5],
-            fields[9],
-            fields[13],
-            instance,
-            len(fields),
+        sequenced = (
+            len(fields) >= _SEQUENCED_LENGTH
+            and fields[14] == FIELD_PRODUCER_INSTANCE
+            and fields[16] == FIELD_SEQUENCE
         )
-        template = _templates.get(cache_key)
         payload, stamp = fields[7], fields[11]
+        cache_key: tuple[object, ...]
         try:
-            if template is None:
-                if len(_templates) >= _TEMPLATE_LIMIT:
-                    _templates.clear()
-                holes = _SEQUENCED_HOLES if sequenced else _HOLES
-                template = _templates[cache_key] = _template(key, fields, length, holes)
             if sequenced:
+                cache_key = (
+                    key, fields[1], fields[3], fields[5], fields[9], fields[13], fields[15],
+                    len(fields),
+                )  # fmt: skip
+                template = _templates.get(cache_key)
+                if template is None:
+                    template = _new_template(cache_key, key, fields, _SEQUENCED_HOLES)
                 sequence = fields[17]
                 packed = template % (
                     len(payload),
@@ -139,7 +143,15 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
                     len(sequence),
                     sequence,
                 )
+                length = _SEQUENCED_LENGTH
             else:
+                length = _WIRE_LENGTH
+                cache_key = (
+                    key, fields[1], fields[3], fields[5], fields[9], fields[13], len(fields),
+                )  # fmt: skip
+                template = _templates.get(cache_key)
+                if template is None:
+                    template = _new_template(cache_key, key, fields, _HOLES)
                 packed = template % (len(payload), payload, len(stamp), stamp)
             if len(fields) == length:
                 return packed
