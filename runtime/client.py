@@ -31,6 +31,7 @@ from nautilus.runtime.errors import (
 )
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
+from nautilus.runtime.priority_reader import PriorityReader
 from nautilus.runtime.publisher import Publisher, RejectionHook
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.resolver import LocalTypeResolver, TypeResolver
@@ -134,6 +135,9 @@ class UniversalMessageBusClient:
         if self._consumer.lanes:
             await self._consumer.ensure_groups()
             if consume:
+                # URGENT/CRITICAL are read by a blocking read of their own (priority_reader.py).
+                reader = PriorityReader(self._consumer)
+                self._tasks.append(asyncio.create_task(reader.run(self._stop)))
                 self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
         if self.config.trim_interval_ms:
             self._tasks.append(asyncio.create_task(self._trim_loop()))
@@ -176,7 +180,8 @@ class UniversalMessageBusClient:
         are registered under `config.schema_registration == "register"`; SchemaNotRegisteredError
         when they may not be (`"verify"`, or the server refuses the write), SchemaIncompatibleError,
         listing every violation, when a schema is incompatible with the registered versions under
-        `config.schema_compat_mode`: the producer must not start.
+        `config.schema_compat_mode` (default: the type's mode in the registry): the producer must
+        not start.
         """
         if self.registry is None:
             raise ClientStateError("no schema registry: it needs Redis and config.schema_registry")

@@ -5,10 +5,14 @@ Guarantees:
 - At least once: an entry is acknowledged only after its handler returned (or after it was
   written to the dead-letter stream). Entries left pending by a failed handler or a dead consumer
   are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for `reclaim_idle_ms`.
-- Priority: each cycle first reads the priority lanes; bulk lanes are read only when the priority
-  lanes had less than a full batch, and priority entries in a mixed batch are handled first. While
-  a bulk batch is handled, the priority lanes are read again every millisecond (checked every 32
-  entries), so URGENT/CRITICAL entries wait behind about a millisecond of bulk work, not a batch.
+- Priority: in the consume loop (`run`, started by the client) a `PriorityReader` keeps a blocking
+  read outstanding on the priority lanes, on a connection of its own, and handles what it returns
+  at once; the cycle then reads only the bulk lanes and yields to the event loop every 32 bulk
+  entries, so URGENT/CRITICAL entries wait behind at most a few dozen bulk entries and never
+  behind a bulk handler that is awaiting. Driven step by step (`poll`), each cycle first reads the
+  priority lanes; bulk lanes are read only when the priority lanes had less than a full batch,
+  priority entries in a mixed batch are handled first, and while a bulk batch is handled the
+  priority lanes are read again every millisecond (checked every 32 entries).
 - Order: within a lane, entries are handled in stream order by one consumer (handlers are awaited
   one at a time); a reclaimed entry is, by nature, handled out of order.
 - Poison and bad input never stop the consumer: entries that cannot be decoded or resolved go to
@@ -95,12 +99,20 @@ class Consumer:
         self._classes: dict[tuple[str, str], type[Message]] = {}
         self._priority_lanes: list[str] = []
         self._all_lanes: list[str] = []
+        self._bulk_only_lanes: list[str] = []
         self._groups_ready = False
         self._last_reclaim = float("-inf")
         #: When a long bulk batch next pauses to read the priority lanes (monotonic seconds).
         self._next_priority_read = 0.0
         self.stats = ConsumerStats()
         self.observer: DeliveryObserver | None = None
+        #: Set while a `PriorityReader` reads the priority lanes: the cycle then reads only the
+        #: bulk lanes and yields to the event loop between slices of a bulk batch.
+        self.priority_reader_active = False
+
+    @property
+    def config(self) -> MessageBusConfig:
+        return self._config
 
     @property
     def lanes(self) -> tuple[str, ...]:
@@ -116,6 +128,7 @@ class Consumer:
         if priority_lane(stream) not in self._priority_lanes:
             self._priority_lanes.append(priority_lane(stream))
             self._all_lanes = [*self._priority_lanes, *self._bulk_lanes(), stream]
+            self._bulk_only_lanes = self._bulk_lanes()
             self._groups_ready = False
 
     def _bulk_lanes(self) -> list[str]:
@@ -141,6 +154,13 @@ class Consumer:
         if time.monotonic() - self._last_reclaim >= self._config.reclaim_idle_ms / 2000:
             processed += await self.reclaim()
         count = self._config.read_count
+        if self.priority_reader_active:
+            wait = None if processed else block_ms
+            for lane, entries in await self._transport.read_group(
+                self._group, self._name, self._bulk_only_lanes, count=count, block_ms=wait
+            ):
+                processed += await self._process(lane, entries, None)
+            return processed
         self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
         batches = await self._transport.read_group(
             self._group, self._name, self._priority_lanes, count=count, block_ms=None
@@ -152,6 +172,29 @@ class Consumer:
                 self._group, self._name, self._all_lanes, count=count, block_ms=wait
             )
         batches.sort(key=lambda batch: batch[0] not in self._priority_lanes)
+        for lane, entries in batches:
+            processed += await self._process(lane, entries, None)
+        return processed
+
+    async def read_priority_lanes(self, block_ms: int | None) -> int:
+        """Read the priority lanes only (waiting up to `block_ms` for an entry) and process what
+        came; the `PriorityReader`'s cycle. Raises TransportError when the server is unreachable."""
+        if not self._priority_lanes:
+            return 0
+        if not self._groups_ready:
+            await self.ensure_groups()
+        try:
+            batches = await self._transport.read_group(
+                self._group,
+                self._name,
+                self._priority_lanes,
+                count=self._config.read_count,
+                block_ms=block_ms,
+            )
+        except TransportError:
+            self._groups_ready = False  # a restarted server has lost them: create them again
+            raise
+        processed = 0
         for lane, entries in batches:
             processed += await self._process(lane, entries, None)
         return processed
@@ -214,13 +257,15 @@ class Consumer:
         watch_priority = (
             counts is None and len(entries) > _PRIORITY_SLICE and lane not in self._priority_lanes
         )
+        # With a priority reader, a bulk batch only yields to the loop between slices: the
+        # reader's outstanding read has the priority entries already.
+        yield_only = watch_priority and self.priority_reader_active
         for index, (entry_id, fields) in enumerate(entries):
-            if (
-                watch_priority
-                and not index % _PRIORITY_SLICE
-                and time.monotonic() >= self._next_priority_read
-            ):
-                await self._serve_priority_lanes()
+            if watch_priority and not index % _PRIORITY_SLICE:
+                if yield_only:
+                    await asyncio.sleep(0)
+                elif time.monotonic() >= self._next_priority_read:
+                    await self._serve_priority_lanes()
             deliveries = 1 if counts is None else counts.get(entry_id, 1)
             if deliveries > limit:
                 detail = f"not acknowledged after {deliveries - 1} deliveries (consumer died?)"
