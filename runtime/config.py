@@ -87,6 +87,9 @@ class MessageBusConfig(BaseModel):
     read_block_ms: int = Field(default=100, ge=1)
     #: Pending entries idle this long (their consumer died or failed) are reclaimed by a live one.
     reclaim_idle_ms: int = Field(default=1000, ge=1)
+    #: Consumers of the group that hold no pending entry and were idle this long (dead processes)
+    #: are removed from the group by the live ones, which look every half of this time.
+    stale_consumer_idle_ms: int = Field(default=300_000, ge=1)
     #: Deliveries after which a failing entry moves to the dead-letter stream.
     max_deliveries: int = Field(default=5, ge=1)
 
