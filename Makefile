@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 
-.PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
+.PHONY: install chromium run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
         pytest golden test bench clean
 
 install: $(STAMP)
@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The dashboard's browser test drives Debian's Chromium (never a downloaded one); installed once.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 # The twelve engines as processes on a private Redis, 30 s of a flash-crash market (README).
 run: $(STAMP)
@@ -69,7 +75,7 @@ buf-breaking: $(STAMP)
 baseline: $(STAMP)
 	cd schemas && $(BIN)/buf build --exclude-source-info -o $(CURDIR)/$(BASELINE)
 
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/pytest
 
 # Rewrite the generator's golden files after an intended change; review the diff before committing.

@@ -255,11 +255,12 @@ class Launcher:
         started = time.monotonic()
         await self._start([engine for engine in ENGINES if engine != "marketdata"])
         self._say(f"11 engines ready in {time.monotonic() - started:.1f} s; starting the market")
+        websocket_port = self.processes["websocket"].port
         self._say(
             "every engine serves /health and /metrics on its port; browsers: "
-            f"ws://127.0.0.1:{self.processes['websocket'].port}/"
-            "?topics=marketdata.quote.BTCUSDT.BINANCE"
+            f"ws://127.0.0.1:{websocket_port}/?topics=marketdata.quote.BTCUSDT.BINANCE"
         )
+        self._say(f"dashboard: http://127.0.0.1:{websocket_port}/")
         await self._start(["marketdata"])
         reason = await self._watch(time.monotonic())
         self._say(f"stopping: {reason}")

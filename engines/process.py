@@ -3,7 +3,8 @@
 The process builds the engine's service on its generated client against Redis (`--redis-url`,
 else REDIS_URL), starts consuming, and serves `/health` and `/metrics` on the engine's port (the
 contract's seed port unless `--port` says otherwise; 0 picks a free one). The WebSocket engine
-serves browsers on the same port. MarketData also starts replaying the run's market at once.
+serves browsers on the same port, and the desk's dashboard at `http://HOST:PORT/`. MarketData
+also starts replaying the run's market at once.
 
 It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone),
 then stops cleanly: MarketData stops replaying, every buffered message is written, the consumer
@@ -65,15 +66,24 @@ class _Endpoints(Protocol):
     async def close(self) -> None: ...
 
 
-async def _serve(service: EngineService[Any], host: str, port: int) -> _Endpoints:
+async def _serve(
+    service: EngineService[Any], host: str, port: int, redis_url: str, run_dir: Path | None
+) -> _Endpoints:
     if service.ENGINE == "websocket":
         from nautilus.engines.websocket.browser_server import BrowserServer
+        from nautilus.engines.websocket.desk_feed import DeskFeed
+        from nautilus.engines.websocket.peers import PeerWatch
         from nautilus.engines.websocket.service import WebSocketService
 
         assert isinstance(service, WebSocketService)
         metrics = BusMetrics()
         metrics.attach(service.client.bus)
-        server = BrowserServer(service, metrics)
+        server = BrowserServer(
+            service,
+            metrics,
+            peers=PeerWatch(run_dir, lambda: server.port),
+            desk_feed=DeskFeed(redis_url, service.desk),
+        )
         await server.start(host, port)
         return server
     return await serve_http(port, [service.client.bus], health=service.health, host=host)
@@ -107,7 +117,7 @@ async def run_engine(
     bus = UniversalMessageBusClient(MessageBusConfig(engine=engine, redis_url=redis_url))
     service = build_service(engine, bus, settings)
     await service.start()
-    endpoints = await _serve(service, host, port)
+    endpoints = await _serve(service, host, port, redis_url, run_dir)
     watchers: list[asyncio.Task[None]] = []
     if parent_pid is not None:
         watchers.append(asyncio.create_task(_watch_parent(parent_pid, stop)))

@@ -64,7 +64,7 @@ async def test_a_browser_gets_the_quotes_it_asked_for_as_json_frames() -> None:
     async with _websocket_engine() as (server, marketdata):
         url = f"ws://127.0.0.1:{server.port}/?topics=marketdata.quote.*"
         async with connect(url) as browser:
-            await _wait_for(lambda: server.service.browsers)
+            await _wait_for(lambda: server.service.fanout.browsers)
             trade = Trade(instrument_id=BTC, price_e9=64_250 * 10**9, size_e9=10**8, ts_event=TS)
             trade.aggressor_side = common_pb2.ORDER_SIDE_BUY
             await marketdata.publish_trade(trade)  # not a topic this browser asked for

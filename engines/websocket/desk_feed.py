@@ -1,0 +1,142 @@
+"""The desk's view of the bus: alerts, margin alerts, orders and PnL, read beside the engines.
+
+The contract routes these messages to Risk, Strategy, Portfolio and the other engines that act on
+them, not to the WebSocket engine. The dashboard still has to show them as they arrive, so the
+WebSocket engine's process reads their streams the way `nautilus tail` does: plain XREAD, no
+consumer group, so it takes nothing from any engine's group and acknowledges nothing. It starts at
+the streams' ends when it starts (a dashboard shows what happens from now on; recent history is
+kept in memory by the engine for browsers that connect later) and never dead-letters: an entry it
+cannot read is counted and skipped, since the routed consumers already deal with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from google.protobuf.message import DecodeError, Message
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from nautilus.collateral.v1.collateral_pb2 import MarginAlert
+from nautilus.portfolio.v1.portfolio_pb2 import PnlUpdate
+from nautilus.runtime.backoff import Backoff
+from nautilus.runtime.errors import UndeliverableEntryError
+from nautilus.runtime.lanes import lanes_in_read_order
+from nautilus.runtime.resolver import LocalTypeResolver
+from nautilus.runtime.routing import message_spec
+from nautilus.runtime.wire import decode_entry
+from nautilus.strategy.v1.strategy_pb2 import OrderRequest
+from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning, ToxicityAlert
+
+__all__ = ["DESK_TYPES", "DeskFeed"]
+
+_log = logging.getLogger(__name__)
+
+#: What the desk watches, beside what the contract routes to the WebSocket engine.
+DESK_TYPES: tuple[type[Message], ...] = (
+    FlashCrashWarning,
+    ToxicityAlert,
+    MarginAlert,
+    OrderRequest,
+    PnlUpdate,
+)
+
+_BLOCK_MS = 500
+_COUNT = 500
+
+
+class DeskFeed:
+    """Reads the desk's types from their streams' lanes and hands each message to `deliver`."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        deliver: Callable[[Message], Awaitable[None]],
+        types: tuple[type[Message], ...] = DESK_TYPES,
+    ) -> None:
+        self._redis_url = redis_url
+        self._deliver = deliver
+        self._wanted = {cls.DESCRIPTOR.full_name for cls in types}
+        streams = {message_spec(cls).route.stream for cls in types}
+        self.lanes = tuple(sorted(lane for s in streams for lane in lanes_in_read_order(s)))
+        self._resolver = LocalTypeResolver()
+        #: Messages delivered, and entries of a desk type that could not be read.
+        self.delivered = 0
+        self.unreadable = 0
+
+    async def run(self, started: asyncio.Event | None = None) -> None:
+        """Read until cancelled, reconnecting after server errors."""
+        redis = Redis.from_url(self._redis_url)
+        backoff = Backoff(100, 5_000)
+        try:
+            positions: dict[str, str] = {}
+            while not positions:
+                try:
+                    positions = {lane: await _last_id(redis, lane) for lane in self.lanes}
+                except RedisError as exc:
+                    await self._wait_after(exc, backoff)
+            if started is not None:
+                started.set()
+            while True:
+                try:
+                    answer: Any = await redis.xread(
+                        positions,  # type: ignore[arg-type]
+                        count=_COUNT,
+                        block=_BLOCK_MS,
+                    )
+                except RedisError as exc:
+                    await self._wait_after(exc, backoff)
+                    continue
+                backoff.reset()
+                for lane, entries in answer or []:
+                    name = _text(lane)
+                    for entry_id, fields in entries:
+                        positions[name] = _text(entry_id)
+                        await self._entry(fields)
+        finally:
+            await redis.aclose()
+
+    async def _entry(self, fields: Mapping[bytes, bytes]) -> None:
+        message = self._read(fields)
+        if message is not None:
+            self.delivered += 1
+            await self._deliver(message)
+
+    def _read(self, fields: Mapping[bytes, bytes]) -> Message | None:
+        """The entry's message if it is of a desk type and readable here, else None (an
+        unreadable one is counted; the routed consumers dead-letter it)."""
+        try:
+            entry = decode_entry(fields)
+        except UndeliverableEntryError:
+            self.unreadable += 1
+            return None
+        if entry.message_type not in self._wanted:
+            return None
+        cls, fingerprint = self._resolver.local(entry.message_type)
+        if entry.fingerprint != fingerprint:
+            self.unreadable += 1
+            return None
+        try:
+            return cls.FromString(entry.payload)
+        except DecodeError:
+            self.unreadable += 1
+            return None
+
+    @staticmethod
+    async def _wait_after(exc: Exception, backoff: Backoff) -> None:
+        delay = backoff.next_delay_s()
+        if backoff.failures == 1:
+            _log.warning("desk feed: server error (retrying every few seconds): %s", exc)
+        await asyncio.sleep(delay)
+
+
+async def _last_id(redis: Redis, lane: str) -> str:
+    newest: Any = await redis.xrevrange(lane, count=1)
+    return _text(newest[0][0]) if newest else "0-0"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,112 @@
+"""The desk's dashboard in a real headless Chromium during a short `nautilus up`: the page shows
+the twelve engines' states and the flash-crash warning as it arrives, and a screenshot is kept.
+
+Chromium is Debian's (`make chromium` installs it), driven by Playwright pointed at that binary;
+Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from playwright.sync_api import Page, sync_playwright
+
+pytestmark = pytest.mark.slow
+
+#: Where the screenshot is kept (the project's reports/ folder, ignored by git).
+SCREENSHOT = Path(__file__).resolve().parents[2] / "reports" / "dashboard-chromium.png"
+#: Bounds a hang; asserts no timing.
+_DEADLINE_S = 120
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("no chromium on PATH: run `make chromium` (Debian's chromium package)")
+    return path
+
+
+@pytest.fixture
+def live_run(tmp_path: Path, session_server: Any) -> Iterator[int]:
+    """A 14 s flash-crash run (the crash about 5 s in); yields the WebSocket engine's port."""
+    with redis.Redis.from_url(session_server.url) as connection:
+        connection.flushall()
+    command = [
+        sys.executable, "-m", "nautilus.cli.main", "up",
+        "--scenario", "flash-crash", "--speed", "40", "--duration", "14",
+        "--redis-url", session_server.url, "--ports", "auto", "--quiet",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    ready = tmp_path / ".nautilus" / "run" / "websocket.ready.json"
+    deadline = time.monotonic() + _DEADLINE_S
+    try:
+        while not ready.exists():
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "the WebSocket engine never became ready"
+            time.sleep(0.1)
+        yield int(json.loads(ready.read_text())["port"])
+        output, _ = process.communicate(timeout=_DEADLINE_S)
+        assert process.returncode == 0, output
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.communicate(timeout=60)
+
+
+def _engine_statuses(page: Page) -> dict[str, str]:
+    rows = page.locator("#engines tbody tr")
+    return {
+        rows.nth(i).get_attribute("data-engine") or "": rows.nth(i).get_attribute("data-status")
+        or ""
+        for i in range(rows.count())
+    }
+
+
+def test_the_dashboard_shows_the_engines_and_the_flash_crash_warning(live_run: int) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=_chromium(), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{live_run}/")
+            page.wait_for_selector("#connection[data-state=live]", timeout=_DEADLINE_S * 1000)
+            page.wait_for_selector("#flash-crash:not([hidden])", timeout=_DEADLINE_S * 1000)
+            page.wait_for_function(
+                "document.querySelectorAll('#engines tr[data-status=ok]').length === 12",
+                timeout=_DEADLINE_S * 1000,
+            )
+            page.wait_for_function(
+                "document.getElementById('tile-latency').textContent.endsWith(' ms')",
+                timeout=_DEADLINE_S * 1000,
+            )
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            print(f"dashboard screenshot: {SCREENSHOT}")
+            banner = page.inner_text("#flash-crash")
+            statuses = _engine_statuses(page)
+            alerts = page.inner_text("#alerts")
+        finally:
+            browser.close()
+
+    assert "FLASH CRASH WARNING" in banner
+    assert "BTCUSDT.BINANCE" in banner
+    assert "Flash-crash warning" in alerts
+    assert set(statuses) == {
+        "marketdata", "vpin", "features", "ml", "analytics", "factor", "toraniko",
+        "strategy", "portfolio", "risk", "collateral", "websocket",
+    }  # fmt: skip
+    assert set(statuses.values()) == {"ok"}
+    assert os.path.getsize(SCREENSHOT) > 10_000
