@@ -13,7 +13,7 @@ PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 
 .PHONY: install chromium run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
-        pytest golden test bench clean
+        pytest golden test bench bench-websocket clean
 
 install: $(STAMP)
 
@@ -88,6 +88,11 @@ test: lint typecheck buf-lint buf-breaking schema-compat codegen-check pytest
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
 bench: $(STAMP)
 	$(BIN)/nautilus bench $(BENCH_ARGS)
+
+# Fan-out to many browsers: N WebSocket clients on one WebSocket engine process (docs/performance.md).
+# `make bench-websocket BENCH_WEBSOCKET_ARGS="--clients 1000 --seconds 5"` for a short run.
+bench-websocket: $(STAMP)
+	$(PY) -m nautilus.bench.websocket_fanout $(BENCH_WEBSOCKET_ARGS)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.http_endpoints import serve_http
 from nautilus.runtime.metrics import BusMetrics
 
-__all__ = ["main", "ready_file", "run_engine", "summary_file"]
+__all__ = ["main", "raise_open_file_limit", "ready_file", "run_engine", "summary_file"]
 
 _log = logging.getLogger("nautilus.engines.process")
 
@@ -177,8 +178,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def raise_open_file_limit() -> None:
+    """Up to the hard limit: the WebSocket engine holds one socket per connected browser."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, rest = _parser().parse_known_args(argv)
+    if args.engine == "websocket":
+        raise_open_file_limit()
     if not args.redis_url:
         print("no Redis: pass --redis-url or set REDIS_URL", file=sys.stderr)
         return 2

@@ -21,8 +21,9 @@ import asyncio
 import contextlib
 import http
 import json
+from collections import deque
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -30,13 +31,27 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from nautilus.engines.websocket.desk_feed import DeskFeed
+from nautilus.engines.websocket.fanout import Fanout
 from nautilus.engines.websocket.peers import PeerWatch
 from nautilus.engines.websocket.service import WebSocketService
 from nautilus.engines.websocket.topics import TopicFilter
 from nautilus.runtime.http_endpoints import HealthCheck, health_report
 from nautilus.runtime.metrics import BusMetrics
 
-__all__ = ["STATIC_FILES", "BrowserServer", "static_file", "topics_of"]
+__all__ = ["STATIC_FILES", "BrowserServer", "BrowserSource", "static_file", "topics_of"]
+
+
+class BrowserSource(Protocol):
+    """What feeds the browsers: the WebSocket engine itself, or an edge reading its stream."""
+
+    @property
+    def fanout(self) -> Fanout: ...
+
+    @property
+    def desk_history(self) -> deque[str]: ...
+
+    def health(self) -> dict[str, Any]: ...
+
 
 #: The dashboard's files by URL path, with their content types.
 STATIC_FILES = {
@@ -45,6 +60,10 @@ STATIC_FILES = {
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
 }
+
+
+#: Pending connections the listening socket holds: browsers arrive in bursts (a reconnect wave).
+_BACKLOG = 2048
 
 
 def static_file(name: str) -> bytes:
@@ -69,7 +88,7 @@ class BrowserServer:
 
     def __init__(
         self,
-        service: WebSocketService,
+        service: BrowserSource,
         metrics: BusMetrics,
         health: HealthCheck | None = None,
         *,
@@ -93,7 +112,12 @@ class BrowserServer:
 
     async def start(self, host: str, port: int) -> None:
         self._server = await serve(
-            self._browser, host, port, process_request=self._http, compression=None
+            self._browser,
+            host,
+            port,
+            process_request=self._http,
+            compression=None,
+            backlog=_BACKLOG,
         )
         if self.desk_feed is not None:
             started = asyncio.Event()
@@ -126,8 +150,11 @@ class BrowserServer:
         if path == "/metrics":
             return _response(connection, 200, CONTENT_TYPE_LATEST, self.metrics.exposition())
         if path == "/health":
-            report: dict[str, Any] = await health_report(
-                [self.service.client.bus], self._health or self.service.health
+            service = self.service
+            report: dict[str, Any] = (
+                await health_report([service.client.bus], self._health or service.health)
+                if isinstance(service, WebSocketService)
+                else service.health()
             )
             status = 200 if report.get("status") == "ok" else 503
             body = json.dumps(report, sort_keys=True).encode() + b"\n"

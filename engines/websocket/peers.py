@@ -2,8 +2,9 @@
 
 The WebSocket engine's process asks every engine's port once a second (the same answers
 `nautilus up` shows in its table) and keeps one snapshot, which every browser then reads from
-`/api/engines`: the engines are asked once per interval however many browsers watch. Rates are
-the change of the `consumed` and `published` counters between two answers.
+`/api/engines`: the engines are asked once per interval however many browsers watch, and not at
+all while nobody has asked for the snapshot in the last few intervals. Rates are the change of
+the `consumed` and `published` counters between two answers.
 
 Ports: under `nautilus up` each engine writes its port to `<run-dir>/<engine>.ready.json` once it
 serves (the only way to know it with `--ports auto`); without a run directory, the contract's
@@ -25,6 +26,10 @@ from nautilus.engines.launcher import fetch_health
 __all__ = ["PeerWatch", "engine_state"]
 
 _INTERVAL_S = 1.0
+#: How long an engine may take to answer before its row says "not answering".
+_ANSWER_TIMEOUT_S = 5.0
+#: Polling stops when nobody has read the snapshot for this many intervals.
+_IDLE_INTERVALS = 5
 
 
 def _int(value: Any) -> int:
@@ -96,6 +101,7 @@ class PeerWatch:
         self._desk: dict[str, Any] = {}
         self._taken_at = 0.0
         self._taken_at_ns = 0
+        self._read_at = float("-inf")
 
     def port(self, engine: str) -> int | None:
         """Where `engine` serves, or None while it has not said (under `nautilus up`)."""
@@ -125,13 +131,15 @@ class PeerWatch:
         self._taken_at_ns = time.time_ns()
 
     async def run(self) -> None:
-        """Poll until cancelled."""
+        """Poll while someone reads the snapshot, until cancelled."""
         while True:
-            await self.poll()
+            if time.monotonic() - self._read_at < self._interval_s * _IDLE_INTERVALS:
+                await self.poll()
             await asyncio.sleep(self._interval_s)
 
     def snapshot(self) -> dict[str, Any]:
         """The latest answers: one row per engine in data-flow order, and the desk's totals."""
+        self._read_at = time.monotonic()
         return {
             "taken_at_ns": self._taken_at_ns,
             "engines": [self._rows[engine] for engine in ENGINES if engine in self._rows],
@@ -140,4 +148,4 @@ class PeerWatch:
 
     @staticmethod
     async def _ask(port: int | None) -> dict[str, Any] | None:
-        return None if port is None else await fetch_health(port)
+        return None if port is None else await fetch_health(port, _ANSWER_TIMEOUT_S)

@@ -12,7 +12,7 @@ const ALERT_TYPES = new Set([
 ]);
 
 const state = {
-  seen: new Set(),          // "<sequence>" of frames already shown (history and live overlap)
+  seen: new Set(),          // "<sequence>:<tsInit>" of frames shown (history and live overlap)
   latenciesMs: [],          // publish -> this page, live alerts only
   counts: { flash: 0, toxicity: 0, orders: 0 },
   socket: null,
@@ -133,13 +133,15 @@ function onQuote(frame) {
 }
 
 function onFrame(frame, live) {
-  const key = frame.sequence;
-  if (key && state.seen.has(key)) return;
-  if (key) state.seen.add(key);
+  if (frame.sourceType === "nautilus.marketdata.v1.Quote") return onQuote(frame);
+  // Desk frames come live and again in the history: shown once. A restarted engine numbers from
+  // 1 again, so its creation time tells its updates apart.
+  const key = `${frame.sequence}:${frame.tsInit}`;
+  if (state.seen.has(key)) return;
+  state.seen.add(key);
   if (ALERT_TYPES.has(frame.sourceType)) onAlert(frame, live);
   else if (frame.sourceType === "nautilus.strategy.v1.OrderRequest") onOrder(frame);
   else if (frame.sourceType === "nautilus.portfolio.v1.PnlUpdate") onPnl(frame);
-  else if (frame.sourceType === "nautilus.marketdata.v1.Quote") onQuote(frame);
 }
 
 async function loadHistory() {
