@@ -221,26 +221,32 @@ def _rss_bytes(pid: int) -> int:
 
 
 class _Engine:
-    """The WebSocket engine as its own process, on a free port."""
+    """The WebSocket engine (or, with `edge`, an edge process) on a free port."""
 
-    def __init__(self, redis_url: str, run_dir: Path) -> None:
+    def __init__(self, redis_url: str, run_dir: Path, *, edge: bool = False) -> None:
         self.run_dir = run_dir
-        self.log = (run_dir / "websocket.log").open("w")
+        name = "edge" if edge else "websocket"
+        self.log = (run_dir / f"{name}.log").open("w")
+        module = ["nautilus.engines.websocket.edge"] if edge else ["nautilus.engines.process", name]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "nautilus.engines.process", "websocket",
+            [sys.executable, "-m", *module,
              "--redis-url", redis_url, "--port", "0", "--run-dir", str(run_dir)],
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        self.ready_path = (
+            run_dir / f"edge-{self.process.pid}.ready.json"
+            if edge
+            else run_dir / f"{name}.ready.json"
+        )
         self.port = 0
 
     async def ready(self) -> None:
-        ready = self.run_dir / "websocket.ready.json"
         deadline = time.monotonic() + _DEADLINE_S
-        while not ready.exists():
+        while not self.ready_path.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the WebSocket engine did not start; see {self.log.name}")
+                raise RuntimeError(f"the process did not start; see {self.log.name}")
             await asyncio.sleep(0.05)
-        self.port = int(json.loads(ready.read_text())["port"])
+        self.port = int(json.loads(self.ready_path.read_text())["port"])
 
     async def facts(self) -> dict[str, Any]:
         health = await fetch_health(self.port, timeout_s=10.0)
@@ -333,13 +339,24 @@ class FanoutPoint:
 
 
 async def measure(
-    redis_url: str, clients: int, *, rate: float, seconds: float, client_processes: int
+    redis_url: str,
+    clients: int,
+    *,
+    rate: float,
+    seconds: float,
+    client_processes: int,
+    edge: bool = False,
 ) -> FanoutPoint:
-    """Start an engine, connect `clients`, publish, and collect the figures."""
+    """Start an engine, connect `clients`, publish, and collect the figures. With `edge`, the
+    clients connect to an edge process that reads the engine's stream, and the figures (memory,
+    drops) are the edge's."""
     with tempfile.TemporaryDirectory(prefix="nautilus-fanout-") as tmp:
-        engine = _Engine(redis_url, Path(tmp))
+        upstream = _Engine(redis_url, Path(tmp)) if edge else None
+        engine = _Engine(redis_url, Path(tmp), edge=edge)
         workers: list[tuple[Any, Pipe]] = []
         try:
+            if upstream is not None:
+                await upstream.ready()
             await engine.ready()
             await asyncio.sleep(1.0)
             rss_before = _rss_bytes(engine.process.pid)
@@ -370,6 +387,8 @@ async def measure(
                 if worker.is_alive():
                     worker.kill()
             engine.stop()
+            if upstream is not None:
+                upstream.stop()
     quote_latency = LatencyHistogram()
     alert_latency = LatencyHistogram()
     per_client: list[int] = []
@@ -420,9 +439,10 @@ async def _settle(engine: _Engine, alerts: int, clients: int) -> None:
         previous = written
 
 
-def _table(points: Sequence[FanoutPoint], rate: float) -> str:
+def _table(points: Sequence[FanoutPoint], rate: float, edge: bool) -> str:
+    process = "one edge process" if edge else "one engine process"
     lines = [
-        f"WebSocket fan-out, one engine process, {rate:g} quotes/s + 1 alert/s offered",
+        f"WebSocket fan-out, {process}, {rate:g} quotes/s + 1 alert/s offered",
         f"{'clients':>8} {'frames/s':>10} {'quote p50':>10} {'quote p99':>10} "
         f"{'alert p50':>10} {'alert p99':>10} {'alerts':>9} {'dropped':>9} {'KiB/conn':>9}",
     ]
@@ -446,6 +466,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate", type=float, default=10.0, help="quotes published per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="publishing time per N")
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument(
+        "--edge",
+        action="store_true",
+        help="clients on an edge process reading the WebSocket engine's stream",
+    )
     parser.add_argument("--redis-url", default="", help="default: a private embedded server")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     return parser
@@ -478,10 +503,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rate=args.rate,
                     seconds=args.seconds,
                     client_processes=args.client_processes,
+                    edge=args.edge,
                 )
             )
             points.append(point)
-            print(_table(points, args.rate), flush=True)
+            print(_table(points, args.rate, args.edge), flush=True)
     finally:
         if server is not None:
             server.close()
@@ -489,6 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {
             "machine": machine_info(),
             "rate_quotes_per_s": args.rate,
+            "edge": args.edge,
             "seconds": args.seconds,
             "points": [p.as_dict() for p in points],
         }
