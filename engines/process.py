@@ -73,23 +73,17 @@ class _Endpoints(Protocol):
 
 
 async def _serve(
-    service: EngineService[Any], host: str, port: int, redis_url: str, run_dir: Path | None
+    service: EngineService[Any], host: str, port: int, run_dir: Path | None
 ) -> _Endpoints:
     if service.ENGINE == "websocket":
         from nautilus.engines.websocket.browser_server import BrowserServer
-        from nautilus.engines.websocket.desk_feed import DeskFeed
         from nautilus.engines.websocket.peers import PeerWatch
         from nautilus.engines.websocket.service import WebSocketService
 
         assert isinstance(service, WebSocketService)
         metrics = BusMetrics()
         metrics.attach(service.client.bus)
-        server = BrowserServer(
-            service,
-            metrics,
-            peers=PeerWatch(run_dir, lambda: server.port),
-            desk_feed=DeskFeed(redis_url, service.desk),
-        )
+        server = BrowserServer(service, metrics, peers=PeerWatch(run_dir, lambda: server.port))
         await server.start(host, port)
         return server
     return await serve_http(port, [service.client.bus], health=service.health, host=host)
@@ -130,7 +124,7 @@ async def run_engine(
     bus = UniversalMessageBusClient(MessageBusConfig(engine=engine, redis_url=redis_url))
     service = build_service(engine, bus, settings)
     await service.start()
-    endpoints = await _serve(service, host, port, redis_url, run_dir)
+    endpoints = await _serve(service, host, port, run_dir)
     _freeze_start_up_objects()
     watchers: list[asyncio.Task[None]] = []
     if parent_pid is not None:

@@ -30,10 +30,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from nautilus.engines.websocket.desk_feed import DeskFeed
 from nautilus.engines.websocket.fanout import Fanout
 from nautilus.engines.websocket.peers import PeerWatch
 from nautilus.engines.websocket.service import WebSocketService
+from nautilus.engines.websocket.stream_tail import StreamTail
 from nautilus.engines.websocket.topics import TopicFilter
 from nautilus.runtime.http_endpoints import HealthCheck, health_report
 from nautilus.runtime.metrics import BusMetrics
@@ -93,12 +93,12 @@ class BrowserServer:
         health: HealthCheck | None = None,
         *,
         peers: PeerWatch | None = None,
-        desk_feed: DeskFeed | None = None,
+        tail: StreamTail | None = None,
     ) -> None:
         self.service = service
         self.metrics = metrics
         self.peers = peers
-        self.desk_feed = desk_feed
+        self.tail = tail
         self._health = health
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -119,9 +119,9 @@ class BrowserServer:
             compression=None,
             backlog=_BACKLOG,
         )
-        if self.desk_feed is not None:
+        if self.tail is not None:
             started = asyncio.Event()
-            self._tasks.append(asyncio.create_task(self.desk_feed.run(started)))
+            self._tasks.append(asyncio.create_task(self.tail.run(started)))
             await started.wait()
         if self.peers is not None:
             self._tasks.append(asyncio.create_task(self.peers.run()))

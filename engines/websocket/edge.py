@@ -29,9 +29,9 @@ from typing import Any
 from google.protobuf.message import Message
 
 from nautilus.engines.websocket.core import browser_frame
-from nautilus.engines.websocket.desk_feed import DeskFeed
 from nautilus.engines.websocket.fanout import Fanout
 from nautilus.engines.websocket.service import DESK_HISTORY, DESK_TOPICS
+from nautilus.engines.websocket.stream_tail import StreamTail
 from nautilus.websocket.v1.websocket_pb2 import FrontendUpdate
 
 __all__ = ["EdgeRelay", "main"]
@@ -48,7 +48,7 @@ class EdgeRelay:
         self.fanout = Fanout()
         #: The last desk frames (alerts, orders, PnL), for browsers that connect later.
         self.desk_history: deque[str] = deque(maxlen=DESK_HISTORY)
-        self.feed = DeskFeed(redis_url, self.relay, types=(FrontendUpdate,))
+        self.feed = StreamTail(redis_url, self.relay, types=(FrontendUpdate,))
         self.relayed = 0
 
     async def relay(self, message: Message) -> None:
@@ -92,7 +92,7 @@ async def run_edge(redis_url: str, host: str, port: int, run_dir: Path | None) -
         loop.add_signal_handler(signum, stop.set)
     relay = EdgeRelay(redis_url)
     server = BrowserServer(
-        relay, BusMetrics(), peers=PeerWatch(run_dir, lambda: server.port), desk_feed=relay.feed
+        relay, BusMetrics(), peers=PeerWatch(run_dir, lambda: server.port), tail=relay.feed
     )
     await server.start(host, port)
     if run_dir is not None:

@@ -1,13 +1,15 @@
 """The WebSocket engine on its generated client: routed bus messages in, `FrontendUpdate`s out,
 both on the bus (its own stream) and to every connected browser.
 
-The engine consumes what the contract routes to it (quotes, trades and the factor model), turns
-each message the topic filter selects into a numbered `FrontendUpdate`, publishes it, and pushes
-it as a JSON text frame (`browser_frame`: the update in the proto3 JSON mapping, payload
-embedded) to the browsers whose own topic patterns match. By default browsers get quotes, the
-factor model and the desk's view (alerts, margin alerts, orders, PnL: see `desk_feed.py`); trades
-are left out (they double the traffic and the quotes carry the price). Pushing never waits for a
-browser: each has its own bounded queues (`fanout.py`).
+The engine consumes what the contract routes to it (quotes, trades, the factor model, and for
+the desk's dashboard the alerts, margin alerts, orders, PnL, signals, positions and margin
+requirements), turns each message the topic filter selects into a numbered `FrontendUpdate`,
+publishes it, and pushes it as a JSON text frame (`browser_frame`: the update in the proto3 JSON
+mapping, payload embedded) to the browsers whose own topic patterns match. By default browsers get
+quotes, the factor model and the desk's topics (alerts, margin alerts, orders, PnL); trades are
+left out (they double the traffic and the quotes carry the price), and signals, positions and
+margin requirements are consumed and counted only. Pushing never waits for a browser: each has
+its own bounded queues (`fanout.py`).
 
 The network side (the WebSocket server, with /health and /metrics on the same port) is in
 `browser_server.py`; this module only decides what goes where, so it runs unchanged in a backtest,
@@ -34,7 +36,7 @@ __all__ = ["DEFAULT_TOPICS", "DESK_TOPICS", "WebSocketService", "websocket_confi
 
 #: Topics pushed by default: every quote and every factor-model estimation.
 DEFAULT_TOPICS = ("marketdata.quote.*", "toraniko.*")
-#: The desk's view, read beside the engines (`desk_feed.py`): alerts, orders and PnL.
+#: The desk's view: alerts, orders and PnL (the last of them kept for browsers that connect later).
 DESK_TOPICS = (
     "vpin.toxicity_alert",
     "vpin.flash_crash_warning",
@@ -70,6 +72,14 @@ class WebSocketService(EngineService[WebSocketClient]):
         client.on_factor_covariance(self.react(self._encode))
         client.on_factor_exposures(self.react(self._encode))
         client.on_factor_returns(self.react(self._encode))
+        client.on_flash_crash_warning(self.alert(self._desk))
+        client.on_toxicity_alert(self.alert(self._desk))
+        client.on_margin_alert(self.react(self._desk))
+        client.on_order_request(self.react(self._desk))
+        client.on_pnl_update(self.react(self._desk))
+        client.on_trading_signal(self.record())
+        client.on_position_update(self.record())
+        client.on_margin_requirement(self.record())
 
     def _encode(self, message: Message, now_ns: int) -> Sequence[FrontendUpdate]:
         update = self.encoder.encode(message, now_ns)
@@ -78,12 +88,12 @@ class WebSocketService(EngineService[WebSocketClient]):
         self.push(update)
         return [update]
 
-    async def desk(self, message: Message) -> None:
-        """A message of the desk's view (read beside the engines, not routed here): encoded,
-        published and pushed like a routed one, and kept among the recent ones."""
-        updates = self._encode(message, self.clock.timestamp_ns())
+    def _desk(self, message: Message, now_ns: int) -> Sequence[FrontendUpdate]:
+        """A message of the desk's view: encoded and pushed like the others, and kept among the
+        recent ones."""
+        updates = self._encode(message, now_ns)
         self.desk_history.extend(browser_frame(update) for update in updates)
-        await self.publish_all(updates)
+        return updates
 
     def push(self, update: FrontendUpdate) -> None:
         """Send `update` to every connected browser whose topics select it, never waiting for

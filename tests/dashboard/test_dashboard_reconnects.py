@@ -9,6 +9,7 @@ import shutil
 import pytest
 from playwright.async_api import async_playwright
 
+from nautilus.clients.vpin import VPINClient
 from nautilus.clients.websocket import WebSocketClient
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.websocket.browser_server import BrowserServer
@@ -28,15 +29,21 @@ async def test_the_page_reconnects_and_reloads_what_it_missed() -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("no chromium on PATH: run `make chromium` (Debian's chromium package)")
-    bus = UniversalMessageBusClient(
-        MessageBusConfig(engine="websocket", trim_interval_ms=0), InMemoryTransport()
-    )
-    service = WebSocketService(WebSocketClient(bus), RunSettings())
-    await service.start(consume=False)
+    transport = InMemoryTransport()
+
+    def bus(engine: str) -> UniversalMessageBusClient:
+        config = MessageBusConfig(engine=engine, read_block_ms=20, trim_interval_ms=0)
+        return UniversalMessageBusClient(config, transport)
+
+    service = WebSocketService(WebSocketClient(bus("websocket")), RunSettings())
+    await service.start()
+    vpin = VPINClient(bus("vpin"))
+    await vpin.start(consume=False)
     server = BrowserServer(service, BusMetrics())
     await server.start("127.0.0.1", 0)
     port = server.port
-    await service.desk(FlashCrashWarning(instrument_id="BTCUSDT.BINANCE", price_drop_bps=250))
+    warning = FlashCrashWarning(instrument_id="BTCUSDT.BINANCE", price_drop_bps=250)
+    await vpin.publish_flash_crash_warning(warning)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=chromium, headless=True, args=["--no-sandbox"]
@@ -49,7 +56,8 @@ async def test_the_page_reconnects_and_reloads_what_it_missed() -> None:
 
             await server.close()
             await page.wait_for_selector("#connection[data-state=reconnecting]", timeout=_WAIT_MS)
-            await service.desk(ToxicityAlert(instrument_id="ETHUSDT.BINANCE", vpin=0.9))
+            alert = ToxicityAlert(instrument_id="ETHUSDT.BINANCE", vpin=0.9)
+            await vpin.publish_toxicity_alert(alert)
             server = BrowserServer(service, BusMetrics())
             await server.start("127.0.0.1", port)
             await page.wait_for_selector("#connection[data-state=live]", timeout=_WAIT_MS)
@@ -61,6 +69,7 @@ async def test_the_page_reconnects_and_reloads_what_it_missed() -> None:
         finally:
             await browser.close()
             await server.close()
+            await vpin.close()
             await service.close()
 
     assert alerts.count("Flash-crash warning") == 1  # reloaded history is not shown twice

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 from typing import Any
 
+from nautilus.clients.vpin import VPINClient
 from nautilus.clients.websocket import WebSocketClient
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.websocket.browser_server import STATIC_FILES, BrowserServer, static_file
@@ -20,25 +22,41 @@ from nautilus.runtime.transport.memory import InMemoryTransport
 from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning
 
 
+async def _wait_for(condition: object) -> None:
+    deadline = time.monotonic() + 10.0  # bounds a hang; asserts no timing
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+
+
 def _get(port: int, path: str) -> tuple[int, str, bytes]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as answer:
         return answer.status, answer.headers["Content-Type"], answer.read()
 
 
 async def test_the_page_its_files_and_the_recent_desk_frames_are_served_over_http() -> None:
-    config = MessageBusConfig(engine="websocket", trim_interval_ms=0)
-    bus = UniversalMessageBusClient(config, InMemoryTransport())
-    service = WebSocketService(WebSocketClient(bus), RunSettings())
+    transport = InMemoryTransport()
+
+    def bus(engine: str) -> UniversalMessageBusClient:
+        config = MessageBusConfig(engine=engine, read_block_ms=20, trim_interval_ms=0)
+        return UniversalMessageBusClient(config, transport)
+
+    service = WebSocketService(WebSocketClient(bus("websocket")), RunSettings())
     server = BrowserServer(service, BusMetrics())
-    await service.start(consume=False)
+    await service.start()
     await server.start("127.0.0.1", 0)
+    vpin = VPINClient(bus("vpin"))
+    await vpin.start(consume=False)
     try:
-        await service.desk(FlashCrashWarning(instrument_id="BTCUSDT.BINANCE", price_drop_bps=201))
+        warning = FlashCrashWarning(instrument_id="BTCUSDT.BINANCE", price_drop_bps=201)
+        await vpin.publish_flash_crash_warning(warning)
+        await _wait_for(lambda: service.desk_history)
         answers = {
             path: await asyncio.to_thread(_get, server.port, path)
             for path in [*STATIC_FILES, "/api/desk"]
         }
     finally:
+        await vpin.close()
         await server.close()
         await service.close()
 

@@ -32,7 +32,7 @@ async def _wait_for(condition: object) -> None:
 @asynccontextmanager
 async def _edge(redis_url: str) -> AsyncIterator[tuple[EdgeRelay, int]]:
     relay = EdgeRelay(redis_url)
-    server = BrowserServer(relay, BusMetrics(), desk_feed=relay.feed)
+    server = BrowserServer(relay, BusMetrics(), tail=relay.feed)
     await server.start("127.0.0.1", 0)
     try:
         yield relay, server.port

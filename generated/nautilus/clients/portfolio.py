@@ -39,7 +39,7 @@ class PortfolioClient(TypedClient):
         key: str | None = None,
         trace_context: str | None = None,
     ) -> None:
-        """Publish a PnlUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral).
+        """Publish a PnlUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral, WebSocket).
 
         Profit and loss of an account, optionally narrowed to one strategy or instrument, after a fill
         or a mark-to-market.
@@ -68,7 +68,7 @@ class PortfolioClient(TypedClient):
         key: str | None = None,
         trace_context: str | None = None,
     ) -> None:
-        """Publish a PositionUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral).
+        """Publish a PositionUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral, WebSocket).
 
         A position changed because of a fill.
         """

@@ -39,7 +39,7 @@ class StrategyClient(TypedClient):
         key: str | None = None,
         trace_context: str | None = None,
     ) -> None:
-        """Publish a OrderRequest on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio).
+        """Publish a OrderRequest on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio, WebSocket).
 
         A request to submit an order; Risk checks it before it reaches a venue.
         """
@@ -67,7 +67,7 @@ class StrategyClient(TypedClient):
         key: str | None = None,
         trace_context: str | None = None,
     ) -> None:
-        """Publish a TradingSignal on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio).
+        """Publish a TradingSignal on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio, WebSocket).
 
         A strategy's directional view on an instrument.
         """

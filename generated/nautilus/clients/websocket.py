@@ -9,8 +9,12 @@ from typing import ClassVar
 
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.typed_client import MessageHandler, TypedClient
+from nautilus.collateral.v1 import collateral_pb2 as _collateral_v1
 from nautilus.marketdata.v1 import marketdata_pb2 as _marketdata_v1
+from nautilus.portfolio.v1 import portfolio_pb2 as _portfolio_v1
+from nautilus.strategy.v1 import strategy_pb2 as _strategy_v1
 from nautilus.toraniko.v1 import toraniko_pb2 as _toraniko_v1
+from nautilus.vpin.v1 import vpin_pb2 as _vpin_v1
 from nautilus.websocket.v1 import websocket_pb2 as _websocket_v1
 
 __all__ = ["WebSocketClient"]
@@ -22,7 +26,7 @@ class WebSocketClient(TypedClient):
     Pushes selected bus traffic to browsers over WebSocket.
 
     Publishes on `nautilus-websocket-streams`: FrontendUpdate.
-    Consumes (consumer group `websocket`): Quote, Trade, FactorCovariance, FactorExposures, FactorReturns.
+    Consumes (consumer group `websocket`): MarginAlert, MarginRequirement, Quote, Trade, PnlUpdate, PositionUpdate, OrderRequest, TradingSignal, FactorCovariance, FactorExposures, FactorReturns, FlashCrashWarning, ToxicityAlert.
     """
 
     ENGINE: ClassVar[str] = "websocket"
@@ -55,6 +59,25 @@ class WebSocketClient(TypedClient):
         """
         self.bus.publish_nowait(message, priority=priority, key=key, trace_context=trace_context)
 
+    def on_margin_alert(
+        self, handler: MessageHandler[_collateral_v1.MarginAlert]
+    ) -> None:
+        """Handle every MarginAlert from Collateral.
+
+        An account's margin utilization crossed an alert threshold; Risk and Portfolio must reduce
+        exposure or add collateral.
+        """
+        self._subscribe(_collateral_v1.MarginAlert, handler)
+
+    def on_margin_requirement(
+        self, handler: MessageHandler[_collateral_v1.MarginRequirement]
+    ) -> None:
+        """Handle every MarginRequirement from Collateral.
+
+        A periodic statement of an account's margin requirement and headroom.
+        """
+        self._subscribe(_collateral_v1.MarginRequirement, handler)
+
     def on_quote(
         self, handler: MessageHandler[_marketdata_v1.Quote]
     ) -> None:
@@ -72,6 +95,43 @@ class WebSocketClient(TypedClient):
         A trade print: a single execution at the venue.
         """
         self._subscribe(_marketdata_v1.Trade, handler)
+
+    def on_pnl_update(
+        self, handler: MessageHandler[_portfolio_v1.PnlUpdate]
+    ) -> None:
+        """Handle every PnlUpdate from Portfolio.
+
+        Profit and loss of an account, optionally narrowed to one strategy or instrument, after a fill
+        or a mark-to-market.
+        """
+        self._subscribe(_portfolio_v1.PnlUpdate, handler)
+
+    def on_position_update(
+        self, handler: MessageHandler[_portfolio_v1.PositionUpdate]
+    ) -> None:
+        """Handle every PositionUpdate from Portfolio.
+
+        A position changed because of a fill.
+        """
+        self._subscribe(_portfolio_v1.PositionUpdate, handler)
+
+    def on_order_request(
+        self, handler: MessageHandler[_strategy_v1.OrderRequest]
+    ) -> None:
+        """Handle every OrderRequest from Strategy.
+
+        A request to submit an order; Risk checks it before it reaches a venue.
+        """
+        self._subscribe(_strategy_v1.OrderRequest, handler)
+
+    def on_trading_signal(
+        self, handler: MessageHandler[_strategy_v1.TradingSignal]
+    ) -> None:
+        """Handle every TradingSignal from Strategy.
+
+        A strategy's directional view on an instrument.
+        """
+        self._subscribe(_strategy_v1.TradingSignal, handler)
 
     def on_factor_covariance(
         self, handler: MessageHandler[_toraniko_v1.FactorCovariance]
@@ -100,3 +160,24 @@ class WebSocketClient(TypedClient):
         exposures.
         """
         self._subscribe(_toraniko_v1.FactorReturns, handler)
+
+    def on_flash_crash_warning(
+        self, handler: MessageHandler[_vpin_v1.FlashCrashWarning]
+    ) -> None:
+        """Handle every FlashCrashWarning from VPIN.
+
+        A flash crash may be under way: the price has fallen fast while order flow is highly toxic.
+        Receivers must act at once (Risk halts or de-risks, Strategy stops adding exposure).
+        """
+        self._subscribe(_vpin_v1.FlashCrashWarning, handler)
+
+    def on_toxicity_alert(
+        self, handler: MessageHandler[_vpin_v1.ToxicityAlert]
+    ) -> None:
+        """Handle every ToxicityAlert from VPIN.
+
+        Order flow on an instrument has become toxic: VPIN's percentile crossed the alert threshold at
+        the close of a volume bucket. Risk tightens limits, Strategy widens or pulls quotes, Analytics
+        records the episode.
+        """
+        self._subscribe(_vpin_v1.ToxicityAlert, handler)

@@ -1,6 +1,6 @@
-"""The desk feed reads alerts, orders and PnL beside the engines on a real server: it gets what
-VPIN publishes as it is published, takes nothing from the engines' consumer groups, and skips an
-entry it cannot read without stopping."""
+"""A stream tail (what WebSocket edges read with) on a real server: it gets what is published as
+it is published, takes nothing from the engines' consumer groups, and skips an entry it cannot
+read without stopping."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from nautilus.clients.vpin import VPINClient
 from nautilus.common.v1 import common_pb2
-from nautilus.engines.websocket.desk_feed import DeskFeed
+from nautilus.engines.websocket.stream_tail import StreamTail
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning, ToxicityAlert
@@ -37,7 +37,7 @@ def _warning(n: int) -> FlashCrashWarning:
     )
 
 
-async def test_the_desk_feed_sees_alerts_and_takes_nothing_from_the_engines(
+async def test_a_tail_sees_what_is_published_and_takes_nothing_from_the_engines(
     redis_url: str,
 ) -> None:
     config = MessageBusConfig(engine="vpin", redis_url=redis_url, trim_interval_ms=0)
@@ -48,7 +48,7 @@ async def test_the_desk_feed_sees_alerts_and_takes_nothing_from_the_engines(
     async def deliver(message: Message) -> None:
         seen.append(message)
 
-    feed = DeskFeed(redis_url, deliver)
+    feed = StreamTail(redis_url, deliver, types=(FlashCrashWarning, ToxicityAlert))
     started = asyncio.Event()
     reading = asyncio.create_task(feed.run(started))
     try:
@@ -73,6 +73,6 @@ async def test_the_desk_feed_sees_alerts_and_takes_nothing_from_the_engines(
     ]
     assert [m.price_drop_bps for m in seen if isinstance(m, FlashCrashWarning)] == [201.0, 202.0]
     assert feed.unreadable == 1
-    assert {g["name"].decode() for g in groups} == {"risk", "analytics", "strategy"}
+    assert {g["name"].decode() for g in groups} == {"risk", "analytics", "strategy", "websocket"}
     for group in groups:  # every entry still waits for each engine: none read, none pending
         assert (group["pending"], group["lag"]) == (0, 4)

@@ -1,12 +1,11 @@
-"""The desk's view of the bus: alerts, margin alerts, orders and PnL, read beside the engines.
+"""A group-less reader of bus streams: what a WebSocket edge reads the engine's updates with.
 
-The contract routes these messages to Risk, Strategy, Portfolio and the other engines that act on
-them, not to the WebSocket engine. The dashboard still has to show them as they arrive, so the
-WebSocket engine's process reads their streams the way `nautilus tail` does: plain XREAD, no
-consumer group, so it takes nothing from any engine's group and acknowledges nothing. It starts at
-the streams' ends when it starts (a dashboard shows what happens from now on; recent history is
-kept in memory by the engine for browsers that connect later) and never dead-letters: an entry it
-cannot read is counted and skipped, since the routed consumers already deal with it.
+`StreamTail` reads the lanes of the streams its types are routed on the way `nautilus tail` does:
+plain XREAD, no consumer group, so it takes nothing from any engine's group and acknowledges
+nothing, and any number of readers each get every entry. It starts at the streams' ends when it
+starts (an edge serves what happens from now on), hands each message of its types to a callback,
+and never dead-letters: an entry it cannot read is counted and skipped, since the stream's routed
+consumers deal with it. Server errors are retried with a capped backoff.
 """
 
 from __future__ import annotations
@@ -20,42 +19,29 @@ from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from nautilus.collateral.v1.collateral_pb2 import MarginAlert
-from nautilus.portfolio.v1.portfolio_pb2 import PnlUpdate
 from nautilus.runtime.backoff import Backoff
 from nautilus.runtime.errors import UndeliverableEntryError
 from nautilus.runtime.lanes import lanes_in_read_order
 from nautilus.runtime.resolver import LocalTypeResolver
 from nautilus.runtime.routing import message_spec
 from nautilus.runtime.wire import decode_entry
-from nautilus.strategy.v1.strategy_pb2 import OrderRequest
-from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning, ToxicityAlert
 
-__all__ = ["DESK_TYPES", "DeskFeed"]
+__all__ = ["StreamTail"]
 
 _log = logging.getLogger(__name__)
-
-#: What the desk watches, beside what the contract routes to the WebSocket engine.
-DESK_TYPES: tuple[type[Message], ...] = (
-    FlashCrashWarning,
-    ToxicityAlert,
-    MarginAlert,
-    OrderRequest,
-    PnlUpdate,
-)
 
 _BLOCK_MS = 500
 _COUNT = 500
 
 
-class DeskFeed:
-    """Reads the desk's types from their streams' lanes and hands each message to `deliver`."""
+class StreamTail:
+    """Reads `types` from their streams' lanes and hands each message to `deliver`."""
 
     def __init__(
         self,
         redis_url: str,
         deliver: Callable[[Message], Awaitable[None]],
-        types: tuple[type[Message], ...] = DESK_TYPES,
+        types: tuple[type[Message], ...],
     ) -> None:
         self._redis_url = redis_url
         self._deliver = deliver
@@ -63,7 +49,7 @@ class DeskFeed:
         streams = {message_spec(cls).route.stream for cls in types}
         self.lanes = tuple(sorted(lane for s in streams for lane in lanes_in_read_order(s)))
         self._resolver = LocalTypeResolver()
-        #: Messages delivered, and entries of a desk type that could not be read.
+        #: Messages delivered, and entries of one of the types that could not be read.
         self.delivered = 0
         self.unreadable = 0
 
@@ -106,7 +92,7 @@ class DeskFeed:
             await self._deliver(message)
 
     def _read(self, fields: Mapping[bytes, bytes]) -> Message | None:
-        """The entry's message if it is of a desk type and readable here, else None (an
+        """The entry's message if it is of one of the types and readable here, else None (an
         unreadable one is counted; the routed consumers dead-letter it)."""
         try:
             entry = decode_entry(fields)
@@ -129,7 +115,7 @@ class DeskFeed:
     async def _wait_after(exc: Exception, backoff: Backoff) -> None:
         delay = backoff.next_delay_s()
         if backoff.failures == 1:
-            _log.warning("desk feed: server error (retrying every few seconds): %s", exc)
+            _log.warning("stream tail: server error (retrying every few seconds): %s", exc)
         await asyncio.sleep(delay)
 
 
