@@ -96,7 +96,8 @@ async def faststream_consume(
                 raise
     broker = RedisBroker(url, logger=_NO_LOGGER)
 
-    @broker.subscriber(stream=StreamSub(key, group=_GROUP, consumer="bench-1"))
+    # Untyped when FastStream (an optional extra) is not installed.
+    @broker.subscriber(stream=StreamSub(key, group=_GROUP, consumer="bench-1"))  # type: ignore[untyped-decorator, unused-ignore]
     async def on_quote(body: bytes) -> None:
         quote = Quote.FromString(body)
         state["handled"] += 1
