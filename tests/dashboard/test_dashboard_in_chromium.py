@@ -1,5 +1,6 @@
-"""The desk's dashboard in a real headless Chromium during a short `nautilus up`: the page shows
-the twelve engines' states and the flash-crash warning as it arrives, and a screenshot is kept.
+"""The desk's dashboard in a real headless Chromium during a short `nautilus up` on its private,
+least-privilege server: the page shows the twelve engines' states and the flash-crash warning as
+it arrives, and a screenshot is kept.
 
 Chromium is Debian's (`make chromium` installs it), driven by Playwright pointed at that binary;
 Playwright never downloads a browser here.
@@ -16,10 +17,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import redis
 from playwright.sync_api import Page, sync_playwright
 
 from nautilus.engines.catalog import ENGINES
@@ -48,17 +47,22 @@ class LiveRun:
 
 
 @pytest.fixture
-def live_run(tmp_path: Path, session_server: Any) -> Iterator[LiveRun]:
-    """A 14 s flash-crash run (the crash about 5 s in); yields the WebSocket engine's port."""
-    with redis.Redis.from_url(session_server.url) as connection:
-        connection.flushall()
+def live_run(tmp_path: Path) -> Iterator[LiveRun]:
+    """A 14 s flash-crash run (the crash about 5 s in) on the run's own private server, each
+    engine on its own least-privilege identity; yields the WebSocket engine's port."""
     command = [
         sys.executable, "-m", "nautilus.cli.main", "up",
         "--scenario", "flash-crash", "--speed", "40", "--duration", "14",
-        "--redis-url", session_server.url, "--ports", "auto", "--quiet",
+        "--ports", "auto", "--quiet",
     ]  # fmt: skip
+    environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     ready = tmp_path / ".nautilus" / "run" / "websocket.ready.json"
     deadline = time.monotonic() + _DEADLINE_S

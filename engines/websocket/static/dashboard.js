@@ -17,6 +17,7 @@ const state = {
   counts: { flash: 0, toxicity: 0, orders: 0 },
   socket: null,
   retryMs: 500,
+  accountPnlSeen: false,    // the PnL tile follows the live account PnL once one has arrived
 };
 
 function $(id) { return document.getElementById(id); }
@@ -124,7 +125,10 @@ function onPnl(frame) {
   const scope = [p.accountId, p.strategyId, p.instrumentId].filter(Boolean).join(" / ");
   row($("pnl"), scope, [[scope], [money(p.totalPnlE9, p.currency), "num"],
     [money(p.realizedPnlE9), "num"]]);
-  if (!p.strategyId && !p.instrumentId) $("tile-pnl").textContent = money(p.totalPnlE9, p.currency);
+  if (!p.strategyId && !p.instrumentId) {
+    state.accountPnlSeen = true;
+    $("tile-pnl").textContent = money(p.totalPnlE9, p.currency);
+  }
 }
 
 function onQuote(frame) {
@@ -189,7 +193,7 @@ async function refreshEngines() {
     }
     const desk = snapshot.desk || {};
     if (desk.market_time_ns) $("market-time").textContent = "market " + clock(desk.market_time_ns);
-    if (desk.pnl && desk.pnl.total !== undefined) {
+    if (!state.accountPnlSeen && desk.pnl && desk.pnl.total !== undefined) {
       $("tile-pnl").textContent = Number(desk.pnl.total).toFixed(2) + " " + (desk.pnl.currency || "");
     }
   } catch (error) { /* shown by the connection pill; retried next second */ }
