@@ -130,7 +130,7 @@ def test_message_spec_reads_the_route_and_fingerprint() -> None:
 
     assert spec.route.stream == "nautilus-vpin-streams"
     assert spec.route.producer == "vpin"
-    assert spec.route.consumers == {"risk", "analytics", "strategy"}
+    assert spec.route.consumers == {"risk", "analytics", "strategy", "websocket"}
     assert spec.route.priority is MessagePriority.URGENT
     assert spec.fingerprint == fingerprint(ToxicityAlert.DESCRIPTOR)
 
