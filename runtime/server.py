@@ -11,14 +11,26 @@ import contextlib
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["EmbeddedServer", "find_server_binary", "server_version"]
+__all__ = ["EmbeddedServer", "ServerTls", "find_server_binary", "server_version"]
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """TLS files of a server: its certificate and key, and the CA that signed it (which clients
+    trust through the URL's `ssl_ca_certs`)."""
+
+    certificate: Path
+    key: Path
+    ca: Path
 
 
 def find_server_binary() -> str:
@@ -56,18 +68,26 @@ class EmbeddedServer:
     """One private server process; `url` stays valid across `restart`."""
 
     def __init__(
-        self, port: int | None = None, binary: str | None = None, acl_file: Path | None = None
+        self,
+        port: int | None = None,
+        binary: str | None = None,
+        acl_file: Path | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         self.binary = binary or find_server_binary()
         self.port = port or _free_port()
         #: Users and permissions (`--aclfile`); when it turns the default user off, the server
         #: answers unauthenticated PINGs with NOAUTH, which still counts as answering.
         self.acl_file = acl_file
+        #: With TLS the server listens on TLS only, and `url` is `rediss://` naming the CA.
+        self.tls = tls
         self._dir = Path(tempfile.mkdtemp(prefix="nautilus-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls.ca.absolute()}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
@@ -78,10 +98,19 @@ class EmbeddedServer:
         """Start the server and wait until it answers PING."""
         if self.running:
             return
+        listen = ["--port", str(self.port)]
+        if self.tls is not None:
+            listen = [
+                "--port", "0",
+                "--tls-port", str(self.port),
+                "--tls-cert-file", str(self.tls.certificate.absolute()),
+                "--tls-key-file", str(self.tls.key.absolute()),
+                "--tls-ca-cert-file", str(self.tls.ca.absolute()),
+                "--tls-auth-clients", "no",
+            ]  # fmt: skip
         command = [
             self.binary,
-            "--port",
-            str(self.port),
+            *listen,
             "--bind",
             "127.0.0.1",
             "--save",
@@ -110,7 +139,11 @@ class EmbeddedServer:
 
     def _answers_ping(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as raw:
+                conn: socket.socket = raw
+                if self.tls is not None:
+                    context = ssl.create_default_context(cafile=str(self.tls.ca))
+                    conn = context.wrap_socket(raw, server_hostname="127.0.0.1")
                 conn.sendall(b"PING\r\n")
                 return conn.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
