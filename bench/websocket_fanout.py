@@ -375,7 +375,7 @@ async def measure(
             await asyncio.sleep(1.0)
             rss_after = _rss_bytes(engine.process.pid)
             quotes, alerts, first_ns = await _publish(redis_url, rate, seconds)
-            await _settle(engine, alerts, clients)
+            await _settle(engine, quotes + alerts)
             results = []
             for _, pipe in workers:
                 pipe.send("stop")
@@ -426,15 +426,19 @@ async def _receive(pipe: Pipe) -> Any:
     return pipe.recv()
 
 
-async def _settle(engine: _Engine, alerts: int, clients: int) -> None:
-    """Wait (bounded) until the engine has no frame left queued for any client."""
+async def _settle(engine: _Engine, published: int) -> None:
+    """Wait (bounded) until the engine has turned every published message into an update and
+    its count of frames written stays the same between two answers."""
     deadline = time.monotonic() + _DEADLINE_S
     previous = -1
     while time.monotonic() < deadline:
         await asyncio.sleep(1.0)
         facts = await engine.facts()
+        if not facts:
+            continue  # no answer in time: not known to be settled
         written = int(facts.get("frames_sent", 0))
-        if written == previous:
+        handled = int(facts.get("updates", facts.get("relayed", published)))
+        if handled >= published and written == previous:
             return
         previous = written
 
