@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class NonFiniteNumber(StrEnum):
@@ -36,10 +36,11 @@ class TrendUpdate(BaseModel):
     materially.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument whose trend changed, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument whose trend changed, `SYMBOL.VENUE`.
     """
@@ -48,6 +49,10 @@ class TrendUpdate(BaseModel):
     The trend direction now.
     """
     previousDirection: TrendDirection | None = None
+    """
+    The trend direction in the previous update for this instrument; UNSPECIFIED for the first.
+    """
+    previous_direction: TrendDirection | None = None
     """
     The trend direction in the previous update for this instrument; UNSPECIFIED for the first.
     """
@@ -60,24 +65,54 @@ class TrendUpdate(BaseModel):
     Slope of a least-squares fit of log mid price against time, expressed as the fitted price
     change over the whole lookback in basis points; negative for a falling trend.
     """
+    slope_bps: float | NonFiniteNumber | None = None
+    """
+    Slope of a least-squares fit of log mid price against time, expressed as the fitted price
+    change over the whole lookback in basis points; negative for a falling trend.
+    """
     rSquared: float | NonFiniteNumber | None = None
     """
     Coefficient of determination of that fit, range [0, 1]; how well a straight line explains the
     prices.
     """
-    lookbackNs: constr(pattern=r"^[0-9]+$") | None = None
+    r_squared: float | NonFiniteNumber | None = None
+    """
+    Coefficient of determination of that fit, range [0, 1]; how well a straight line explains the
+    prices.
+    """
+    lookbackNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Length of the lookback the trend is estimated over, in nanoseconds.
     """
-    midPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    lookback_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Length of the lookback the trend is estimated over, in nanoseconds.
+    """
+    midPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Mid price at `ts_event`, quote currency, fixed-point 1e9.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    mid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Mid price at `ts_event`, quote currency, fixed-point 1e9.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time of the estimate (end of the lookback), ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time of the estimate (end of the lookback), ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """
@@ -100,14 +135,19 @@ class MarketAnalysis(BaseModel):
     A periodic snapshot of an instrument's market state.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
     """
     Instrument analysed, `SYMBOL.VENUE`.
     """
+    instrument_id: str | None = None
+    """
+    Instrument analysed, `SYMBOL.VENUE`.
+    """
     volatilityRegime: VolatilityRegime | None = None
+    """
+    Current volatility regime, from the percentile of `realized_vol` in the instrument's history.
+    """
+    volatility_regime: VolatilityRegime | None = None
     """
     Current volatility regime, from the percentile of `realized_vol` in the instrument's history.
     """
@@ -116,7 +156,16 @@ class MarketAnalysis(BaseModel):
     Realised volatility of mid-price log returns over `window_ns`, annualised, as a fraction:
     0.45 is 45% a year.
     """
+    realized_vol: float | NonFiniteNumber | None = None
+    """
+    Realised volatility of mid-price log returns over `window_ns`, annualised, as a fraction:
+    0.45 is 45% a year.
+    """
     realizedVolPercentile: float | NonFiniteNumber | None = None
+    """
+    Percentile of `realized_vol` within the instrument's own history, range [0, 1].
+    """
+    realized_vol_percentile: float | NonFiniteNumber | None = None
     """
     Percentile of `realized_vol` within the instrument's own history, range [0, 1].
     """
@@ -124,7 +173,15 @@ class MarketAnalysis(BaseModel):
     """
     Direction of the current trend over `window_ns`.
     """
+    trend_direction: TrendDirection | None = None
+    """
+    Direction of the current trend over `window_ns`.
+    """
     trendStrength: float | NonFiniteNumber | None = None
+    """
+    Strength of the trend, range [0, 1]: 0 is no trend, 1 a perfectly steady move.
+    """
+    trend_strength: float | NonFiniteNumber | None = None
     """
     Strength of the trend, range [0, 1]: 0 is no trend, 1 a perfectly steady move.
     """
@@ -132,23 +189,55 @@ class MarketAnalysis(BaseModel):
     """
     Mean bid-ask spread over `window_ns`, in basis points of the mid price.
     """
-    volumeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    mean_spread_bps: float | NonFiniteNumber | None = None
+    """
+    Mean bid-ask spread over `window_ns`, in basis points of the mid price.
+    """
+    volumeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Traded volume over `window_ns`, instrument units, fixed-point 1e9.
     """
-    midPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    volume_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Traded volume over `window_ns`, instrument units, fixed-point 1e9.
+    """
+    midPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Mid price at `ts_event`, quote currency, fixed-point 1e9.
     """
-    windowNs: constr(pattern=r"^[0-9]+$") | None = None
+    mid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Mid price at `ts_event`, quote currency, fixed-point 1e9.
+    """
+    windowNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Length of the window the statistics are computed over, in nanoseconds.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    window_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Length of the window the statistics are computed over, in nanoseconds.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time the analysis is valid for (end of the window), ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time the analysis is valid for (end of the window), ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class Engine(StrEnum):
@@ -35,9 +35,6 @@ class EngineSpec(BaseModel):
     Static facts about a party on the bus, attached to its `Engine` value.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: str | None = None
     """
     Short lowercase identifier; also the name of the party's consumer groups.
@@ -46,7 +43,11 @@ class EngineSpec(BaseModel):
     """
     Human-readable name, as used in documentation and summaries.
     """
-    port: conint(ge=0, le=4294967295) | None = None
+    display_name: str | None = None
+    """
+    Human-readable name, as used in documentation and summaries.
+    """
+    port: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     TCP port on which the engine serves health and metrics; 0 for external parties.
     """
@@ -79,9 +80,6 @@ class Route(BaseModel):
     Where a message travels and who may touch it.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     stream: str | None = None
     """
     Redis stream key the message is published on. A stream has exactly one producing engine.

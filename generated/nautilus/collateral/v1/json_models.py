@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class InstrumentMargin(BaseModel):
@@ -15,22 +15,47 @@ class InstrumentMargin(BaseModel):
     bus message on its own.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
     """
     Instrument, `SYMBOL.VENUE`.
     """
-    notionalE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    instrument_id: str | None = None
+    """
+    Instrument, `SYMBOL.VENUE`.
+    """
+    notionalE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Absolute notional of the position (|quantity| x mark price), money, fixed-point 1e9.
     """
-    initialMarginE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    notional_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Absolute notional of the position (|quantity| x mark price), money, fixed-point 1e9.
+    """
+    initialMarginE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Initial margin of the position, money, fixed-point 1e9.
     """
-    maintenanceMarginE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    initial_margin_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Initial margin of the position, money, fixed-point 1e9.
+    """
+    maintenanceMarginE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Maintenance margin of the position, money, fixed-point 1e9.
+    """
+    maintenance_margin_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Maintenance margin of the position, money, fixed-point 1e9.
     """
@@ -63,10 +88,11 @@ class MarginAlert(BaseModel):
     exposure or add collateral.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     accountId: str | None = None
+    """
+    Account concerned, `ISSUER-NUMBER` (for example `BINANCE-001`).
+    """
+    account_id: str | None = None
     """
     Account concerned, `ISSUER-NUMBER` (for example `BINANCE-001`).
     """
@@ -88,12 +114,30 @@ class MarginAlert(BaseModel):
     """
     The utilization threshold that was crossed (for example 0.8).
     """
-    requiredMarginE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    requiredMarginE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Margin required to keep the current positions open (maintenance margin), money, fixed-point
     1e9.
     """
-    availableCollateralE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    required_margin_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Margin required to keep the current positions open (maintenance margin), money, fixed-point
+    1e9.
+    """
+    availableCollateralE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Collateral available to meet it (account equity: balance plus unrealised PnL), money,
+    fixed-point 1e9. Can be negative.
+    """
+    available_collateral_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Collateral available to meet it (account equity: balance plus unrealised PnL), money,
     fixed-point 1e9. Can be negative.
@@ -102,11 +146,19 @@ class MarginAlert(BaseModel):
     """
     Short human-readable explanation (for example `utilization 0.86 > 0.80 after BTCUSDT fall`).
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time of the marks or fill that caused the crossing, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time of the marks or fill that caused the crossing, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this alert was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this alert was created, ns since the Unix epoch.
     """
@@ -117,10 +169,11 @@ class MarginRequirement(BaseModel):
     A periodic statement of an account's margin requirement and headroom.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     accountId: str | None = None
+    """
+    Account concerned, `ISSUER-NUMBER`.
+    """
+    account_id: str | None = None
     """
     Account concerned, `ISSUER-NUMBER`.
     """
@@ -128,19 +181,52 @@ class MarginRequirement(BaseModel):
     """
     Currency of every money amount in this message (for example `USD` or `USDT`).
     """
-    initialMarginE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    initialMarginE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Initial margin: collateral needed to open the current positions, money, fixed-point 1e9.
     """
-    maintenanceMarginE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    initial_margin_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Initial margin: collateral needed to open the current positions, money, fixed-point 1e9.
+    """
+    maintenanceMarginE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Maintenance margin: collateral needed to keep them open, money, fixed-point 1e9.
     """
-    equityE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    maintenance_margin_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Maintenance margin: collateral needed to keep them open, money, fixed-point 1e9.
+    """
+    equityE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Account equity: balance plus unrealised PnL, money, fixed-point 1e9. Can be negative.
     """
-    freeMarginE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    equity_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Account equity: balance plus unrealised PnL, money, fixed-point 1e9. Can be negative.
+    """
+    freeMarginE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Free margin: `equity_e9 - initial_margin_e9`, the collateral available for new positions,
+    money, fixed-point 1e9. Negative when no new exposure may be added.
+    """
+    free_margin_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Free margin: `equity_e9 - initial_margin_e9`, the collateral available for new positions,
     money, fixed-point 1e9. Negative when no new exposure may be added.
@@ -154,11 +240,19 @@ class MarginRequirement(BaseModel):
     """
     Margin per instrument with an open position.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time of the marks the requirement is computed at, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time of the marks the requirement is computed at, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

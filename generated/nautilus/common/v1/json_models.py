@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel
+from pydantic import BaseModel, RootModel
 
 
 class NonFiniteNumber(StrEnum):
@@ -24,9 +24,6 @@ class NamedValue(BaseModel):
     A named numeric value, for open-ended sets such as features or factor loadings.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: str | None = None
     """
     Identifier of the value, lower_snake_case (for example `realized_vol_5m`).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class NonFiniteNumber(StrEnum):
@@ -24,9 +24,6 @@ class NamedValue(BaseModel):
     A named numeric value, for open-ended sets such as features or factor loadings.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: str | None = None
     """
     Identifier of the value, lower_snake_case (for example `realized_vol_5m`).
@@ -42,10 +39,11 @@ class FactorValues(BaseModel):
     One instrument's factor values from one calculation.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument the factors describe, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument the factors describe, `SYMBOL.VENUE`.
     """
@@ -59,25 +57,47 @@ class FactorValues(BaseModel):
     """
     True if `factors` are cross-sectional z-scores; false for raw values.
     """
-    factorSetVersion: conint(ge=0, le=4294967295) | None = None
+    factorSetVersion: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Version of the factor definitions; bumped whenever a factor is added, removed or redefined.
     """
-    universeSize: conint(ge=0, le=4294967295) | None = None
+    factor_set_version: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Version of the factor definitions; bumped whenever a factor is added, removed or redefined.
+    """
+    universeSize: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of instruments in the cross-section the values were standardised over.
     """
-    lookbackNs: constr(pattern=r"^[0-9]+$") | None = None
+    universe_size: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of instruments in the cross-section the values were standardised over.
+    """
+    lookbackNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Length of the history each factor is computed over (for example the momentum lookback), in
     nanoseconds.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    lookback_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Length of the history each factor is computed over (for example the momentum lookback), in
+    nanoseconds.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time of the calculation, identical for every instrument of one cross-section, ns since
     the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time of the calculation, identical for every instrument of one cross-section, ns since
+    the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

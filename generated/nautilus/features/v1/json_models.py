@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class BucketKind(StrEnum):
@@ -35,9 +35,6 @@ class NamedValue(BaseModel):
     A named numeric value, for open-ended sets such as features or factor loadings.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: str | None = None
     """
     Identifier of the value, lower_snake_case (for example `realized_vol_5m`).
@@ -53,10 +50,11 @@ class FeatureVector(BaseModel):
     The features of one instrument at the close of one bucket.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument the features describe, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument the features describe, `SYMBOL.VENUE`.
     """
@@ -66,7 +64,12 @@ class FeatureVector(BaseModel):
     `log_return_1m`, `realized_vol_5m`, `spread_bps`, `trade_imbalance_50`). Names are unique
     within a vector; order is stable for a given `feature_set_version`.
     """
-    featureSetVersion: conint(ge=0, le=4294967295) | None = None
+    featureSetVersion: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Version of the feature definitions that produced `features`; bumped whenever a feature is
+    added, removed or redefined.
+    """
+    feature_set_version: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Version of the feature definitions that produced `features`; bumped whenever a feature is
     added, removed or redefined.
@@ -75,32 +78,75 @@ class FeatureVector(BaseModel):
     """
     How buckets are delimited for this instrument.
     """
-    bucketIndex: constr(pattern=r"^[0-9]+$") | None = None
+    bucket_kind: BucketKind | None = None
+    """
+    How buckets are delimited for this instrument.
+    """
+    bucketIndex: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Index of the bucket; counts up from 0 per instrument since the engine started, so consumers
     can detect skipped buckets.
     """
-    bucketVolumeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    bucket_index: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Index of the bucket; counts up from 0 per instrument since the engine started, so consumers
+    can detect skipped buckets.
+    """
+    bucketVolumeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Traded volume inside the bucket, instrument units, fixed-point 1e9.
     """
-    bucketTradeCount: conint(ge=0, le=4294967295) | None = None
+    bucket_volume_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Traded volume inside the bucket, instrument units, fixed-point 1e9.
+    """
+    bucketTradeCount: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of trades inside the bucket.
     """
-    midPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    bucket_trade_count: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of trades inside the bucket.
+    """
+    midPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Mid price at the bucket close, quote currency, fixed-point 1e9.
     """
-    tsBucketStart: constr(pattern=r"^[0-9]+$") | None = None
+    mid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Mid price at the bucket close, quote currency, fixed-point 1e9.
+    """
+    tsBucketStart: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the bucket opened (time of its first trade or interval start), ns since the Unix epoch.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    ts_bucket_start: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
+    """
+    When the bucket opened (time of its first trade or interval start), ns since the Unix epoch.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the bucket closed (time of its last trade or interval end), ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the bucket closed (time of its last trade or interval end), ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class OrderSide(StrEnum):
@@ -24,34 +24,75 @@ class Quote(BaseModel):
     The best bid and offer of an instrument.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
     """
     Instrument quoted, `SYMBOL.VENUE`.
     """
-    bidPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    instrument_id: str | None = None
+    """
+    Instrument quoted, `SYMBOL.VENUE`.
+    """
+    bidPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Best bid price, quote currency, fixed-point 1e9.
     """
-    askPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    bid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Best bid price, quote currency, fixed-point 1e9.
+    """
+    askPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Best ask (offer) price, quote currency, fixed-point 1e9.
     """
-    bidSizeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    ask_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Best ask (offer) price, quote currency, fixed-point 1e9.
+    """
+    bidSizeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Size available at the best bid, instrument units, fixed-point 1e9.
     """
-    askSizeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    bid_size_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Size available at the best bid, instrument units, fixed-point 1e9.
+    """
+    askSizeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Size available at the best ask, instrument units, fixed-point 1e9.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    ask_size_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Size available at the best ask, instrument units, fixed-point 1e9.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the venue published the quote, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the venue published the quote, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the MarketData engine received it and created this message, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the MarketData engine received it and created this message, ns since the Unix epoch.
     """
@@ -62,18 +103,35 @@ class Trade(BaseModel):
     A trade print: a single execution at the venue.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
     """
     Instrument traded, `SYMBOL.VENUE`.
     """
-    priceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    instrument_id: str | None = None
+    """
+    Instrument traded, `SYMBOL.VENUE`.
+    """
+    priceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Execution price, quote currency, fixed-point 1e9.
     """
-    sizeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Execution price, quote currency, fixed-point 1e9.
+    """
+    sizeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Executed quantity, positive, instrument units, fixed-point 1e9.
+    """
+    size_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Executed quantity, positive, instrument units, fixed-point 1e9.
     """
@@ -82,15 +140,32 @@ class Trade(BaseModel):
     Side of the aggressor (the order that took liquidity): BUY lifted an offer, SELL hit a bid;
     UNSPECIFIED when the venue does not say.
     """
+    aggressor_side: OrderSide | None = None
+    """
+    Side of the aggressor (the order that took liquidity): BUY lifted an offer, SELL hit a bid;
+    UNSPECIFIED when the venue does not say.
+    """
     tradeId: str | None = None
     """
     The venue's identifier of the trade, unique per instrument; used to drop duplicates.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    trade_id: str | None = None
+    """
+    The venue's identifier of the trade, unique per instrument; used to drop duplicates.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the trade executed at the venue, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the trade executed at the venue, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the MarketData engine received it and created this message, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the MarketData engine received it and created this message, ns since the Unix epoch.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class NonFiniteNumber(StrEnum):
@@ -35,10 +35,11 @@ class Prediction(BaseModel):
     A model's prediction of an instrument's price direction over a horizon.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument the prediction is for, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument the prediction is for, `SYMBOL.VENUE`.
     """
@@ -46,15 +47,32 @@ class Prediction(BaseModel):
     """
     Identifier of the model, lower_snake_case (for example `logreg_direction_1m`).
     """
-    modelVersion: conint(ge=0, le=4294967295) | None = None
+    model_id: str | None = None
+    """
+    Identifier of the model, lower_snake_case (for example `logreg_direction_1m`).
+    """
+    modelVersion: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Version of the model that made the prediction; matches `ModelUpdate.model_version`.
     """
-    horizonNs: constr(pattern=r"^[0-9]+$") | None = None
+    model_version: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Version of the model that made the prediction; matches `ModelUpdate.model_version`.
+    """
+    horizonNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    How far ahead the prediction looks, in nanoseconds from `ts_event`.
+    """
+    horizon_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     How far ahead the prediction looks, in nanoseconds from `ts_event`.
     """
     probabilityUp: float | NonFiniteNumber | None = None
+    """
+    Predicted probability that the mid price at `ts_event + horizon_ns` is above the mid price at
+    `ts_event`. Range [0, 1].
+    """
+    probability_up: float | NonFiniteNumber | None = None
     """
     Predicted probability that the mid price at `ts_event + horizon_ns` is above the mid price at
     `ts_event`. Range [0, 1].
@@ -73,17 +91,36 @@ class Prediction(BaseModel):
     Expected return over the horizon, in basis points of the current mid price; negative for an
     expected fall.
     """
-    tsFeatures: constr(pattern=r"^[0-9]+$") | None = None
+    expected_return_bps: float | NonFiniteNumber | None = None
+    """
+    Expected return over the horizon, in basis points of the current mid price; negative for an
+    expected fall.
+    """
+    tsFeatures: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     `ts_event` of the `FeatureVector` the prediction was computed from, ns since the Unix epoch;
     links the prediction to its inputs.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    ts_features: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    `ts_event` of the `FeatureVector` the prediction was computed from, ns since the Unix epoch;
+    links the prediction to its inputs.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time the prediction is made at (equal to or after `ts_features`), ns since the Unix
     epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time the prediction is made at (equal to or after `ts_features`), ns since the Unix
+    epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """
@@ -94,9 +131,6 @@ class NamedValue(BaseModel):
     A named numeric value, for open-ended sets such as features or factor loadings.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: str | None = None
     """
     Identifier of the value, lower_snake_case (for example `realized_vol_5m`).
@@ -112,18 +146,28 @@ class ModelUpdate(BaseModel):
     A model was retrained or replaced; predictions from now on carry the new version.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     modelId: str | None = None
     """
     Identifier of the model, lower_snake_case; matches `Prediction.model_id`.
     """
-    modelVersion: conint(ge=0, le=4294967295) | None = None
+    model_id: str | None = None
+    """
+    Identifier of the model, lower_snake_case; matches `Prediction.model_id`.
+    """
+    modelVersion: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    The new version, one higher than the previous version of the same model; starts at 1.
+    """
+    model_version: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     The new version, one higher than the previous version of the same model; starts at 1.
     """
     instrumentId: str | None = None
+    """
+    Instrument the model is trained for, `SYMBOL.VENUE`; empty for a model shared across the
+    universe.
+    """
+    instrument_id: str | None = None
     """
     Instrument the model is trained for, `SYMBOL.VENUE`; empty for a model shared across the
     universe.
@@ -141,7 +185,15 @@ class ModelUpdate(BaseModel):
     """
     Fitted intercept (bias) term; 0 for models without one.
     """
-    trainingSamples: constr(pattern=r"^[0-9]+$") | None = None
+    trainingSamples: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
+    """
+    Number of labelled samples the model was trained on.
+    """
+    training_samples: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
     """
     Number of labelled samples the model was trained on.
     """
@@ -149,7 +201,15 @@ class ModelUpdate(BaseModel):
     """
     Mean loss on the training samples (log loss for classifiers), lower is better.
     """
+    training_loss: float | NonFiniteNumber | None = None
+    """
+    Mean loss on the training samples (log loss for classifiers), lower is better.
+    """
     validationLoss: float | NonFiniteNumber | None = None
+    """
+    Mean loss on the held-out validation samples, same loss as `training_loss`.
+    """
+    validation_loss: float | NonFiniteNumber | None = None
     """
     Mean loss on the held-out validation samples, same loss as `training_loss`.
     """
@@ -157,11 +217,23 @@ class ModelUpdate(BaseModel):
     """
     Share of held-out samples whose direction was predicted correctly, range [0, 1].
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    validation_accuracy: float | NonFiniteNumber | None = None
+    """
+    Share of held-out samples whose direction was predicted correctly, range [0, 1].
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time of the last training sample, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time of the last training sample, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

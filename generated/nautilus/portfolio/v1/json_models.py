@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class OrderSide(StrEnum):
@@ -25,10 +25,11 @@ class PnlUpdate(BaseModel):
     or a mark-to-market.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     accountId: str | None = None
+    """
+    Account the PnL belongs to, `ISSUER-NUMBER`.
+    """
+    account_id: str | None = None
     """
     Account the PnL belongs to, `ISSUER-NUMBER`.
     """
@@ -36,7 +37,15 @@ class PnlUpdate(BaseModel):
     """
     Strategy the PnL is narrowed to, `NAME-TAG`; empty for all strategies of the account.
     """
+    strategy_id: str | None = None
+    """
+    Strategy the PnL is narrowed to, `NAME-TAG`; empty for all strategies of the account.
+    """
     instrumentId: str | None = None
+    """
+    Instrument the PnL is narrowed to, `SYMBOL.VENUE`; empty for all instruments.
+    """
+    instrument_id: str | None = None
     """
     Instrument the PnL is narrowed to, `SYMBOL.VENUE`; empty for all instruments.
     """
@@ -44,34 +53,85 @@ class PnlUpdate(BaseModel):
     """
     Currency of every money amount in this message (for example `USD` or `USDT`).
     """
-    realizedPnlE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    realizedPnlE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Realised PnL since the start of the trading session, after commissions, money, fixed-point
     1e9.
     """
-    unrealizedPnlE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    realized_pnl_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Realised PnL since the start of the trading session, after commissions, money, fixed-point
+    1e9.
+    """
+    unrealizedPnlE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Unrealised PnL of the open positions at the current mark prices, money, fixed-point 1e9.
     """
-    totalPnlE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    unrealized_pnl_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Unrealised PnL of the open positions at the current mark prices, money, fixed-point 1e9.
+    """
+    totalPnlE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     `realized_pnl_e9 + unrealized_pnl_e9`, money, fixed-point 1e9.
     """
-    commissionsE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    total_pnl_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    `realized_pnl_e9 + unrealized_pnl_e9`, money, fixed-point 1e9.
+    """
+    commissionsE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Commissions and fees paid since the start of the trading session (already deducted from
     `realized_pnl_e9`), positive number, money, fixed-point 1e9.
     """
-    equityE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    commissions_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Commissions and fees paid since the start of the trading session (already deducted from
+    `realized_pnl_e9`), positive number, money, fixed-point 1e9.
+    """
+    equityE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Account equity: cash balance plus unrealised PnL, money, fixed-point 1e9. Always the whole
     account's equity, even when the PnL is narrowed to a strategy or instrument.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    equity_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Account equity: cash balance plus unrealised PnL, money, fixed-point 1e9. Always the whole
+    account's equity, even when the PnL is narrowed to a strategy or instrument.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time of the marks or fill the PnL is computed at, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time of the marks or fill the PnL is computed at, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """
@@ -93,10 +153,11 @@ class PositionUpdate(BaseModel):
     A position changed because of a fill.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     accountId: str | None = None
+    """
+    Account holding the position, `ISSUER-NUMBER` (for example `BINANCE-001`).
+    """
+    account_id: str | None = None
     """
     Account holding the position, `ISSUER-NUMBER` (for example `BINANCE-001`).
     """
@@ -104,7 +165,15 @@ class PositionUpdate(BaseModel):
     """
     Strategy that owns the position, `NAME-TAG`.
     """
+    strategy_id: str | None = None
+    """
+    Strategy that owns the position, `NAME-TAG`.
+    """
     instrumentId: str | None = None
+    """
+    Instrument of the position, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument of the position, `SYMBOL.VENUE`.
     """
@@ -112,12 +181,30 @@ class PositionUpdate(BaseModel):
     """
     Direction of the position after the fill; FLAT when `quantity_e9` is 0.
     """
-    quantityE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    quantityE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Open quantity after the fill, never negative (the direction is in `side`), instrument units,
     fixed-point 1e9.
     """
-    avgPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    quantity_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Open quantity after the fill, never negative (the direction is in `side`), instrument units,
+    fixed-point 1e9.
+    """
+    avgPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Volume-weighted average entry price of the open quantity, quote currency, fixed-point 1e9;
+    0 when flat.
+    """
+    avg_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Volume-weighted average entry price of the open quantity, quote currency, fixed-point 1e9;
     0 when flat.
@@ -126,11 +213,31 @@ class PositionUpdate(BaseModel):
     """
     Side of the fill that caused this update.
     """
-    lastFillQuantityE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    last_fill_side: OrderSide | None = None
+    """
+    Side of the fill that caused this update.
+    """
+    lastFillQuantityE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Quantity of that fill, positive, instrument units, fixed-point 1e9.
     """
-    lastFillPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    last_fill_quantity_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Quantity of that fill, positive, instrument units, fixed-point 1e9.
+    """
+    lastFillPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Price of that fill, quote currency, fixed-point 1e9.
+    """
+    last_fill_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Price of that fill, quote currency, fixed-point 1e9.
     """
@@ -138,11 +245,23 @@ class PositionUpdate(BaseModel):
     """
     Client order id of the order that was filled (`OrderRequest.client_order_id`).
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    last_client_order_id: str | None = None
+    """
+    Client order id of the order that was filled (`OrderRequest.client_order_id`).
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the fill happened at the venue, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the fill happened at the venue, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class BreachKind(StrEnum):
@@ -75,22 +75,47 @@ class InstrumentLimitUsage(BaseModel):
     message on its own.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
     """
     Instrument, `SYMBOL.VENUE`.
     """
-    positionQuantityE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    instrument_id: str | None = None
+    """
+    Instrument, `SYMBOL.VENUE`.
+    """
+    positionQuantityE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Signed position size (long positive, short negative), instrument units, fixed-point 1e9.
     """
-    notionalE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    position_quantity_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Signed position size (long positive, short negative), instrument units, fixed-point 1e9.
+    """
+    notionalE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Absolute notional of the position (|quantity| x mark price), money, fixed-point 1e9.
     """
-    notionalLimitE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    notional_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Absolute notional of the position (|quantity| x mark price), money, fixed-point 1e9.
+    """
+    notionalLimitE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Configured maximum absolute notional for this instrument, money, fixed-point 1e9.
+    """
+    notional_limit_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Configured maximum absolute notional for this instrument, money, fixed-point 1e9.
     """
@@ -107,10 +132,11 @@ class PositionLimitEvent(BaseModel):
     further orders in the affected scope.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     accountId: str | None = None
+    """
+    Account the limit belongs to, `ISSUER-NUMBER`.
+    """
+    account_id: str | None = None
     """
     Account the limit belongs to, `ISSUER-NUMBER`.
     """
@@ -119,7 +145,16 @@ class PositionLimitEvent(BaseModel):
     Instrument the limit applies to, `SYMBOL.VENUE`; empty for account-wide limits (gross and net
     exposure, VaR, drawdown).
     """
+    instrument_id: str | None = None
+    """
+    Instrument the limit applies to, `SYMBOL.VENUE`; empty for account-wide limits (gross and net
+    exposure, VaR, drawdown).
+    """
     breachKind: BreachKind | None = None
+    """
+    Which limit this event concerns; decides the unit of `limit_e9` and `current_e9`.
+    """
+    breach_kind: BreachKind | None = None
     """
     Which limit this event concerns; decides the unit of `limit_e9` and `current_e9`.
     """
@@ -127,12 +162,29 @@ class PositionLimitEvent(BaseModel):
     """
     Where usage stands relative to the limit.
     """
-    limitE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    limitE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     The configured limit: instrument units for POSITION_QUANTITY, otherwise money in `currency`.
     Fixed-point 1e9.
     """
-    currentE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    limit_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    The configured limit: instrument units for POSITION_QUANTITY, otherwise money in `currency`.
+    Fixed-point 1e9.
+    """
+    currentE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    The current value of the limited quantity, same unit as `limit_e9`, fixed-point 1e9.
+    """
+    current_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     The current value of the limited quantity, same unit as `limit_e9`, fixed-point 1e9.
     """
@@ -152,12 +204,21 @@ class PositionLimitEvent(BaseModel):
     """
     Restriction the Risk engine now enforces on the affected scope.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the limit's status changed (the mark, fill or metric update that caused it), ns since
     the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the limit's status changed (the mark, fill or metric update that caused it), ns since
+    the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this event was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this event was created, ns since the Unix epoch.
     """
@@ -169,10 +230,11 @@ class RiskMetrics(BaseModel):
     per-instrument limit is used.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     accountId: str | None = None
+    """
+    Account the metrics cover, Nautilus account id `ISSUER-NUMBER` (for example `BINANCE-001`).
+    """
+    account_id: str | None = None
     """
     Account the metrics cover, Nautilus account id `ISSUER-NUMBER` (for example `BINANCE-001`).
     """
@@ -181,34 +243,84 @@ class RiskMetrics(BaseModel):
     Currency (or settlement asset) of every money amount in this message, for example `USD` or
     `USDT`.
     """
-    grossExposureE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    grossExposureE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Gross exposure: sum over instruments of |quantity| x mark price, money, fixed-point 1e9.
     """
-    netExposureE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    gross_exposure_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Gross exposure: sum over instruments of |quantity| x mark price, money, fixed-point 1e9.
+    """
+    netExposureE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Net exposure: sum over instruments of signed quantity x mark price (long positive, short
     negative), money, fixed-point 1e9.
     """
-    var95E9: constr(pattern=r"^-?[0-9]+$") | None = None
+    net_exposure_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Net exposure: sum over instruments of signed quantity x mark price (long positive, short
+    negative), money, fixed-point 1e9.
+    """
+    var95E9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Historical-simulation Value at Risk at 95% confidence over `var_horizon_ns`: the loss not
     exceeded in 95% of the historical scenarios. Positive number, money, fixed-point 1e9.
     """
-    var99E9: constr(pattern=r"^-?[0-9]+$") | None = None
+    var_95_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Historical-simulation Value at Risk at 95% confidence over `var_horizon_ns`: the loss not
+    exceeded in 95% of the historical scenarios. Positive number, money, fixed-point 1e9.
+    """
+    var99E9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Historical-simulation Value at Risk at 99% confidence over `var_horizon_ns`. Positive number,
     money, fixed-point 1e9.
     """
-    varHorizonNs: constr(pattern=r"^[0-9]+$") | None = None
+    var_99_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Historical-simulation Value at Risk at 99% confidence over `var_horizon_ns`. Positive number,
+    money, fixed-point 1e9.
+    """
+    varHorizonNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Holding horizon the VaR figures refer to, in nanoseconds (86400000000000 is one day).
     """
-    varObservations: conint(ge=0, le=4294967295) | None = None
+    var_horizon_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
+    """
+    Holding horizon the VaR figures refer to, in nanoseconds (86400000000000 is one day).
+    """
+    varObservations: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of historical return scenarios the VaR figures were estimated from.
+    """
+    var_observations: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of historical return scenarios the VaR figures were estimated from.
     """
     maxDrawdown: float | NonFiniteNumber | None = None
+    """
+    Maximum drawdown of account equity over the tracking period, as a fraction of the equity
+    peak: 0.05 is a 5% fall from peak. Range [0, 1].
+    """
+    max_drawdown: float | NonFiniteNumber | None = None
     """
     Maximum drawdown of account equity over the tracking period, as a fraction of the equity
     peak: 0.05 is a 5% fall from peak. Range [0, 1].
@@ -221,11 +333,19 @@ class RiskMetrics(BaseModel):
     """
     Usage of each instrument's position limit, one row per instrument with a position or a limit.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time the snapshot is valid for (the latest mark price used), ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time the snapshot is valid for (the latest mark price used), ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this snapshot was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this snapshot was created, ns since the Unix epoch.
     """

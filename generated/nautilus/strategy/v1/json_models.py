@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class Engine(StrEnum):
@@ -88,10 +88,11 @@ class TradingSignal(BaseModel):
     A strategy's directional view on an instrument.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     signalId: str | None = None
+    """
+    Unique identifier of the signal (a UUID); orders it causes refer to it.
+    """
+    signal_id: str | None = None
     """
     Unique identifier of the signal (a UUID); orders it causes refer to it.
     """
@@ -100,7 +101,16 @@ class TradingSignal(BaseModel):
     Strategy that produced the signal, Nautilus strategy id `NAME-TAG` (for example
     `MeanRev-001`).
     """
+    strategy_id: str | None = None
+    """
+    Strategy that produced the signal, Nautilus strategy id `NAME-TAG` (for example
+    `MeanRev-001`).
+    """
     instrumentId: str | None = None
+    """
+    Instrument the signal is for, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument the signal is for, `SYMBOL.VENUE`.
     """
@@ -121,20 +131,41 @@ class TradingSignal(BaseModel):
     Engines whose messages contributed to the signal, in the enum's numeric order, without
     duplicates.
     """
-    midPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    midPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Mid price when the signal was generated, quote currency, fixed-point 1e9.
     """
-    tsExpire: constr(pattern=r"^[0-9]+$") | None = None
+    mid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Mid price when the signal was generated, quote currency, fixed-point 1e9.
+    """
+    tsExpire: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the signal goes stale and must no longer be acted on, ns since the Unix epoch; 0 means
     it stays valid until replaced.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    ts_expire: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the signal goes stale and must no longer be acted on, ns since the Unix epoch; 0 means
+    it stays valid until replaced.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time the signal was generated at, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time the signal was generated at, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """
@@ -145,10 +176,12 @@ class OrderRequest(BaseModel):
     A request to submit an order; Risk checks it before it reaches a venue.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     clientOrderId: str | None = None
+    """
+    Client order id, unique per strategy (Nautilus format, for example
+    `O-20240101-120000-001-001-1`); reused to match fills and position updates to the order.
+    """
+    client_order_id: str | None = None
     """
     Client order id, unique per strategy (Nautilus format, for example
     `O-20240101-120000-001-001-1`); reused to match fills and position updates to the order.
@@ -157,7 +190,15 @@ class OrderRequest(BaseModel):
     """
     Strategy submitting the order, `NAME-TAG`.
     """
+    strategy_id: str | None = None
+    """
+    Strategy submitting the order, `NAME-TAG`.
+    """
     instrumentId: str | None = None
+    """
+    Instrument to trade, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument to trade, `SYMBOL.VENUE`.
     """
@@ -169,11 +210,31 @@ class OrderRequest(BaseModel):
     """
     Market or limit.
     """
-    quantityE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    order_type: OrderType | None = None
+    """
+    Market or limit.
+    """
+    quantityE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Quantity to trade, positive, instrument units, fixed-point 1e9.
     """
-    limitPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    quantity_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Quantity to trade, positive, instrument units, fixed-point 1e9.
+    """
+    limitPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Limit price for LIMIT orders, quote currency, fixed-point 1e9; 0 for MARKET orders.
+    """
+    limit_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Limit price for LIMIT orders, quote currency, fixed-point 1e9; 0 for MARKET orders.
     """
@@ -181,11 +242,24 @@ class OrderRequest(BaseModel):
     """
     How long the order stays working.
     """
+    time_in_force: TimeInForce | None = None
+    """
+    How long the order stays working.
+    """
     reduceOnly: bool | None = None
     """
     If true the order may only reduce an existing position, never open or increase one.
     """
+    reduce_only: bool | None = None
+    """
+    If true the order may only reduce an existing position, never open or increase one.
+    """
     postOnly: bool | None = None
+    """
+    If true a LIMIT order must rest on the book as a maker order and is rejected if it would
+    trade immediately; ignored for MARKET orders.
+    """
+    post_only: bool | None = None
     """
     If true a LIMIT order must rest on the book as a maker order and is rejected if it would
     trade immediately; ignored for MARKET orders.
@@ -195,11 +269,24 @@ class OrderRequest(BaseModel):
     `TradingSignal.signal_id` the order acts on; empty for orders not caused by a signal (for
     example risk-driven reductions).
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    signal_id: str | None = None
+    """
+    `TradingSignal.signal_id` the order acts on; empty for orders not caused by a signal (for
+    example risk-driven reductions).
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the strategy decided to send the order, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the strategy decided to send the order, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

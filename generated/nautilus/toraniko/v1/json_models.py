@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class NonFiniteNumber(StrEnum):
@@ -24,14 +24,19 @@ class FactorCovariance(BaseModel):
     The covariance matrix of factor returns, estimated over a rolling window of past runs.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    estimationId: constr(pattern=r"^[0-9]+$") | None = None
+    estimationId: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Identifier of the estimation run; matches the run's `FactorExposures.estimation_id`.
+    """
+    estimation_id: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Identifier of the estimation run; matches the run's `FactorExposures.estimation_id`.
     """
     factorNames: list[str] | None = None
+    """
+    Names of the factors, giving the row and column order of `covariance`.
+    """
+    factor_names: list[str] | None = None
     """
     Names of the factors, giving the row and column order of `covariance`.
     """
@@ -41,32 +46,65 @@ class FactorCovariance(BaseModel):
     element (i, j) is at index i * n + j. Units are squared return fractions per
     `return_period_ns` (not annualised).
     """
-    returnPeriodNs: constr(pattern=r"^[0-9]+$") | None = None
+    returnPeriodNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
     """
     Length of the return period the covariances refer to, in nanoseconds.
     """
-    estimationWindowNs: constr(pattern=r"^[0-9]+$") | None = None
+    return_period_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
+    """
+    Length of the return period the covariances refer to, in nanoseconds.
+    """
+    estimationWindowNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
     """
     Length of the history of factor returns the matrix is estimated from, in nanoseconds.
     """
-    observations: conint(ge=0, le=4294967295) | None = None
+    estimation_window_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
+    """
+    Length of the history of factor returns the matrix is estimated from, in nanoseconds.
+    """
+    observations: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of factor-return observations in the window.
     """
-    halfLifeNs: constr(pattern=r"^[0-9]+$") | None = None
+    halfLifeNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Half-life of the exponential weights given to past observations, in nanoseconds; 0 for equal
     weights.
     """
-    universeSize: conint(ge=0, le=4294967295) | None = None
+    half_life_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Half-life of the exponential weights given to past observations, in nanoseconds; 0 for equal
+    weights.
+    """
+    universeSize: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of instruments in the most recent run's universe.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    universe_size: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of instruments in the most recent run's universe.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     End of the estimation window (the latest factor return used), ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    End of the estimation window (the latest factor return used), ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """
@@ -78,10 +116,11 @@ class InstrumentExposure(BaseModel):
     own.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument, `SYMBOL.VENUE`.
     """
@@ -98,9 +137,6 @@ class NamedValue(BaseModel):
     A named numeric value, for open-ended sets such as features or factor loadings.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     name: str | None = None
     """
     Identifier of the value, lower_snake_case (for example `realized_vol_5m`).
@@ -116,10 +152,12 @@ class FactorExposures(BaseModel):
     The factor exposures (loadings) of every instrument in the universe for one estimation run.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    estimationId: constr(pattern=r"^[0-9]+$") | None = None
+    estimationId: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Identifier of the estimation run, counting up from 1; shared by the `FactorExposures`,
+    `FactorReturns` and `FactorCovariance` of one run.
+    """
+    estimation_id: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Identifier of the estimation run, counting up from 1; shared by the `FactorExposures`,
     `FactorReturns` and `FactorCovariance` of one run.
@@ -128,23 +166,43 @@ class FactorExposures(BaseModel):
     """
     Names of the factors, in the column order of every `InstrumentExposure.exposures` row.
     """
+    factor_names: list[str] | None = None
+    """
+    Names of the factors, in the column order of every `InstrumentExposure.exposures` row.
+    """
     instruments: list[InstrumentExposure] | None = None
     """
     One row per instrument in the universe.
     """
-    universeSize: conint(ge=0, le=4294967295) | None = None
+    universeSize: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of instruments in the estimation universe; equals the number of rows in `instruments`.
     """
-    lookbackNs: constr(pattern=r"^[0-9]+$") | None = None
+    universe_size: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of instruments in the estimation universe; equals the number of rows in `instruments`.
+    """
+    lookbackNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Lookback of the style scores (for example the momentum window), in nanoseconds.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    lookback_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Lookback of the style scores (for example the momentum window), in nanoseconds.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Market time the exposures are measured at, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Market time the exposures are measured at, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """
@@ -156,10 +214,11 @@ class FactorReturns(BaseModel):
     exposures.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    estimationId: constr(pattern=r"^[0-9]+$") | None = None
+    estimationId: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Identifier of the estimation run; matches the run's `FactorExposures.estimation_id`.
+    """
+    estimation_id: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Identifier of the estimation run; matches the run's `FactorExposures.estimation_id`.
     """
@@ -168,15 +227,37 @@ class FactorReturns(BaseModel):
     Return of each factor over the period, as a simple return fraction (0.01 is +1%), named as
     in `FactorExposures.factor_names` and in the same order.
     """
-    returnPeriodNs: constr(pattern=r"^[0-9]+$") | None = None
+    factor_returns: list[NamedValue] | None = None
+    """
+    Return of each factor over the period, as a simple return fraction (0.01 is +1%), named as
+    in `FactorExposures.factor_names` and in the same order.
+    """
+    returnPeriodNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
     """
     Length of the return period, in nanoseconds (86400000000000 for daily returns).
     """
-    universeSize: conint(ge=0, le=4294967295) | None = None
+    return_period_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = (
+        None
+    )
+    """
+    Length of the return period, in nanoseconds (86400000000000 for daily returns).
+    """
+    universeSize: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of instruments in the regression.
+    """
+    universe_size: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of instruments in the regression.
     """
     rSquared: float | NonFiniteNumber | None = None
+    """
+    Weighted R-squared of the cross-sectional regression, range [0, 1]: the share of the
+    cross-section of returns the factors explain.
+    """
+    r_squared: float | NonFiniteNumber | None = None
     """
     Weighted R-squared of the cross-sectional regression, range [0, 1]: the share of the
     cross-section of returns the factors explain.
@@ -186,11 +267,24 @@ class FactorReturns(BaseModel):
     Cross-sectional standard deviation of the residual (idiosyncratic) returns, as a return
     fraction per period.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    residual_std: float | NonFiniteNumber | None = None
+    """
+    Cross-sectional standard deviation of the residual (idiosyncratic) returns, as a return
+    fraction per period.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     End of the return period, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    End of the return period, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this message was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this message was created, ns since the Unix epoch.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, conint, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class NonFiniteNumber(StrEnum):
@@ -37,10 +37,11 @@ class ToxicityAlert(BaseModel):
     records the episode.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument whose flow is toxic, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument whose flow is toxic, `SYMBOL.VENUE`.
     """
@@ -54,6 +55,11 @@ class ToxicityAlert(BaseModel):
     Empirical cumulative distribution of VPIN at this value, from the instrument's own history.
     Range [0, 1]; 0.99 means VPIN is higher than 99% of past observations.
     """
+    vpin_cdf: float | NonFiniteNumber | None = None
+    """
+    Empirical cumulative distribution of VPIN at this value, from the instrument's own history.
+    Range [0, 1]; 0.99 means VPIN is higher than 99% of past observations.
+    """
     threshold: float | NonFiniteNumber | None = None
     """
     The `vpin_cdf` level that triggers an alert, range [0, 1] (typically 0.9 to 0.99).
@@ -62,16 +68,33 @@ class ToxicityAlert(BaseModel):
     """
     How serious the alert is: WARNING just above `threshold`, CRITICAL for extreme percentiles.
     """
-    bucketIndex: constr(pattern=r"^[0-9]+$") | None = None
+    bucketIndex: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Index of the volume bucket whose close triggered the alert; counts up from 0 per instrument
     since the engine started, so consumers can detect skipped buckets.
     """
-    bucketVolumeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    bucket_index: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Index of the volume bucket whose close triggered the alert; counts up from 0 per instrument
+    since the engine started, so consumers can detect skipped buckets.
+    """
+    bucketVolumeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Traded volume per bucket (the bucket size V), in instrument units, fixed-point 1e9.
     """
-    windowBuckets: conint(ge=0, le=4294967295) | None = None
+    bucket_volume_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Traded volume per bucket (the bucket size V), in instrument units, fixed-point 1e9.
+    """
+    windowBuckets: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Number of buckets in the rolling VPIN window (n).
+    """
+    window_buckets: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Number of buckets in the rolling VPIN window (n).
     """
@@ -80,11 +103,24 @@ class ToxicityAlert(BaseModel):
     Price change from the start of the window to the close of the triggering bucket, in basis
     points of the starting price; negative when the price fell.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    price_change_bps: float | NonFiniteNumber | None = None
+    """
+    Price change from the start of the window to the close of the triggering bucket, in basis
+    points of the starting price; negative when the price fell.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the triggering bucket closed (time of its last trade), ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the triggering bucket closed (time of its last trade), ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this alert was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this alert was created, ns since the Unix epoch.
     """
@@ -96,10 +132,11 @@ class FlashCrashWarning(BaseModel):
     Receivers must act at once (Risk halts or de-risks, Strategy stops adding exposure).
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     instrumentId: str | None = None
+    """
+    Instrument that is crashing, `SYMBOL.VENUE`.
+    """
+    instrument_id: str | None = None
     """
     Instrument that is crashing, `SYMBOL.VENUE`.
     """
@@ -108,15 +145,40 @@ class FlashCrashWarning(BaseModel):
     Fall of the mid price over the detection window, in basis points of the mid at the window
     start; positive for a fall (250 means the price is 2.5% lower).
     """
-    windowNs: constr(pattern=r"^[0-9]+$") | None = None
+    price_drop_bps: float | NonFiniteNumber | None = None
+    """
+    Fall of the mid price over the detection window, in basis points of the mid at the window
+    start; positive for a fall (250 means the price is 2.5% lower).
+    """
+    windowNs: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Length of the detection window over which `price_drop_bps` is measured, in nanoseconds.
     """
-    referenceMidPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    window_ns: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    Length of the detection window over which `price_drop_bps` is measured, in nanoseconds.
+    """
+    referenceMidPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Mid price at the start of the detection window, quote currency, fixed-point 1e9.
     """
-    midPriceE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    reference_mid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Mid price at the start of the detection window, quote currency, fixed-point 1e9.
+    """
+    midPriceE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Current mid price ((best bid + best ask) / 2), quote currency, fixed-point 1e9.
+    """
+    mid_price_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Current mid price ((best bid + best ask) / 2), quote currency, fixed-point 1e9.
     """
@@ -128,7 +190,19 @@ class FlashCrashWarning(BaseModel):
     """
     Empirical percentile of `vpin`, range [0, 1] (see `ToxicityAlert.vpin_cdf`).
     """
-    windowVolumeE9: constr(pattern=r"^-?[0-9]+$") | None = None
+    vpin_cdf: float | NonFiniteNumber | None = None
+    """
+    Empirical percentile of `vpin`, range [0, 1] (see `ToxicityAlert.vpin_cdf`).
+    """
+    windowVolumeE9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
+    """
+    Traded volume inside the detection window, in instrument units, fixed-point 1e9.
+    """
+    window_volume_e9: (
+        conint(ge=-9223372036854775808, le=9223372036854775807) | constr(pattern=r"^-?[0-9]+$") | None
+    ) = None
     """
     Traded volume inside the detection window, in instrument units, fixed-point 1e9.
     """
@@ -137,12 +211,21 @@ class FlashCrashWarning(BaseModel):
     How serious the warning is; CRITICAL when both the drop and the toxicity exceed their hard
     thresholds.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When the crash condition was detected (time of the last trade or quote that met it), ns since
     the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When the crash condition was detected (time of the last trade or quote that met it), ns since
+    the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this warning was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this warning was created, ns since the Unix epoch.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, RootModel, constr
+from pydantic import BaseModel, RootModel, conint, constr
 
 
 class Engine(StrEnum):
@@ -35,9 +35,6 @@ class FrontendUpdate(BaseModel):
     One bus message, rendered as JSON for the browser.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
     topic: str | None = None
     """
     Topic browsers subscribe to, dot-separated lowercase (for example `vpin.toxicity_alert` or
@@ -48,7 +45,16 @@ class FrontendUpdate(BaseModel):
     Fully qualified protobuf name of the message in `payload_json` (for example
     `nautilus.vpin.v1.ToxicityAlert`); tells the browser how to read the payload.
     """
+    source_type: str | None = None
+    """
+    Fully qualified protobuf name of the message in `payload_json` (for example
+    `nautilus.vpin.v1.ToxicityAlert`); tells the browser how to read the payload.
+    """
     sourceEngine: Engine | None = None
+    """
+    Engine that published the original message.
+    """
+    source_engine: Engine | None = None
     """
     Engine that published the original message.
     """
@@ -57,7 +63,12 @@ class FrontendUpdate(BaseModel):
     The original message in the proto3 JSON mapping (lowerCamelCase names, int64 and uint64 as
     strings, enums as their names).
     """
-    sequence: constr(pattern=r"^[0-9]+$") | None = None
+    payload_json: str | None = None
+    """
+    The original message in the proto3 JSON mapping (lowerCamelCase names, int64 and uint64 as
+    strings, enums as their names).
+    """
+    sequence: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     Position of this update in the engine's output, counting up from 1 without gaps since the
     engine started; browsers detect lost updates by gaps and resubscribe.
@@ -67,11 +78,24 @@ class FrontendUpdate(BaseModel):
     Instrument the payload concerns, `SYMBOL.VENUE`; empty when it concerns none. Lets the
     frontend filter without parsing the payload.
     """
-    tsEvent: constr(pattern=r"^[0-9]+$") | None = None
+    instrument_id: str | None = None
+    """
+    Instrument the payload concerns, `SYMBOL.VENUE`; empty when it concerns none. Lets the
+    frontend filter without parsing the payload.
+    """
+    tsEvent: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     `ts_event` of the original message, ns since the Unix epoch.
     """
-    tsInit: constr(pattern=r"^[0-9]+$") | None = None
+    ts_event: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    `ts_event` of the original message, ns since the Unix epoch.
+    """
+    tsInit: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    When this update was created, ns since the Unix epoch.
+    """
+    ts_init: conint(ge=0, le=18446744073709551615) | constr(pattern=r"^[0-9]+$") | None = None
     """
     When this update was created, ns since the Unix epoch.
     """
