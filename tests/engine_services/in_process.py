@@ -7,6 +7,7 @@ left to read, as the backtest driver does, so each test step is deterministic.
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 from nautilus.engines.run_settings import DEFAULT_START_NS, RunSettings
@@ -64,9 +65,11 @@ class InProcessBus:
         for client in self.clients:
             await client.start(consume=False)
 
-    async def settle(self) -> None:
+    async def settle(self, timeout_s: float = 60.0) -> None:
         """Write every buffered message and poll every client until a round reads nothing."""
+        deadline = time.monotonic() + timeout_s  # bounds a hang; asserts no timing
         while True:
+            assert time.monotonic() < deadline, "the engines kept exchanging messages"
             for client in self.clients:
                 if client.bus.publisher.unsent:
                     await client.flush()

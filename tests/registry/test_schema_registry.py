@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from google.protobuf.descriptor import Descriptor
 from redis.asyncio import Redis
