@@ -1,8 +1,10 @@
-"""A tiny in-process bus for service tests: one transport, one test clock, typed clients on it.
+"""The bus of service tests: engine services in this process, one test clock, typed clients.
 
 Services and the test's own typed clients (the feeders and listeners standing in for the other
-engines) share an `InMemoryTransport`; `settle()` writes and polls every client until nothing is
-left to read, as the backtest driver does, so each test step is deterministic.
+engines) share an `InMemoryTransport`, or, given a `redis_url`, each talk to that real server
+through a transport of their own, as engine processes do. `settle()` writes and polls every client
+until nothing is left to read, as the backtest driver does, so each test step is deterministic on
+either.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ S = TypeVar("S", bound=EngineService[Any])
 
 
 class InProcessBus:
-    """Typed clients and engine services on one in-memory transport under one test clock."""
+    """Typed clients and engine services on one transport kind under one test clock."""
 
-    def __init__(self, start_ns: int = DEFAULT_START_NS) -> None:
+    def __init__(self, start_ns: int = DEFAULT_START_NS, *, redis_url: str | None = None) -> None:
         self.clock = TestClock(start_ns)
-        self.transport = InMemoryTransport(self.clock)
+        self.redis_url = redis_url
+        self.transport = None if redis_url else InMemoryTransport(self.clock)
         self.clients: list[TypedClient] = []
 
     def bus(self, engine: str, **config: Any) -> UniversalMessageBusClient:
@@ -38,6 +41,7 @@ class InProcessBus:
             "clock": self.clock,
             "schema_registry": False,
             "trim_interval_ms": 0,
+            "redis_url": self.redis_url or "",
             **config,
         }
         return UniversalMessageBusClient(
