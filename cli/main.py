@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from nautilus.cli import (
+    acl_command,
     bench_command,
     codegen_command,
     contract_command,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     trim_command.register(commands)
     codegen_command.register(commands)
     up_command.register(commands)
+    acl_command.register(commands)
     bench_command.register(commands)
     return parser
 

@@ -14,6 +14,7 @@ from nautilus.codegen.compile import CodegenError, compile_descriptor_set
 from nautilus.codegen.model import ContractModel
 from nautilus.codegen.parse import parse_contract
 from nautilus.codegen.render import Renderer
+from nautilus.codegen.render.acl import render_acl
 from nautilus.codegen.render.asyncapi import render_asyncapi
 from nautilus.codegen.render.contract_module import render_contract_module
 from nautilus.codegen.render.descriptors import render_descriptors
@@ -33,6 +34,7 @@ RENDERERS: tuple[Renderer, ...] = (
     render_contract_module,
     render_asyncapi,
     render_typed_clients,
+    render_acl,
 )
 
 _IGNORED = {"__pycache__"}

