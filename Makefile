@@ -13,7 +13,7 @@ PROJECT_DIRS := codegen runtime engines cli bench
 BASELINE := schemas/baseline.binpb
 
 .PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
-        pytest golden test bench clean
+        pytest golden test bench mutate clean
 
 install: $(STAMP)
 
@@ -77,6 +77,12 @@ golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/contract/test_golden.py
 
 test: lint typecheck buf-lint buf-breaking schema-compat codegen-check pytest
+
+# Mutation testing of the delivery contract's modules, one worker; scores per module
+# (docs/testing.md). Slow (most of an hour), so not part of `make test`.
+mutate: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,mutation]'
+	$(PY) tools/mutate.py $(MUTATE_ARGS)
 
 # The benchmark suite: baselines and the bus, interleaved, on a private server (docs/performance.md).
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
