@@ -10,10 +10,9 @@ STAMP := $(VENV)/.installed
 # Tools that other tools run by name (protoc plugins, formatters) come from the project's venv.
 export PATH := $(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
-BASELINE := schemas/baseline.binpb
 
-.PHONY: install run codegen codegen-check lint format typecheck buf-lint buf-breaking schema-compat baseline \
-        pytest golden test bench mutate clean
+.PHONY: install run codegen codegen-check lint format typecheck buf-lint schema-gate baseline \
+        pytest golden test bench install-bench mutate clean
 
 install: $(STAMP)
 
@@ -50,24 +49,21 @@ typecheck: $(STAMP)
 	@for p in $(PROJECT_DIRS); do ln -s "$(CURDIR)/$$p" build/typecheck/nautilus/$$p; done
 	$(BIN)/mypy $(foreach p,$(PROJECT_DIRS),-p nautilus.$(p)) -p nautilus.clients
 
+# buf runs from the top-level workspace (buf.yaml: one module, schemas/).
 buf-lint: $(STAMP)
-	cd schemas && $(BIN)/buf lint
+	$(BIN)/buf lint
+	$(BIN)/buf format -d --exit-code
 
-# Breaking changes are judged against the committed baseline image (the released contract) and,
-# in a git checkout, against the schemas as last committed.
-# Our own descriptor-level check (wire and JSON compatibility) beside buf's.
-schema-compat: $(STAMP)
-	$(BIN)/nautilus schema compat $(BASELINE) schemas --level wire_json
+# The schemas judged against the released baseline and against the merge-base with main (the
+# previous commit on main itself), by `buf breaking` and by `nautilus schema compat` in FULL mode
+# with routes (cli/schema_release.py).
+schema-gate: $(STAMP)
+	$(BIN)/nautilus schema gate
 
-buf-breaking: $(STAMP)
-	cd schemas && $(BIN)/buf breaking --against $(CURDIR)/$(BASELINE)
-	@if git rev-parse --verify -q HEAD >/dev/null; then \
-	  cd schemas && $(BIN)/buf breaking --against "$(CURDIR)/.git#ref=HEAD,subdir=schemas"; \
-	fi
-
-# Accept the current schemas as the released contract that future changes must stay compatible with.
+# Accept the current schemas as the released contract that future changes must stay compatible
+# with. Refuses a breaking change unless FORCE="reason" (recorded in schemas/baseline-breaks.md).
 baseline: $(STAMP)
-	cd schemas && $(BIN)/buf build --exclude-source-info -o $(CURDIR)/$(BASELINE)
+	$(BIN)/nautilus schema baseline $(if $(FORCE),--force "$(FORCE)")
 
 pytest: $(STAMP)
 	$(BIN)/pytest
@@ -76,7 +72,7 @@ pytest: $(STAMP)
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/contract/test_golden.py
 
-test: lint typecheck buf-lint buf-breaking schema-compat codegen-check pytest
+test: lint typecheck buf-lint schema-gate codegen-check pytest
 
 # Mutation testing of the delivery contract's modules, one worker; scores per module
 # (docs/testing.md). Slow (most of an hour), so not part of `make test`.
@@ -88,6 +84,10 @@ mutate: $(STAMP)
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
 bench: $(STAMP)
 	$(BIN)/nautilus bench $(BENCH_ARGS)
+
+# The benchmark's optional extras: the FastStream and NautilusTrader baselines and the profilers.
+install-bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -28,12 +28,15 @@ from nautilus.runtime.wire import EncodedEntry
 
 __all__ = [
     "BATCH_SIZE",
+    "connect",
     "faststream_available",
     "faststream_publish",
     "hiredis_packed",
     "redis_py_pipeline",
 ]
 
+#: FastStream logs every message at INFO by default; `logger=None` is its way to turn that off.
+_NO_LOGGER: Any = None
 #: Commands per pipeline execute / socket write in the baselines.
 BATCH_SIZE = 1000
 
@@ -55,7 +58,7 @@ def redis_py_pipeline(url: str, key: str, entries: list[EncodedEntry], count: in
         return time.perf_counter() - started
 
 
-def _connect(url: str) -> socket.socket:
+def connect(url: str) -> socket.socket:
     parts = urlsplit(url)
     if parts.scheme != "redis" or parts.username or parts.password:
         raise ValueError(f"the hiredis baseline needs a plain redis:// URL, got {url!r}")
@@ -74,7 +77,7 @@ def hiredis_packed(url: str, key: str, entries: list[EncodedEntry], count: int) 
     key_bytes = key.encode()
     size = len(entries)
     pack: Any = hiredis.pack_command
-    with _connect(url) as sock:
+    with connect(url) as sock:
         reader = hiredis.Reader()
         started = time.perf_counter()
         for first in range(0, count, BATCH_SIZE):
@@ -102,7 +105,7 @@ def faststream_publish(url: str, key: str, payloads: list[bytes], count: int) ->
     from faststream.redis import RedisBroker
 
     async def run() -> float:
-        broker = RedisBroker(url)
+        broker = RedisBroker(url, logger=_NO_LOGGER)
         await broker.connect()
         try:
             size = len(payloads)

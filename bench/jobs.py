@@ -1,8 +1,9 @@
 """The jobs worker processes run: typed consumers and publishers of the bus, as engines use them.
 
 Consumers are the Risk engine's generated client (it consumes quotes and flash-crash warnings),
-driving the same `poll` cycle as the client's consume loop: read (priority lanes first), decode,
-typed handler, XACK. A poll returns after its acknowledgements, so "handled" means acknowledged.
+running the client's own consume loop (`start(consume=True)`) as an engine does. The end of a
+run is when the handler saw the last expected message (its acknowledgement follows with the
+batch's XACK).
 Publishers are the MarketData client (quotes, bulk lane) and the VPIN client (flash-crash
 warnings, CRITICAL lane). Latency is the handler's `time.time_ns()` minus the entry's `ts` field,
 which the publisher's LiveClock also took with `time.time_ns()`: one clock, one machine.
@@ -11,10 +12,12 @@ which the publisher's LiveClock also took with `time.time_ns()`: one clock, one 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from nautilus.bench import fanout, floors, peer_faststream, peer_nautilustrader
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import quotes
 from nautilus.clients.marketdata import MarketDataClient
@@ -32,6 +35,8 @@ _TICK_S = 0.0005
 #: Flat-out publishers yield to the event loop once per this many messages, as a feed handler
 #: does between socket reads; without it nothing is written until the buffer bound is reached.
 _YIELD_EVERY = 1000
+#: How often the consumer job looks whether its handlers have seen everything expected.
+_DONE_CHECK_S = 0.002
 
 
 def flash_crash_warning(i: int = 0) -> FlashCrashWarning:
@@ -55,9 +60,15 @@ class _Tally:
     of their kind: the first moments (connections, caches, schema lookups) are not steady state.
     """
 
-    def __init__(self, record_quotes: bool, warmup_ns: int) -> None:
+    def __init__(
+        self, record_quotes: bool, warmup_ns: int, expected_quotes: int, expected_critical: int
+    ) -> None:
         self.quotes = 0
         self.critical = 0
+        self.expected_quotes = expected_quotes
+        self.expected_critical = expected_critical
+        #: When the last expected message was handled (0: not yet).
+        self.finished_ns = 0
         self.record_quotes = record_quotes
         self.warmup_ns = warmup_ns
         self.record_quotes_from = 0
@@ -65,8 +76,18 @@ class _Tally:
         self.quote_latency = LatencyHistogram()
         self.critical_latency = LatencyHistogram()
 
+    @property
+    def done(self) -> bool:
+        return self.quotes >= self.expected_quotes and self.critical >= self.expected_critical
+
+    def _count(self) -> None:
+        if not self.finished_ns and self.done:
+            self.finished_ns = time.time_ns()
+
     def on_quote(self, message: Quote, delivery: Delivery[Quote]) -> None:
         self.quotes += 1
+        if self.quotes == self.expected_quotes:
+            self._count()
         if self.record_quotes:
             published = delivery.published_at_ns
             if not self.record_quotes_from:
@@ -76,6 +97,8 @@ class _Tally:
 
     def on_critical(self, message: FlashCrashWarning, delivery: Delivery[Any]) -> None:
         self.critical += 1
+        if self.critical == self.expected_critical:
+            self._count()
         published = delivery.published_at_ns
         if not self.record_critical_from:
             self.record_critical_from = published + self.warmup_ns
@@ -93,28 +116,30 @@ async def consume(
     warmup_s: float = 0.0,
     deadline_s: float = 60.0,
 ) -> dict[str, Any]:
-    """Consume until the expected counts are handled (or the deadline); counts and histograms."""
-    tally = _Tally(record_quotes, int(warmup_s * 1e9))
+    """The Risk client's consume loop (as an engine runs it) until the expected counts are
+    handled (or the deadline); counts, histograms, the consumer's CPU time."""
+    tally = _Tally(record_quotes, int(warmup_s * 1e9), expected_quotes, expected_critical)
     client = RiskClient.create(redis_url=url, trim_interval_ms=0)
     client.on_quote(tally.on_quote)
     client.on_flash_crash_warning(tally.on_critical)
-    await client.start(consume=False)
-    poll = client.bus.poll
-    block_ms = client.config.read_block_ms
+    await client.start(consume=True)
+    # As an engine does once started: its long-lived objects leave the cyclic collector's view.
+    gc.collect()
+    gc.freeze()
     notify("ready")
+    cpu_started = time.process_time()
     deadline = time.monotonic() + deadline_s
     try:
-        while tally.quotes < expected_quotes or tally.critical < expected_critical:
-            await poll(block_ms)
-            if time.monotonic() > deadline:
-                break
-        finished_ns = time.time_ns()
+        while not tally.done and time.monotonic() < deadline:
+            await asyncio.sleep(_DONE_CHECK_S)
+        cpu_s = time.process_time() - cpu_started
     finally:
         await client.close()
     return {
+        "cpu_s": cpu_s,
         "quotes": tally.quotes,
         "critical": tally.critical,
-        "finished_ns": finished_ns,
+        "finished_ns": tally.finished_ns or time.time_ns(),
         "quote_latency": tally.quote_latency.encode(),
         "quote_negative": tally.quote_latency.negative,
         "critical_latency": tally.critical_latency.encode(),
@@ -213,4 +238,11 @@ JOBS: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
     "consume": consume,
     "publish_quotes": publish_quotes,
     "publish_critical": publish_critical,
+    "floor_consume": floors.floor_consume,
+    "floor_publish": floors.floor_publish,
+    "fanout_consume": fanout.fanout_consume,
+    "nautilustrader_consume": peer_nautilustrader.nautilustrader_consume,
+    "nautilustrader_publish_quotes": peer_nautilustrader.nautilustrader_publish_quotes,
+    "faststream_consume": peer_faststream.faststream_consume,
+    "faststream_publish_quotes": peer_faststream.faststream_publish_quotes,
 }

@@ -15,9 +15,20 @@ from typing import Any
 import redis
 
 from nautilus.bench import baselines
+from nautilus.bench.fanout import fanout_server_cost
+from nautilus.bench.floors import server_floor_per_delivery
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
+from nautilus.bench.peer_nautilustrader import nautilustrader_publish
 from nautilus.bench.publish import typed_publish
+from nautilus.bench.reference_scenarios import (
+    FLOOR,
+    Peer,
+    available_peers,
+    consumer_cpu_per_message,
+    reference_end_to_end,
+    reference_latency,
+)
 from nautilus.bench.scenarios import (
     Workers,
     critical_latency,
@@ -38,6 +49,7 @@ RATIOS = {
     "typed_publish_nowait_vs_redis_py_pipeline": ("typed_publish_nowait", "redis_py_pipeline"),
     "typed_publish_vs_hiredis_packed": ("typed_publish_awaited", "hiredis_packed"),
     "typed_publish_vs_faststream": ("typed_publish_awaited", "faststream_publish"),
+    "typed_publish_vs_nautilustrader": ("typed_publish_awaited", "nautilustrader_publish"),
 }
 
 
@@ -53,7 +65,9 @@ def _landed_rate(url: str, count: int, write: Callable[[], float]) -> float:
     return count / seconds
 
 
-def _publish_round(url: str, settings: BenchSettings, index: int) -> dict[str, float]:
+def _publish_round(
+    url: str, settings: BenchSettings, index: int, peers: list[str]
+) -> dict[str, float]:
     messages = quotes()
     entries = wire_entries(messages)
     payloads = [entry[7] for entry in entries]
@@ -68,7 +82,12 @@ def _publish_round(url: str, settings: BenchSettings, index: int) -> dict[str, f
         ("typed_publish_awaited", n, lambda: typed_publish(url, messages, n, "awaited")),
         ("typed_publish_nowait", n, lambda: typed_publish(url, messages, n, "nowait")),
     ]
-    if settings.faststream and baselines.faststream_available():
+    if "nautilustrader" in peers:
+        nt = settings.nautilustrader_count
+        runs.append(
+            ("nautilustrader_publish", nt, lambda: nautilustrader_publish(url, BULK_STREAM, nt))
+        )
+    if "faststream" in peers:
         fs = settings.faststream_count
         runs.append(
             (
@@ -88,100 +107,233 @@ def _median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
 
 
-def _summaries_median(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = summaries[0].keys()
-    return {key: _median([s[key] for s in summaries]) for key in keys}
+def _end_to_end_figures(messages: int, seconds: float, publisher_seconds: float) -> dict[str, Any]:
+    return {
+        "messages": messages,
+        "seconds": seconds,
+        "rate": messages / seconds,
+        "publisher_landed_rate": messages / publisher_seconds,
+    }
+
+
+def _latency_figures(sent: int, received: int, histogram: LatencyHistogram) -> dict[str, Any]:
+    return {"sent": sent, "received": received, **histogram.summary().as_dict()}
+
+
+class _Merged:
+    """Latency histograms merged over the rounds, per curve (for the plot and the JSON)."""
+
+    def __init__(self) -> None:
+        self.curves: dict[str, LatencyHistogram] = {}
+
+    def add(self, name: str, histogram: LatencyHistogram) -> None:
+        self.curves.setdefault(name, LatencyHistogram()).add(histogram)
+
+
+class _Round:
+    """One round: every scenario once, ours and the references back to back."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        workers: Workers,
+        settings: BenchSettings,
+        peers: list[Peer],
+        merged: _Merged,
+        progress: Progress,
+    ) -> None:
+        self.url = url
+        self.workers = workers
+        self.settings = settings
+        self.peers = peers
+        self.merged = merged
+        self.progress = progress
+
+    def run(self, index: int) -> dict[str, Any]:
+        label = f"round {index + 1}/{self.settings.rounds}"
+        self.progress(f"{label}: publish throughput")
+        publish = _publish_round(self.url, self.settings, index, [p.name for p in self.peers])
+        figures: dict[str, Any] = {"publish": publish}
+        self.progress(f"{label}: end to end (ours, floor, peers)")
+        figures["end_to_end"] = self._end_to_end()
+        figures["floor"] = {"end_to_end": self._reference_end_to_end(FLOOR, None)}
+        figures["peers"] = {
+            peer.name: {"end_to_end": self._reference_end_to_end(peer, self._peer_count(peer))}
+            for peer in self.peers
+        }
+        self.progress(f"{label}: consumer CPU per message (ours, floor)")
+        figures["consumer_cpu_us_per_message"] = consumer_cpu_per_message(
+            self.url, self.workers, self.settings.end_to_end_count
+        )
+        figures["latency"] = {}
+        for rate in self.settings.latency_rates:
+            self.progress(f"{label}: latency at {rate}/s")
+            figures["latency"][str(rate)] = self._latency(rate)
+        self.progress(f"{label}: latency floor and peers")
+        figures["floor"]["latency"] = {
+            str(self.settings.floor_latency_rate): self._reference_latency(
+                FLOOR, self.settings.floor_latency_rate
+            )
+        }
+        for peer in self.peers:
+            rate = self.settings.peer_latency_rate
+            figures["peers"][peer.name]["latency"] = {
+                str(rate): self._reference_latency(peer, rate)
+            }
+        self.progress(f"{label}: CRITICAL lane under bulk load")
+        figures["critical"] = self._critical()
+        self.progress(f"{label}: quote fan-out, server CPU")
+        figures["fanout"] = self._fanout()
+        figures["ratios"] = _ratios(figures, self.settings)
+        return figures
+
+    def _peer_count(self, peer: Peer) -> int:
+        if peer.name == "faststream":
+            return self.settings.faststream_count
+        return self.settings.nautilustrader_count
+
+    def _end_to_end(self) -> dict[str, Any]:
+        e2e = end_to_end_throughput(self.url, self.workers, self.settings.end_to_end_count)
+        return _end_to_end_figures(e2e.messages, e2e.seconds, e2e.publisher_seconds)
+
+    def _reference_end_to_end(self, peer: Peer, count: int | None) -> dict[str, Any]:
+        count = count or self.settings.end_to_end_count
+        e2e = reference_end_to_end(self.url, self.workers, peer, count)
+        return _end_to_end_figures(e2e.messages, e2e.seconds, e2e.publisher_seconds)
+
+    def _latency(self, rate: int) -> dict[str, Any]:
+        result = latency_at_rate(
+            self.url,
+            self.workers,
+            rate=rate,
+            duration_s=self.settings.latency_duration_s,
+            warmup_s=self.settings.warmup_s,
+            buffer_interval_ms=self.settings.latency_buffer_interval_ms,
+        )
+        self.merged.add(f"ours {rate}", result.histogram)
+        return _latency_figures(result.sent, result.received, result.histogram)
+
+    def _reference_latency(self, peer: Peer, rate: int) -> dict[str, Any]:
+        result = reference_latency(
+            self.url,
+            self.workers,
+            peer,
+            rate=rate,
+            duration_s=self.settings.latency_duration_s,
+            warmup_s=self.settings.warmup_s,
+        )
+        self.merged.add(f"{peer.name} {rate}", result.histogram)
+        return _latency_figures(result.sent, result.received, result.histogram)
+
+    def _critical(self) -> dict[str, Any]:
+        settings = self.settings
+        critical = critical_latency(
+            self.url,
+            self.workers,
+            settings.critical_rate,
+            settings.critical_duration_s,
+            settings.warmup_s,
+        )
+        self.merged.add("critical", critical.histogram)
+        return {
+            "rate": settings.critical_rate,
+            "sent": critical.critical_sent,
+            "received": critical.critical_received,
+            "bulk_published_rate": critical.bulk_published_rate,
+            "bulk_consumed_rate": critical.bulk_consumed_rate,
+            **critical.histogram.summary().as_dict(),
+        }
+
+    def _fanout(self) -> dict[str, Any]:
+        settings = self.settings
+        result = fanout_server_cost(
+            self.url, self.workers, settings.fanout_rate, settings.fanout_duration_s
+        )
+        floor = {
+            ("floor_noack" if noack else "floor"): server_floor_per_delivery(
+                self.url, settings.fanout_floor_count, result.groups, noack=noack
+            )["server_us_per_group_delivery"]
+            for noack in (False, True)
+        }
+        return {
+            "groups": result.groups,
+            "quotes": result.quotes,
+            "floor_server_us_per_group_delivery": floor["floor"],
+            "floor_noack_server_us_per_group_delivery": floor["floor_noack"],
+            "rate": settings.fanout_rate,
+            "server_us_per_group_delivery": result.server_us_per_group_delivery,
+            "server_us_per_quote": result.server_us_per_group_delivery * result.groups,
+            "publish_only_server_us_per_quote": result.publish_only.cpu_s / result.quotes * 1e6,
+            **result.breakdown(),
+        }
+
+
+def _ratios(figures: dict[str, Any], settings: BenchSettings) -> dict[str, float]:
+    """Ours / reference within the round (for latency: ours / floor, lower is better)."""
+    publish = figures["publish"]
+    ratios = {
+        name: publish[ours] / publish[base]
+        for name, (ours, base) in RATIOS.items()
+        if ours in publish and base in publish
+    }
+    cpu = figures["consumer_cpu_us_per_message"]
+    ratios["consumer_cpu_per_message_vs_floor"] = cpu["ours"] / cpu["floor"]
+    ours_rate = figures["end_to_end"]["rate"]
+    ratios["end_to_end_vs_floor"] = ours_rate / figures["floor"]["end_to_end"]["rate"]
+    for name, peer in figures["peers"].items():
+        ratios[f"end_to_end_vs_{name}"] = ours_rate / peer["end_to_end"]["rate"]
+    rate = str(settings.floor_latency_rate)
+    if rate in figures["latency"]:
+        floor_p99 = figures["floor"]["latency"][rate]["p99_us"]
+        ratios[f"latency_p99_at_{int(rate) // 1000}k_vs_floor"] = (
+            figures["latency"][rate]["p99_us"] / floor_p99
+        )
+    return ratios
 
 
 def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> BenchResults:
     """Run every scenario `settings.rounds` times; per-round figures and their medians."""
     started = time.monotonic()
+    peers, skipped = available_peers(
+        {"faststream": settings.faststream, "nautilustrader": settings.nautilustrader}
+    )
+    for line in skipped:
+        progress(line)
     rounds: list[dict[str, Any]] = []
-    merged = {rate: LatencyHistogram() for rate in settings.latency_rates}
-    merged_critical = LatencyHistogram()
+    merged = _Merged()
     workers = Workers.start()
     try:
+        one_round = _Round(
+            url=url,
+            workers=workers,
+            settings=settings,
+            peers=peers,
+            merged=merged,
+            progress=progress,
+        )
         for index in range(settings.rounds):
-            progress(f"round {index + 1}/{settings.rounds}: publish throughput")
-            figures: dict[str, Any] = {"publish": _publish_round(url, settings, index)}
-            publish = figures["publish"]
-            figures["ratios"] = {
-                name: publish[ours] / publish[base]
-                for name, (ours, base) in RATIOS.items()
-                if ours in publish and base in publish
-            }
-            progress(f"round {index + 1}/{settings.rounds}: end to end")
-            e2e = end_to_end_throughput(url, workers, settings.end_to_end_count)
-            figures["end_to_end"] = {
-                "messages": e2e.messages,
-                "seconds": e2e.seconds,
-                "rate": e2e.rate,
-                "publisher_landed_rate": e2e.messages / e2e.publisher_seconds,
-            }
-            figures["latency"] = {}
-            for rate in settings.latency_rates:
-                progress(f"round {index + 1}/{settings.rounds}: latency at {rate}/s")
-                result = latency_at_rate(
-                    url,
-                    workers,
-                    rate=rate,
-                    duration_s=settings.latency_duration_s,
-                    warmup_s=settings.warmup_s,
-                    buffer_interval_ms=settings.latency_buffer_interval_ms,
-                )
-                merged[rate].add(result.histogram)
-                figures["latency"][str(rate)] = {
-                    "sent": result.sent,
-                    "received": result.received,
-                    **result.histogram.summary().as_dict(),
-                }
-            progress(f"round {index + 1}/{settings.rounds}: CRITICAL lane under bulk load")
-            critical = critical_latency(
-                url,
-                workers,
-                settings.critical_rate,
-                settings.critical_duration_s,
-                settings.warmup_s,
-            )
-            merged_critical.add(critical.histogram)
-            figures["critical"] = {
-                "rate": settings.critical_rate,
-                "sent": critical.critical_sent,
-                "received": critical.critical_received,
-                "bulk_published_rate": critical.bulk_published_rate,
-                "bulk_consumed_rate": critical.bulk_consumed_rate,
-                **critical.histogram.summary().as_dict(),
-            }
-            rounds.append(figures)
+            rounds.append(one_round.run(index))
     finally:
         workers.close()
         reset_streams(url)
     return {
         "rounds": rounds,
         "median": _medians(rounds),
-        "histograms": {
-            "latency": {str(rate): h.encode() for rate, h in merged.items()},
-            "critical": merged_critical.encode(),
-        },
-        "curves": {
-            "latency": {str(rate): h.percentile_curve() for rate, h in merged.items()},
-            "critical": merged_critical.percentile_curve(),
-        },
+        "histograms": {name: h.encode() for name, h in merged.curves.items()},
+        "curves": {name: h.percentile_curve() for name, h in merged.curves.items()},
+        "skipped": skipped,
         "elapsed_s": round(time.monotonic() - started, 2),
     }
 
 
+def _nested_median(items: list[Any]) -> Any:
+    """The median of each number over the rounds, recursively through dicts of the same shape."""
+    first = items[0]
+    if isinstance(first, dict):
+        return {key: _nested_median([item[key] for item in items]) for key in first}
+    return _median([float(item) for item in items])
+
+
 def _medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    first = rounds[0]
-    return {
-        "publish": {
-            name: _median([r["publish"][name] for r in rounds]) for name in first["publish"]
-        },
-        "ratios": {name: _median([r["ratios"][name] for r in rounds]) for name in first["ratios"]},
-        "end_to_end": _summaries_median([r["end_to_end"] for r in rounds]),
-        "latency": {
-            rate: _summaries_median([r["latency"][rate] for r in rounds])
-            for rate in first["latency"]
-        },
-        "critical": _summaries_median([r["critical"] for r in rounds]),
-    }
+    return {key: _nested_median([r[key] for r in rounds]) for key in rounds[0]}

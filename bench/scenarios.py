@@ -25,6 +25,7 @@ __all__ = [
     "end_to_end_throughput",
     "latency_at_rate",
     "reset_streams",
+    "run_pair",
 ]
 
 _STREAMS = ("nautilus-marketdata-streams", "nautilus-vpin-streams")
@@ -86,6 +87,26 @@ class CriticalResult:
 def _start_consumer(workers: Workers, **arguments: Any) -> None:
     workers.consumer.submit("consume", **arguments)
     workers.consumer.wait_ready()
+
+
+def run_pair(
+    url: str,
+    workers: Workers,
+    *,
+    consume: tuple[str, dict[str, Any]],
+    publish: tuple[str, dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """From empty lanes: start the consumer job, then the publisher job at a common start time
+    (passed as `start_at_ns`); (publisher's result, consumer's result)."""
+    reset_streams(url)
+    workers.consumer.submit(consume[0], url=url, **consume[1])
+    workers.consumer.wait_ready()
+    start_at = time.time_ns() + _START_MARGIN_NS
+    workers.publisher.submit(publish[0], url=url, start_at_ns=start_at, **publish[1])
+    workers.publisher.wait_ready()
+    published = workers.publisher.result()
+    consumed = workers.consumer.result()
+    return published, consumed
 
 
 def end_to_end_throughput(url: str, workers: Workers, count: int) -> EndToEndResult:

@@ -30,8 +30,20 @@ class BenchSettings:
     #: CRITICAL warnings per second while the bulk lane is saturated, and for how long.
     critical_rate: int = 200
     critical_duration_s: float = 5.0
-    #: Whether to include FastStream's baseline when it is installed.
+    #: Offered rate of the floor's latency run (the rate of the latency-vs-floor target).
+    floor_latency_rate: int = 10_000
+    #: Quotes per second and seconds of the 11-group fan-out (server CPU per delivery).
+    fanout_rate: int = 5_000
+    fanout_duration_s: float = 4.0
+    #: Entries each of the 11 bare consumers drains for the server's floor per delivery.
+    fanout_floor_count: int = 20_000
+    #: Messages for NautilusTrader's publish and end-to-end figures (it is about 5x slower).
+    nautilustrader_count: int = 100_000
+    #: Offered rate of the peers' latency runs (FastStream cannot publish 10K msg/s).
+    peer_latency_rate: int = 1_000
+    #: Whether to include FastStream's and NautilusTrader's baselines when installed.
     faststream: bool = True
+    nautilustrader: bool = True
 
     @classmethod
     def quick(cls) -> BenchSettings:
@@ -43,6 +55,8 @@ class BenchSettings:
             end_to_end_count=100_000,
             latency_duration_s=1.0,
             critical_duration_s=2.0,
+            fanout_duration_s=2.0,
+            nautilustrader_count=30_000,
         )
 
     @classmethod
@@ -58,6 +72,10 @@ class BenchSettings:
             latency_duration_s=0.3,
             warmup_s=0.1,
             critical_duration_s=0.5,
+            fanout_rate=1_000,
+            fanout_floor_count=1_000,
+            fanout_duration_s=0.5,
+            nautilustrader_count=1_000,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -30,7 +30,6 @@ def _server(url: str | None) -> Iterator[str]:
 
 
 def _run(args: Any) -> int:
-    from nautilus.bench.baselines import faststream_available
     from nautilus.bench.machine import load_average, machine_info, package_versions, server_info
     from nautilus.bench.report import build_report, render_text, write_json
     from nautilus.bench.runner import run_bench
@@ -41,11 +40,9 @@ def _run(args: Any) -> int:
         settings = BenchSettings(**{**settings.as_dict(), "rounds": args.rounds})
     if args.no_faststream:
         settings = BenchSettings(**{**settings.as_dict(), "faststream": False})
-    notes = []
-    if settings.faststream and not faststream_available():
-        notes.append(
-            "FastStream baseline skipped: faststream is not installed (pip install '.[bench]')"
-        )
+    if args.no_nautilustrader:
+        settings = BenchSettings(**{**settings.as_dict(), "nautilustrader": False})
+    notes: list[str] = []
     url = args.redis_url or os.environ.get("REDIS_URL") or None
 
     def progress(message: str) -> None:
@@ -78,11 +75,14 @@ def _run(args: Any) -> int:
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "bench", help="benchmark the bus against redis-py/hiredis baselines on one server"
+        "bench",
+        help="benchmark the bus against the machine's floor and its peers on one server",
     )
     parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
     parser.add_argument("--json", metavar="FILE", help="write every figure as JSON to FILE")
-    parser.add_argument("--plot", metavar="FILE", help="write the latency distribution as PNG")
+    parser.add_argument(
+        "--plot", metavar="FILE", help="write the latency distributions (ours, floor, peers) as PNG"
+    )
     parser.add_argument("--rounds", type=int, default=0, help="override the number of rounds")
     parser.add_argument(
         "--redis-url",
@@ -90,4 +90,7 @@ def register(commands: Any) -> None:
         help="use this server instead of a private one (default: REDIS_URL, else private)",
     )
     parser.add_argument("--no-faststream", action="store_true", help="skip the FastStream baseline")
+    parser.add_argument(
+        "--no-nautilustrader", action="store_true", help="skip the NautilusTrader baseline"
+    )
     parser.set_defaults(handler=_run)

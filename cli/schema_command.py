@@ -17,12 +17,13 @@ from typing import Any
 from google.protobuf import descriptor_pb2
 
 from nautilus.cli.schema_registry_actions import add_registry_actions
+from nautilus.cli.schema_release import add_release_actions
 from nautilus.codegen.compile import CodegenError, compile_descriptor_set
 from nautilus.runtime.schema import (
     CompatLevel,
     CompatMode,
     DescriptorSetError,
-    compare_descriptor_sets,
+    compare_contracts,
     parse_descriptor_set,
 )
 
@@ -31,7 +32,9 @@ __all__ = [
     "EXIT_COMPATIBLE",
     "EXIT_ERROR",
     "SchemaInputError",
+    "breaking_lines",
     "load_contract",
+    "main_compat",
     "register",
 ]
 
@@ -64,17 +67,29 @@ def load_contract(path: Path) -> descriptor_pb2.FileDescriptorSet:
         raise SchemaInputError(str(exc)) from exc
 
 
-def _run(args: Any) -> int:
-    level, mode = _LEVELS[args.level], _MODES[args.mode]
+def breaking_lines(old_path: Path, new_path: Path, *, mode: str, level: str) -> list[str]:
+    """One line per breaking change from contract `old_path` to `new_path`.
+
+    Raises SchemaInputError when either cannot be read.
+    """
+    old, new = load_contract(old_path), load_contract(new_path)
     try:
-        old, new = load_contract(Path(args.old)), load_contract(Path(args.new))
-        violations = compare_descriptor_sets(old, new, level, mode)
-    except (SchemaInputError, DescriptorSetError) as exc:
+        violations = compare_contracts(old, new, _LEVELS[level], _MODES[mode])
+    except DescriptorSetError as exc:
+        raise SchemaInputError(str(exc)) from exc
+    return [str(v) for v in violations]
+
+
+def main_compat(old_path: Path, new_path: Path, *, mode: str, level: str) -> int:
+    """`nautilus schema compat`: print the verdict; return the exit status."""
+    try:
+        violations = breaking_lines(old_path, new_path, mode=mode, level=level)
+    except SchemaInputError as exc:
         print(f"nautilus schema compat: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     for violation in violations:
         print(violation)
-    checked = f"{args.new} against {args.old} ({args.level}, {args.mode})"
+    checked = f"{new_path} against {old_path} ({level}, {mode})"
     if violations:
         count = len(violations)
         noun = "change" if count == 1 else "changes"
@@ -84,12 +99,17 @@ def _run(args: Any) -> int:
     return EXIT_COMPATIBLE
 
 
+def _run(args: Any) -> int:
+    return main_compat(Path(args.old), Path(args.new), mode=args.mode, level=args.level)
+
+
 def register(commands: Any) -> None:
     schema: argparse.ArgumentParser = commands.add_parser(
         "schema", help="schema tools: compatibility between contract versions, the registry"
     )
     actions = schema.add_subparsers(dest="schema_command", required=True, metavar="ACTION")
     add_registry_actions(actions)
+    add_release_actions(actions)
     compat: argparse.ArgumentParser = actions.add_parser(
         "compat",
         help="check that NEW is compatible with OLD",
@@ -116,10 +136,10 @@ def register(commands: Any) -> None:
     compat.add_argument(
         "--mode",
         choices=sorted(_MODES),
-        default="backward",
+        default="full",
         help=(
-            "backward (default): new readers read old data; forward: old readers read new data; "
-            "full: both"
+            "full (default, the bus's mode: producers and consumers upgrade in any order): both "
+            "directions; backward: new readers read old data; forward: old readers read new data"
         ),
     )
     compat.set_defaults(handler=_run)

@@ -256,7 +256,7 @@ def add_registry_actions(actions: Any) -> None:
         "--mode",
         choices=sorted(_MODES),
         default=DEFAULT_MODE.value.lower(),
-        help="compatibility mode (default backward_transitive, the producers' default)",
+        help="compatibility mode (default full, the producers' default)",
     )
     register.add_argument(
         "--level",

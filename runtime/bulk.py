@@ -42,8 +42,13 @@ class BulkPublisher:
         if not target:
             raise ValueError("BulkPublisher needs a Redis URL (config.redis_url or REDIS_URL)")
         self.config = config
+        password = config.redis_password
         self._pool = ConnectionPool.from_url(
-            target, socket_connect_timeout=1.0, socket_timeout=10.0, health_check_interval=0
+            target,
+            password=password.get_secret_value() if password is not None else None,
+            socket_connect_timeout=1.0,
+            socket_timeout=10.0,
+            health_check_interval=0,
         )
         self._producer = config.engine.encode()
         self._bulk: list[bytes] = []

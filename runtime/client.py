@@ -16,16 +16,23 @@ from types import TracebackType
 from typing import Any, Self
 
 from google.protobuf.message import Message
+from redis.exceptions import NoPermissionError
 
 from nautilus.contract import bus_message_classes
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.dead_letter import DeadLetter
 from nautilus.runtime.delivery import Handler, M
-from nautilus.runtime.errors import ClientStateError, TransportError
+from nautilus.runtime.errors import (
+    ClientStateError,
+    RegistryEntryError,
+    SchemaNotRegisteredError,
+    TransportError,
+)
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.publisher import Publisher
+from nautilus.runtime.redaction import redacted
 from nautilus.runtime.resolver import LocalTypeResolver, TypeResolver
 from nautilus.runtime.routing import (
     MessageSpec,
@@ -35,7 +42,12 @@ from nautilus.runtime.routing import (
     require_producer,
 )
 from nautilus.runtime.schema.modes import CompatLevel
-from nautilus.runtime.schema.registry import Registration, RegistryTypeResolver, SchemaRegistry
+from nautilus.runtime.schema.registry import (
+    REGISTRY_PREFIX,
+    Registration,
+    RegistryTypeResolver,
+    SchemaRegistry,
+)
 from nautilus.runtime.transport.base import Transport
 from nautilus.runtime.transport.memory import InMemoryTransport
 from nautilus.runtime.transport.redis import RedisTransport
@@ -49,7 +61,7 @@ _log = logging.getLogger(__name__)
 def default_transport(config: MessageBusConfig) -> Transport:
     """Redis at `config.redis_url` (which defaults to REDIS_URL), else the in-process transport."""
     if config.redis_url:
-        return RedisTransport(config.redis_url)
+        return RedisTransport(config.redis_url, password=config.redis_password)
     _log.info("no redis_url or REDIS_URL: using the in-process transport (this process only)")
     return InMemoryTransport(config.clock)
 
@@ -95,7 +107,9 @@ class UniversalMessageBusClient:
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"UniversalMessageBusClient(engine={self.config.engine!r}, {self.transport!r})"
+        return redacted(
+            f"UniversalMessageBusClient(engine={self.config.engine!r}, {self.transport!r})"
+        )
 
     @property
     def publisher(self) -> Publisher:
@@ -155,20 +169,61 @@ class UniversalMessageBusClient:
         )
 
     async def register_schemas(self) -> list[Registration]:
-        """Register the schema of every published type; done by `start` when the registry is on.
+        """Make sure the schema of every published type is registered; done by `start`.
 
-        Raises SchemaIncompatibleError, listing every violation, when a schema is incompatible
-        with the registered versions under `config.schema_compat_mode`: the producer must not start.
+        Types already registered are only read (an identity that may not write the registry,
+        like an engine's under the generated ACL, starts without a refused command). Missing ones
+        are registered under `config.schema_registration == "register"`; SchemaNotRegisteredError
+        when they may not be (`"verify"`, or the server refuses the write), SchemaIncompatibleError,
+        listing every violation, when a schema is incompatible with the registered versions under
+        `config.schema_compat_mode`: the producer must not start.
         """
         if self.registry is None:
             raise ClientStateError("no schema registry: it needs Redis and config.schema_registry")
-        return await self.registry.register_all(
-            [cls.DESCRIPTOR for cls in self.published_types()],
-            mode=self.config.schema_compat_mode,
-            level=self.config.schema_compat_level,
-            producer=self.config.engine,
-            now_ns=self.config.clock.timestamp_ns(),
-        )
+        registered, missing = await self._registered(self.published_types())
+        if not missing:
+            return registered
+        fingerprints = {cls.DESCRIPTOR.full_name: message_spec(cls).fingerprint for cls in missing}
+        if self.config.schema_registration == "verify":
+            raise SchemaNotRegisteredError(self.config.engine, fingerprints)
+        try:
+            created = await self.registry.register_all(
+                [cls.DESCRIPTOR for cls in missing],
+                mode=self.config.schema_compat_mode,
+                level=self.config.schema_compat_level,
+                producer=self.config.engine,
+                now_ns=self.config.clock.timestamp_ns(),
+            )
+        except TransportError as exc:
+            if not isinstance(exc.__cause__, NoPermissionError):
+                raise
+            raise SchemaNotRegisteredError(
+                self.config.engine, fingerprints, "this identity may not write the registry"
+            ) from None
+        return registered + created
+
+    async def _registered(
+        self, types: Iterable[type[Message]]
+    ) -> tuple[list[Registration], list[type[Message]]]:
+        """Registrations of the types already registered (read only), and the missing types."""
+        assert self.registry is not None
+        registered: list[Registration] = []
+        missing: list[type[Message]] = []
+        for cls in types:
+            spec = message_spec(cls)
+            try:
+                known = await self.registry.versions(spec.full_name)
+            except TransportError as exc:
+                if "WRONGTYPE" not in exc.detail:
+                    raise
+                key = f"{REGISTRY_PREFIX}:versions:{spec.full_name}"
+                raise RegistryEntryError(key, "not a list of fingerprints") from None
+            if spec.fingerprint in known:
+                version = known.index(spec.fingerprint) + 1
+                registered.append(Registration(spec.full_name, spec.fingerprint, False, version))
+            else:
+                missing.append(cls)
+        return registered, missing
 
     async def close(self, timeout_s: float | None = 5.0) -> None:
         """Flush (up to `timeout_s`), stop the loops, release a transport this client made."""

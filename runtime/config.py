@@ -5,14 +5,20 @@ from __future__ import annotations
 import os
 import socket
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from nautilus.runtime.clock import Clock, LiveClock
 from nautilus.runtime.routing import engine_info
 from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
 
-__all__ = ["BackpressurePolicy", "MessageBusConfig"]
+__all__ = ["BackpressurePolicy", "MessageBusConfig", "SchemaRegistration"]
+
+#: What a producer does on start when its schemas are not yet in the registry: register them
+#: (when its identity may; development servers) or only check and refuse to start (engines under
+#: the generated ACL, where only schema-admin writes the registry).
+SchemaRegistration = Literal["register", "verify"]
 
 #: What `publish` does when the producer already holds `max_unsent_messages` unsent messages.
 BackpressurePolicy = Literal["block", "raise"]
@@ -20,6 +26,17 @@ BackpressurePolicy = Literal["block", "raise"]
 
 def _default_consumer_name(engine: str) -> str:
     return f"{engine}-{socket.gethostname()}-{os.getpid()}"
+
+
+def _split_password(url: str) -> tuple[str, str | None]:
+    """`url` without its password, and the password (decoded), if it had one."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    identity, host = parts.netloc.rsplit("@", 1)
+    username = identity.split(":", 1)[0]
+    netloc = f"{username}@{host}" if username else host
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.password)
 
 
 class MessageBusConfig(BaseModel):
@@ -41,8 +58,11 @@ class MessageBusConfig(BaseModel):
     #: This process's name inside the group; unique per process so a restart is a new consumer.
     consumer_name: str = ""
     #: Redis URL; when empty, the REDIS_URL environment variable, and without it the in-process
-    #: transport (single process only: backtests and demos).
+    #: transport (single process only: backtests and demos). A password in the URL is moved to
+    #: `redis_password`, so this field never holds one and is safe to print.
     redis_url: str = ""
+    #: The password of `redis_url`'s user, kept as a secret (shown as `**********`).
+    redis_password: SecretStr | None = None
 
     #: Bulk-lane flush interval: the longest a buffered message waits before it is written.
     buffer_interval_ms: int = Field(default=10, ge=0, le=60_000)
@@ -81,6 +101,10 @@ class MessageBusConfig(BaseModel):
     #: they publish on start (refusing to start with an incompatible one), and consumers decode
     #: any registered version their schema can read. Off with the in-process transport.
     schema_registry: bool = True
+    #: Register missing schemas on start ("register", when this identity may write the registry)
+    #: or only check that they are registered ("verify"). Either way a producer whose schemas are
+    #: missing and cannot be registered refuses to start with SchemaNotRegisteredError.
+    schema_registration: SchemaRegistration = "register"
     #: How a new schema version must relate to the registered ones (producers, on start).
     schema_compat_mode: CompatMode = DEFAULT_MODE
     #: WIRE (binary) or WIRE_JSON (also names, for the JSON edge) for that check.
@@ -105,7 +129,10 @@ class MessageBusConfig(BaseModel):
         filled["stream_key"] = data.get("stream_key") or info.stream
         filled["consumer_group"] = data.get("consumer_group") or engine
         filled["consumer_name"] = data.get("consumer_name") or _default_consumer_name(engine)
-        filled["redis_url"] = data.get("redis_url") or os.environ.get("REDIS_URL", "")
+        url = data.get("redis_url") or os.environ.get("REDIS_URL", "")
+        filled["redis_url"], password = _split_password(url)
+        if password is not None and data.get("redis_password") is None:
+            filled["redis_password"] = SecretStr(password)
         return filled
 
     @model_validator(mode="after")

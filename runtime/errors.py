@@ -9,7 +9,9 @@ __all__ = [
     "ClientStateError",
     "DeadLetterReason",
     "MessageBusError",
+    "RegistryEntryError",
     "RoutingError",
+    "SchemaNotRegisteredError",
     "TransportError",
     "UndeliverableEntryError",
 ]
@@ -87,3 +89,32 @@ class TransportError(MessageBusError):
 
 class ClientStateError(MessageBusError):
     """An operation was attempted in a client state that does not allow it (e.g. after close)."""
+
+
+class SchemaNotRegisteredError(MessageBusError):
+    """A producer's schemas are not in the registry and this identity may not register them.
+
+    Registering is the schema-admin identity's job (the generated ACL gives engines read access
+    to the registry only), so the producer refuses to start and says what to run.
+    """
+
+    def __init__(self, engine: str, missing: dict[str, str], detail: str = "") -> None:
+        listed = ", ".join(f"{name} ({fp})" for name, fp in sorted(missing.items()))
+        super().__init__(
+            f"engine {engine!r} cannot start: schemas not registered: {listed}"
+            + (f" ({detail})" if detail else "")
+            + "; register them with the schema-admin identity: "
+            "nautilus schema register --all --redis-url redis://schema-admin:PASSWORD@HOST:PORT"
+        )
+        self.engine = engine
+        self.missing = dict(missing)
+        self.detail = detail
+
+
+class RegistryEntryError(MessageBusError):
+    """An entry of the schema registry is malformed (or was tampered with): `key` says which."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        super().__init__(f"schema registry entry {key} is malformed: {detail}")
+        self.key = key
+        self.detail = detail

@@ -4,6 +4,7 @@ from nautilus.runtime.schema.compat import (
     MessageDescriptor,
     check_compatibility,
     check_mode,
+    compare_contracts,
     compare_descriptor_sets,
     require_compatible,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "canonical_form",
     "check_compatibility",
     "check_mode",
+    "compare_contracts",
     "compare_descriptor_sets",
     "fingerprint",
     "message_descriptor",

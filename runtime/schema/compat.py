@@ -25,8 +25,8 @@ Decisions a reader should know (the rule table itself is in `rules` and `type_ru
 - Unknown data is tolerated: readers skip unknown fields and keep unknown numbers of open enums.
   For the JSON edge this assumes readers parse with unknown names ignored (protobuf's
   `ignore_unknown_fields`); without that, no added field or enum value would ever be compatible.
-- string <-> bytes passes at WIRE (protobuf allows it while the bytes are valid UTF-8) and fails at
-  WIRE_JSON (base64 versus text).
+- string -> bytes passes at WIRE for the reader of bytes; a string reader of bytes data breaks
+  (bytes need not be UTF-8), and at WIRE_JSON both directions break (base64 versus text).
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ from collections.abc import Sequence
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor
 
-from nautilus.runtime.schema.descriptor_sets import build_pool, iter_types
+from nautilus.runtime.route_options import RouteOptionsError, read_route_options
+from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, build_pool, iter_types
 from nautilus.runtime.schema.fingerprint import MessageDescriptor
 from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
+from nautilus.runtime.schema.route_compat import compare_routes
 from nautilus.runtime.schema.rules import PairComparison, is_well_known
 from nautilus.runtime.schema.violations import (
     Rule,
@@ -51,6 +53,7 @@ __all__ = [
     "MessageDescriptor",
     "check_compatibility",
     "check_mode",
+    "compare_contracts",
     "compare_descriptor_sets",
     "require_compatible",
 ]
@@ -187,3 +190,35 @@ def compare_descriptor_sets(
             continue
         found.extend(_compare_types(old_type, new_type, level, mode, follow_same_name=False))
     return sorted(unique_violations(found), key=lambda v: (v.location, v.rule))
+
+
+def _route_violations(
+    old: descriptor_pb2.FileDescriptorSet, new: descriptor_pb2.FileDescriptorSet
+) -> list[Violation]:
+    try:
+        old_routes = read_route_options(old)
+    except RouteOptionsError:
+        return []  # not a bus contract (no routing options): nothing to compare
+    try:
+        new_routes = read_route_options(new)
+    except RouteOptionsError as exc:
+        raise DescriptorSetError(f"the new contract's routes cannot be read: {exc}") from exc
+    declared = {t.full_name for t in iter_types(new, build_pool(new)) if isinstance(t, Descriptor)}
+    return compare_routes(old_routes, new_routes, declared)
+
+
+def compare_contracts(
+    old: descriptor_pb2.FileDescriptorSet,
+    new: descriptor_pb2.FileDescriptorSet,
+    level: CompatLevel = DEFAULT_LEVEL,
+    mode: CompatMode = CompatMode.FULL,
+) -> list[Violation]:
+    """`compare_descriptor_sets` plus the routes: what CI and `nautilus schema compat` report.
+
+    Route changes break in every mode but NONE: a consumer that stops receiving a type, or a
+    stream nobody reads any more, breaks whichever side upgrades first.
+    """
+    if mode is CompatMode.NONE:
+        return []
+    found = compare_descriptor_sets(old, new, level, mode) + _route_violations(old, new)
+    return sorted(found, key=lambda v: (v.location, v.rule))

@@ -68,7 +68,8 @@ _FORWARD_MODES = frozenset(
     }
 )
 
-#: The registry default: every consumer upgrade must still read everything ever registered.
-DEFAULT_MODE = CompatMode.BACKWARD_TRANSITIVE
+#: The bus's default: producers and consumers upgrade in any order, so each new version must be
+#: readable by the latest registered one's readers and read what its writers wrote.
+DEFAULT_MODE = CompatMode.FULL
 #: The contract has a JSON edge, so by default names are part of compatibility too.
 DEFAULT_LEVEL = CompatLevel.WIRE_JSON

@@ -25,11 +25,16 @@ from typing import Any, TypeVar
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, FileDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
-from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
+from nautilus.runtime.errors import (
+    DeadLetterReason,
+    RegistryEntryError,
+    TransportError,
+    UndeliverableEntryError,
+)
 from nautilus.runtime.resolver import LocalTypeResolver
 from nautilus.runtime.schema.compat import MessageDescriptor, check_compatibility, check_mode
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, message_descriptor
@@ -164,14 +169,21 @@ class SchemaRegistry:
 
     async def descriptor_set(self, fingerprint_: str) -> descriptor_pb2.FileDescriptorSet | None:
         """The stored descriptor set of a fingerprint, or None when it was never registered."""
-        data = await self._call(
-            "HGET", self._redis.hget(self._schema_key(fingerprint_), "descriptor_set")
-        )
+        key = self._schema_key(fingerprint_)
+        try:
+            data = await self._call("HGET", self._redis.hget(key, "descriptor_set"))
+        except TransportError as exc:
+            if "WRONGTYPE" not in exc.detail:
+                raise
+            raise RegistryEntryError(key, "not a hash") from None
         if data is None:
             return None
-        return descriptor_pb2.FileDescriptorSet.FromString(
-            data if isinstance(data, bytes) else data.encode()
-        )
+        try:
+            return descriptor_pb2.FileDescriptorSet.FromString(
+                data if isinstance(data, bytes) else data.encode()
+            )
+        except DecodeError:
+            raise RegistryEntryError(key, "descriptor_set is not a FileDescriptorSet") from None
 
     async def descriptor(self, message_type: str, fingerprint_: str) -> Descriptor | None:
         """The writer's descriptor for a registered fingerprint (cached), or None if unknown."""
@@ -307,7 +319,16 @@ class RegistryTypeResolver:
         if verdict is None:
             if time.monotonic() < self._unknown_until.get(key, 0.0):
                 raise self._unknown(message_type, writer_fingerprint)
-            writer = await self._registry.descriptor(message_type, writer_fingerprint)
+            try:
+                writer = await self._registry.descriptor(message_type, writer_fingerprint)
+            except RegistryEntryError as exc:
+                # Only entries written with this fingerprint are affected; report the key.
+                self._verdicts[key] = UndeliverableEntryError(
+                    DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
+                )
+                raise UndeliverableEntryError(
+                    DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
+                ) from None
             if writer is None:
                 self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
                 raise self._unknown(message_type, writer_fingerprint)

@@ -13,9 +13,12 @@ gives FULL. The asymmetric ones look at who reads:
   that pins `json_name` to the old name is readable one way only; likewise enum aliases;
 - enum values: an open enum keeps unknown numbers, a closed (proto2) one does not.
 
+- string <-> bytes at WIRE: a bytes reader takes any string, but a string reader fails on bytes
+  that are not valid UTF-8, so the direction whose writer is bytes breaks.
+
 History rules (removing without reserving, reusing what was reserved) judge the edit from old to
-new in both directions alike. Oneof membership is also checked both ways in every direction: a
-change that is safe to read one way lets a producer on the other version set fields together.
+new in both directions alike. Oneof membership is symmetric: any move into, out of or between
+oneofs breaks (buf's FIELD_SAME_ONEOF).
 
 Fields whose referenced type keeps its full name are compared through that type only when
 `follow_same_name` is set; a whole-contract comparison turns it off and compares each named type
@@ -38,6 +41,7 @@ from nautilus.runtime.schema.violations import Rule, Violation
 __all__ = ["PairComparison", "is_map_entry", "is_well_known"]
 
 _T = TypeVar("_T")
+_F = FieldDescriptor
 _Type = Descriptor | EnumDescriptor
 
 _WELL_KNOWN_PACKAGE = "google.protobuf."
@@ -290,7 +294,17 @@ class PairComparison:
 
     def _compare_types(self, old: FieldDescriptor, new: FieldDescriptor, path: str) -> None:
         rule = type_change_rule(old.type, new.type, self._level)
-        if rule is not None:
+        writer, reader = self._writer_reader(old, new)
+        if rule is None and (writer.type, reader.type) == (_F.TYPE_BYTES, _F.TYPE_STRING):
+            self._report(
+                path,
+                Rule.FIELD_TYPE_CHANGED,
+                _type_name(old),
+                _type_name(new),
+                "bytes that are not valid UTF-8 fail a string reader ('String field had bad "
+                "UTF-8')",
+            )
+        elif rule is not None:
             self._report(path, rule, _type_name(old), _type_name(new), _TYPE_REASONS[rule])
         elif old.message_type is not None and new.message_type is not None:
             self._compare_referenced(old.message_type, new.message_type, path)
@@ -323,40 +337,28 @@ class PairComparison:
         new_reserved: _Reservations,
         path: str,
     ) -> None:
-        """Flag fields whose oneof changed when the reader's oneof holds fields the writer can set
-        together: several existing fields moved into a oneof, a field moved into an existing
-        oneof, or one moved out of a oneof it shared. One field into a new oneof (or back out of
-        a oneof of its own) is safe."""
-        sides = ((old, old_reserved), (new, new_reserved))
-        for (writer, writer_reserved), (reader, reader_reserved) in (sides, sides[::-1]):
-            for oneof in reader.oneofs:
-                if oneof.name in reader_reserved.synthetic_oneofs:
-                    continue
-                pairs = [
-                    (r, writer.fields_by_number[r.number])
-                    for r in oneof.fields
-                    if r.number in writer.fields_by_number
-                ]
-                groups = {_oneof_of(w, writer_reserved) or f"#{w.number}" for _, w in pairs}
-                if len(groups) < 2:
-                    continue
-                for reader_field, writer_field in pairs:
-                    old_field, new_field = (
-                        (writer_field, reader_field)
-                        if writer is old
-                        else (reader_field, writer_field)
-                    )
-                    before = _oneof_of(old_field, old_reserved)
-                    after = _oneof_of(new_field, new_reserved)
-                    if before != after:
-                        self._report(
-                            f"{path}.{old_field.name}",
-                            Rule.FIELD_ONEOF_CHANGED,
-                            f"oneof {before}" if before else "no oneof",
-                            f"oneof {after}" if after else "no oneof",
-                            "fields one version sets together would overwrite each other "
-                            "in the other's oneof",
-                        )
+        """Flag every field whose oneof changed: moved into or out of a oneof, or to another one.
+
+        Like buf's FIELD_SAME_ONEOF. A oneof is one slot: moving a field in lets a producer on one
+        version set fields together that readers on the other overwrite with each other (or
+        clear), and the generated API of the field changes. proto3 `optional` is not a oneof here.
+        """
+        for number in sorted(old.fields_by_number):
+            new_field = new.fields_by_number.get(number)
+            if new_field is None:
+                continue
+            old_field = old.fields_by_number[number]
+            before = _oneof_of(old_field, old_reserved)
+            after = _oneof_of(new_field, new_reserved)
+            if before != after:
+                self._report(
+                    f"{path}.{old_field.name}",
+                    Rule.FIELD_ONEOF_CHANGED,
+                    f"oneof {before}" if before else "no oneof",
+                    f"oneof {after}" if after else "no oneof",
+                    "a oneof holds one of its fields: values one version sets together "
+                    "overwrite each other in the other's oneof",
+                )
 
     # -- enums ------------------------------------------------------------------------------------
 

@@ -2,10 +2,12 @@
 
 The WIRE table is protobuf's published list ("Updating A Message Type"): the varint integers
 int32/uint32/int64/uint64/bool are interchangeable (values are truncated or cast like C++ does),
-as are sint32/sint64 (zigzag), fixed32/sfixed32, fixed64/sfixed64, string/bytes (the bytes must be
-valid UTF-8), and an enum with int32/uint32/int64/uint64. Everything else changes the wire type or
-the encoding and is a FIELD_TYPE_CHANGED. Message <-> bytes shares the wire type but only works
-when the bytes hold that message encoded, which no schema can promise: FIELD_MESSAGE_BYTES_CHANGED.
+as are sint32/sint64 (zigzag), fixed32/sfixed32, fixed64/sfixed64, string/bytes (the bytes must
+be valid UTF-8: `rules` reports a bytes writer with a string reader, the one direction this
+symmetric table cannot see), and an enum with int32/uint32/int64/uint64. Everything else changes
+the wire type or the encoding and is a FIELD_TYPE_CHANGED. Message <-> bytes shares the wire type
+but only works when the bytes hold that message encoded, which no schema can promise:
+FIELD_MESSAGE_BYTES_CHANGED.
 
 At WIRE_JSON a change must also keep the proto3 JSON form. Only pairs with the same JSON
 representation and value kind pass (the pairs buf's WIRE_JSON allows): int32/uint32 and

@@ -23,6 +23,14 @@ renamed; a new situation gets a new id.
 | ENUM_VALUE_NUMBER_CHANGED       | WIRE, WIRE_JSON | symmetric                                 |
 | ENUM_VALUE_NAME_CHANGED         | WIRE_JSON       | reader must know the writer's value name  |
 | ENUM_VALUE_NOT_IN_CLOSED_ENUM   | WIRE, WIRE_JSON | closed (proto2) reader lacks a value      |
+| ROUTE_REMOVED                   | routes          | a routed type loses its route             |
+| ROUTE_STREAM_CHANGED            | routes          | consumers read the old stream             |
+| ROUTE_PRODUCER_CHANGED          | routes          | consumers accept only the route's producer|
+| ROUTE_CONSUMER_REMOVED          | routes          | the removed engine stops receiving it     |
+| ROUTE_LANE_CHANGED              | routes          | default priority moves bulk <-> priority  |
+
+Route rules ("routes") compare the `(nautilus.bus.v1.route)` options of the two contracts
+(`route_compat`); they apply to whole contracts, not to one type's registered versions.
 
 "history" rules judge the edit from the older schema to the newer one whatever the mode, because
 they protect future versions (a number that is neither used nor reserved will be reused).
@@ -58,6 +66,11 @@ class Rule(StrEnum):
     ENUM_VALUE_NUMBER_CHANGED = "ENUM_VALUE_NUMBER_CHANGED"
     ENUM_VALUE_NAME_CHANGED = "ENUM_VALUE_NAME_CHANGED"
     ENUM_VALUE_NOT_IN_CLOSED_ENUM = "ENUM_VALUE_NOT_IN_CLOSED_ENUM"
+    ROUTE_REMOVED = "ROUTE_REMOVED"
+    ROUTE_STREAM_CHANGED = "ROUTE_STREAM_CHANGED"
+    ROUTE_PRODUCER_CHANGED = "ROUTE_PRODUCER_CHANGED"
+    ROUTE_CONSUMER_REMOVED = "ROUTE_CONSUMER_REMOVED"
+    ROUTE_LANE_CHANGED = "ROUTE_LANE_CHANGED"
 
 
 @dataclass(frozen=True, slots=True)

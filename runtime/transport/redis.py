@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import hiredis
+from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.backoff import NoBackoff
@@ -25,6 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
 from nautilus.runtime.errors import TransportError
+from nautilus.runtime.redaction import redacted
 from nautilus.runtime.transport.base import ClaimResult, Entry, GroupState, PreparedAdd
 from nautilus.runtime.wire import (
     FIELD_FINGERPRINT,
@@ -188,10 +190,13 @@ class RedisTransport:
         max_connections: int = 16,
         socket_timeout_s: float = 10.0,
         connect_timeout_s: float = 1.0,
+        password: SecretStr | str | None = None,
     ) -> None:
         self.url = url
+        secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         self._redis: Redis = Redis.from_url(
             url,
+            password=secret,
             decode_responses=False,
             max_connections=max_connections,
             socket_timeout=socket_timeout_s,
@@ -208,7 +213,7 @@ class RedisTransport:
         self._raw = self._pool.connection_class in (Connection, UnixDomainSocketConnection)
 
     def __repr__(self) -> str:
-        return f"RedisTransport({self.url!r})"
+        return f"RedisTransport({redacted(self.url)!r})"
 
     @property
     def client(self) -> Redis:

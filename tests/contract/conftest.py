@@ -10,16 +10,18 @@ import pytest
 
 from nautilus.codegen import ContractModel, compile_descriptor_set, parse_contract
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+#: A frozen copy of the contract that tests edit, so that editing the real schemas never breaks
+#: them (testdata/contract/README.md).
+SNAPSHOT = Path(__file__).resolve().parent / "testdata" / "contract"
 
 EditSchema = Callable[[str, str, str], None]
 
 
 @pytest.fixture
 def schema_copy(tmp_path: Path) -> Path:
-    """A private copy of the real schemas that a test may edit."""
+    """A private copy of the frozen contract snapshot that a test may edit."""
     target = tmp_path / "schemas"
-    shutil.copytree(SCHEMAS, target, ignore=shutil.ignore_patterns("*.binpb"))
+    shutil.copytree(SNAPSHOT, target, ignore=shutil.ignore_patterns("*.binpb", "*.md"))
     return target
 
 

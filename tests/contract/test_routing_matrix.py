@@ -121,9 +121,18 @@ def test_the_engine_table_matches_the_seed() -> None:
     assert specs == ENGINES
 
 
+UPDATE = (
+    "The routes in schemas/ no longer match the seed's communication matrix. If the change is "
+    "deliberate, update MATRIX in tests/contract/test_routing_matrix.py (producer -> stream, "
+    "message types, consumers) to the new routes"
+)
+
+
 def test_every_bus_message_of_the_contract_is_in_the_matrix() -> None:
     in_matrix = {name for _, names, _ in MATRIX.values() for name in names}
-    assert set(fingerprints()) == in_matrix
+    routed = set(fingerprints())
+    added, missing = sorted(routed - in_matrix), sorted(in_matrix - routed)
+    assert routed == in_matrix, f"{UPDATE}: routed but not in MATRIX {added}; gone {missing}"
     assert len(in_matrix) >= 20
     assert len(MATRIX) == 12
 
@@ -134,9 +143,10 @@ def test_routes_reproduce_the_matrix(producer: str) -> None:
     stream, names, consumers = MATRIX[producer]
     for full_name in names:
         route = _route(full_name)
-        assert route.stream == stream, full_name
-        assert specs[route.producer].name == producer, full_name
-        assert sorted(specs[c].name for c in route.consumers) == sorted(consumers), full_name
+        assert route.stream == stream, f"{UPDATE}: {full_name} is on {route.stream}"
+        assert specs[route.producer].name == producer, f"{UPDATE}: {full_name}'s producer"
+        routed = sorted(specs[c].name for c in route.consumers)
+        assert routed == sorted(consumers), f"{UPDATE}: {full_name} is consumed by {routed}"
 
 
 def test_marketdata_and_toraniko_reach_every_other_engine() -> None:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from nautilus.contract import fingerprints
+from tests.schema_edits import add_field
 
 from .conftest import RunCli
 
@@ -25,11 +26,14 @@ def edited_schemas(tmp_path: Path, old: str, new: str) -> Path:
     return root
 
 
-def with_note_field(tmp_path: Path) -> Path:
-    """Schemas where ToxicityAlert gained a field: a compatible new version."""
-    return edited_schemas(
-        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
+def with_note_field(tmp_path: Path) -> tuple[Path, int]:
+    """Schemas where ToxicityAlert gained a field (a compatible new version), and its number."""
+    root = tmp_path / "edited-schemas"
+    shutil.copytree(SCHEMAS, root)
+    number = add_field(
+        root / "nautilus" / "vpin" / "v1" / "vpin.proto", "ToxicityAlert", "string note"
     )
+    return root, number
 
 
 def listed(run_cli: RunCli) -> dict[str, dict]:
@@ -60,9 +64,7 @@ def test_register_twice_changes_nothing(run_cli: RunCli) -> None:
 
 
 def test_register_from_another_contract_adds_a_version(run_cli: RunCli, tmp_path: Path) -> None:
-    newer = edited_schemas(
-        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
-    )
+    newer, _number = with_note_field(tmp_path)
     run_cli("schema", "register", ALERT)
 
     result = run_cli("schema", "register", ALERT, "--from", str(newer), "--producer", "vpin")
@@ -88,9 +90,7 @@ def test_register_refuses_an_incompatible_schema_with_its_violations(
 def test_show_lists_versions_with_producer_and_contract_marker(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
-    newer = edited_schemas(
-        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
-    )
+    newer, _number = with_note_field(tmp_path)
     run_cli("schema", "register", ALERT)
     run_cli("schema", "register", ALERT, "--from", str(newer), "--producer", "vpin")
 
@@ -103,16 +103,14 @@ def test_show_lists_versions_with_producer_and_contract_marker(
 
 
 def test_show_with_fingerprint_prints_that_versions_fields(run_cli: RunCli, tmp_path: Path) -> None:
-    newer = edited_schemas(
-        tmp_path, "uint64 ts_init = 11;", "uint64 ts_init = 11;\n  string note = 12;"
-    )
+    newer, number = with_note_field(tmp_path)
     run_cli("schema", "register", ALERT, "--from", str(newer))
     (fingerprint,) = listed(run_cli)[ALERT]["versions"]
 
     result = run_cli("schema", "show", ALERT, "--fingerprint", fingerprint)
 
     assert f"message {ALERT} {{" in result.out
-    assert "  string note = 12;" in result.out
+    assert f"  string note = {number};" in result.out
     assert "  nautilus.common.v1.Severity severity = 5;" in result.out
 
 

@@ -20,6 +20,7 @@ from nautilus.runtime.schema import fingerprint, message_descriptor
 from nautilus.runtime.wire import encode_entry
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 from tests.runtime.conftest import toxicity_alert
+from tests.schema_edits import add_field
 
 from .conftest import (
     MARKETDATA,
@@ -129,13 +130,12 @@ def fail(delivery: object) -> None:
 
 
 def old_toxicity_alert_schema(tmp_path: Path) -> Path:
-    """ToxicityAlert as an older producer had it: `legacy_score` instead of `price_change_bps`."""
+    """ToxicityAlert as another producer had it: with a `legacy_score` this contract lacks."""
     root = tmp_path / "old-schemas"
     shutil.copytree(SCHEMAS, root)
-    proto = root / "nautilus" / "vpin" / "v1" / "vpin.proto"
-    source = proto.read_text()
-    assert "double price_change_bps = 9;" in source
-    proto.write_text(source.replace("double price_change_bps = 9;", "double legacy_score = 12;"))
+    add_field(
+        root / "nautilus" / "vpin" / "v1" / "vpin.proto", "ToxicityAlert", "double legacy_score"
+    )
     return root
 
 

@@ -55,8 +55,8 @@ def test_mode_protects_its_directions(
     )
 
 
-def test_defaults_are_backward_transitive_at_wire_json() -> None:
-    assert (DEFAULT_MODE, DEFAULT_LEVEL) == (CompatMode.BACKWARD_TRANSITIVE, CompatLevel.WIRE_JSON)
+def test_defaults_are_full_at_wire_json() -> None:
+    assert (DEFAULT_MODE, DEFAULT_LEVEL) == (CompatMode.FULL, CompatLevel.WIRE_JSON)
 
 
 def test_direction_matters_for_asymmetric_rules(load_message: LoadMessage) -> None:

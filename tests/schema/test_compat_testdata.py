@@ -1,5 +1,6 @@
 """The rule table as data: each folder under testdata/compat is a case with old/ and new/ schemas
-and expected.json listing verdicts (level, mode, compatible, rule ids). One test walks them all."""
+and expected.json listing verdicts (level, mode, compatible, rule ids). One test walks them all,
+through `compare_contracts`: schemas and routes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from nautilus.codegen.compile import compile_descriptor_set
-from nautilus.runtime.schema import CompatLevel, CompatMode, Rule, compare_descriptor_sets
+from nautilus.runtime.schema import CompatLevel, CompatMode, Rule, compare_contracts
 
 CASES = Path(__file__).parent / "testdata" / "compat"
 
@@ -58,7 +59,7 @@ def test_case_verdict(verdict: Verdict) -> None:
     old = _compiled(CASES / verdict.case / "old")
     new = _compiled(CASES / verdict.case / "new")
 
-    violations = compare_descriptor_sets(old, new, verdict.level, verdict.mode)
+    violations = compare_contracts(old, new, verdict.level, verdict.mode)
 
     report = "\n".join(str(v) for v in violations) or "(no violations)"
     assert tuple(sorted(v.rule for v in violations)) == verdict.rules, report

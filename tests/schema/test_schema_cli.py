@@ -65,10 +65,22 @@ def test_mode_forward_checks_old_readers() -> None:
     old = case("cardinality_singular_to_repeated", "old")
     new = case("cardinality_singular_to_repeated", "new")
 
-    backward = main(["schema", "compat", old, new, "--level", "wire"])
+    backward = main(["schema", "compat", old, new, "--level", "wire", "--mode", "backward"])
     forward = main(["schema", "compat", old, new, "--level", "wire", "--mode", "forward"])
 
     assert (backward, forward) == (0, 1)
+
+
+def test_mode_defaults_to_full_so_singular_to_repeated_breaks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = case("cardinality_singular_to_repeated", "old")
+    new = case("cardinality_singular_to_repeated", "new")
+
+    status = main(["schema", "compat", old, new, "--level", "wire"])
+
+    assert status == 1
+    assert "FIELD_CARDINALITY_CHANGED" in capsys.readouterr().out
 
 
 def test_descriptor_set_files_are_accepted_as_either_side(tmp_path: Path) -> None:
@@ -143,3 +155,24 @@ def test_an_unknown_level_is_a_usage_error_with_exit_2() -> None:
         main(["schema", "compat", "old", "new", "--level", "json"])
 
     assert usage.value.code == 2
+
+
+def test_routes_are_compared_one_line_per_violation(capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = case("route_stream_changed", "old"), case("route_stream_changed", "new")
+
+    status = main(["schema", "compat", old, new])
+
+    out = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert [line.split(": ")[1] for line in out] == [
+        "ROUTE_CONSUMER_REMOVED",
+        "ROUTE_PRODUCER_CHANGED",
+        "ROUTE_STREAM_CHANGED",
+    ]
+    assert out[2].startswith("nautilus.vpin.v1.ToxicityAlert(route): ROUTE_STREAM_CHANGED: ")
+
+
+def test_a_priority_change_within_a_lane_is_compatible() -> None:
+    old, new = case("route_priority_within_lane", "old"), case("route_priority_within_lane", "new")
+
+    assert main(["schema", "compat", old, new]) == 0

@@ -1,0 +1,171 @@
+"""The server's cost of the quote fan-out: Redis CPU per delivered message per consumer group.
+
+Every engine consumes quotes, so each quote is read and acknowledged by eleven groups; on one
+Redis that fan-out, not the publishing, is what saturates the server thread first. The figure is
+the server process's CPU time (`INFO cpu`: user + system, what /proc/<pid>/stat counts, so it
+works on a server the bench did not start) spent delivering, divided by quotes x groups:
+
+    (CPU while publishing at `rate` with every group consuming
+     - CPU while publishing the same quotes at the same rate with nobody consuming)
+    / (quotes x groups)
+
+The consumers are the bus's own (`UniversalMessageBusClient` of each consuming engine, its
+consume loop, a counting handler), split over two processes. `INFO commandstats` gives the
+breakdown by command (calls and µs inside the command, without the network I/O).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from nautilus.bench.scenarios import Workers, reset_streams
+from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.runtime.client import UniversalMessageBusClient
+from nautilus.runtime.config import MessageBusConfig
+from nautilus.runtime.delivery import Delivery
+from nautilus.runtime.routing import message_spec
+
+__all__ = [
+    "FanoutResult",
+    "ServerUsage",
+    "fanout_consume",
+    "fanout_server_cost",
+    "quote_consumers",
+    "server_usage",
+]
+
+#: Commands whose calls and time the fan-out breakdown reports.
+_COMMANDS = ("xadd", "xreadgroup", "xack")
+
+
+def quote_consumers() -> list[str]:
+    """The engines whose consumer groups receive every quote (the route's consumers)."""
+    return sorted(message_spec(Quote).route.consumers)
+
+
+class ServerUsage:
+    """The server's CPU seconds and per-command counters at one instant."""
+
+    def __init__(self, cpu_s: float, commands: dict[str, tuple[int, int]]) -> None:
+        self.cpu_s = cpu_s
+        #: command -> (calls, µs spent inside it)
+        self.commands = commands
+
+    def __sub__(self, other: ServerUsage) -> ServerUsage:
+        commands = {}
+        for name, (calls, usec) in self.commands.items():
+            before_calls, before_usec = other.commands.get(name, (0, 0))
+            commands[name] = (calls - before_calls, usec - before_usec)
+        return ServerUsage(self.cpu_s - other.cpu_s, commands)
+
+
+def server_usage(url: str) -> ServerUsage:
+    """`INFO cpu` (process user + system seconds) and `INFO commandstats` of the server."""
+    with redis.Redis.from_url(url) as client:
+        cpu: Any = client.info("cpu")
+        stats: Any = client.info("commandstats")
+    commands = {}
+    for name in _COMMANDS:
+        entry = stats.get(f"cmdstat_{name}")
+        if entry:
+            commands[name] = (int(entry["calls"]), int(entry["usec"]))
+    return ServerUsage(float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), commands)
+
+
+async def fanout_consume(
+    *, notify: Any, url: str, engines: list[str], expected: int, deadline_s: float = 60.0
+) -> dict[str, Any]:
+    """Run the consume loops of `engines` (quotes only) until each has handled `expected`."""
+    counts = dict.fromkeys(engines, 0)
+    clients = []
+    for engine in engines:
+        config = MessageBusConfig(engine=engine, redis_url=url, trim_interval_ms=0)
+        client = UniversalMessageBusClient(config, publishes=())
+
+        def count(delivery: Delivery[Quote], engine: str = engine) -> None:
+            counts[engine] += 1
+
+        client.subscribe(Quote, count)
+        clients.append(client)
+    try:
+        for client in clients:
+            await client.start(consume=True)
+        notify("ready")
+        deadline = time.monotonic() + deadline_s
+        while min(counts.values()) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        finished_ns = time.time_ns()
+    finally:
+        for client in clients:
+            await client.close()
+    return {"counts": counts, "finished_ns": finished_ns}
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    """Server CPU of the same quotes published with and without the groups consuming them."""
+
+    groups: int
+    quotes: int
+    delivered: int
+    consuming: ServerUsage
+    publish_only: ServerUsage
+
+    @property
+    def server_us_per_group_delivery(self) -> float:
+        """Server CPU µs spent per quote delivered to one group (read + acknowledge)."""
+        return (self.consuming.cpu_s - self.publish_only.cpu_s) / self.delivered * 1e6
+
+    def breakdown(self) -> dict[str, float]:
+        """Per delivery: XREADGROUP and XACK calls and µs inside them (commandstats)."""
+        figures: dict[str, float] = {}
+        for name in ("xreadgroup", "xack"):
+            calls, usec = self.consuming.commands.get(name, (0, 0))
+            figures[f"{name}_calls_per_delivery"] = calls / self.delivered
+            figures[f"{name}_command_us_per_delivery"] = usec / self.delivered
+        return figures
+
+
+def _publish_at_rate(url: str, workers: Workers, rate: float, duration_s: float) -> None:
+    """Start the MarketData client publishing at `rate` (default buffering) a moment from now."""
+    start_at = time.time_ns() + 200_000_000
+    workers.publisher.submit(
+        "publish_quotes", url=url, start_at_ns=start_at, rate=rate, duration_s=duration_s
+    )
+    workers.publisher.wait_ready()
+
+
+def fanout_server_cost(url: str, workers: Workers, rate: float, duration_s: float) -> FanoutResult:
+    """Quotes at `rate` for `duration_s`, once with nobody reading, once with every group's
+    consumer (split over the consumer and CRITICAL-publisher processes) handling them all."""
+    engines = quote_consumers()
+    half = (len(engines) + 1) // 2
+    reset_streams(url)
+    _publish_at_rate(url, workers, rate, duration_s)
+    before = server_usage(url)
+    sent = int(workers.publisher.result()["sent"])
+    publish_only = server_usage(url) - before
+
+    reset_streams(url)
+    consumers = ((workers.consumer, engines[:half]), (workers.critical, engines[half:]))
+    for worker, names in consumers:
+        worker.submit("fanout_consume", url=url, engines=names, expected=sent)
+    for worker, _ in consumers:
+        worker.wait_ready()
+    _publish_at_rate(url, workers, rate, duration_s)
+    before = server_usage(url)
+    workers.publisher.result()
+    counts: dict[str, int] = {}
+    for worker, _ in consumers:
+        counts.update(worker.result()["counts"])
+    consuming = server_usage(url) - before
+    reset_streams(url)
+    missing = {engine: sent - count for engine, count in counts.items() if count < sent}
+    if missing:
+        raise RuntimeError(f"fan-out: groups short of {sent} quotes: {missing}")
+    return FanoutResult(len(engines), sent, sent * len(engines), consuming, publish_only)
