@@ -62,14 +62,16 @@ TEST_SELECTION = [
     "tests/operator",
     "tests/clients/test_typed_client_on_redis.py",
 ]
-#: Slow tests are left out; so is one whose outcome depends on the machine's load (its buffer
-#: is flushed by time as well as by size), which a clean run must not fail.
+#: Slow tests are left out; so are the release checks, which need the git history the staging
+#: copy does not have, and one test whose outcome depends on the machine's load (its buffer is
+#: flushed by time as well as by size), which a clean run must not fail.
 PYTEST_ARGS = [
     "-m",
     "not slow",
     "-p",
     "no:cacheprovider",
     "-q",
+    "--ignore=tests/schema/test_release.py",
     "--deselect",
     "tests/runtime/test_redis_delivery.py::test_bulk_publisher_writes_the_same_entries_synchronously",
 ]
