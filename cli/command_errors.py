@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from redis.exceptions import RedisError
 
 from nautilus.runtime.errors import TransportError
+from nautilus.runtime.redaction import redacted
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CommandError", "run_command"]
 
@@ -41,10 +42,10 @@ def run_command(name: str, command: Callable[[], Awaitable[int]]) -> int:
     try:
         return asyncio.run(_awaited(command))
     except CommandError as exc:
-        print(f"nautilus {name}: error: {exc.message}", file=sys.stderr)
+        print(f"nautilus {name}: error: {redacted(exc.message)}", file=sys.stderr)
         return exc.exit_status
     except (TransportError, RedisError, OSError) as exc:
-        print(f"nautilus {name}: error: the server failed: {exc}", file=sys.stderr)
+        print(f"nautilus {name}: error: the server failed: {redacted(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK

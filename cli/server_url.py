@@ -4,8 +4,9 @@ The server is chosen, first match wins, by:
 
 1. `--redis-url URL`;
 2. the REDIS_URL environment variable (what the engines use too);
-3. the file `.nautilus/server.url` in the current directory, which `nautilus up` writes while the
-   local bus it started is running.
+3. the file `.nautilus/credentials/operator.url` (0600: the operator's identity on a bus that
+   `nautilus up` runs with a user per engine), else `.nautilus/server.url`, both in the current
+   directory and written by `nautilus up` while the local bus it started is running.
 
 Without any of them a command fails with a message saying exactly that, rather than guessing a
 default server that may be someone else's.
@@ -18,12 +19,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_USAGE, CommandError
+from nautilus.runtime.credentials import CredentialsError, read_secret_file
+from nautilus.runtime.redaction import redacted
 
 __all__ = [
     "SERVER_SELECTION_HELP",
@@ -36,6 +38,8 @@ __all__ = [
 
 #: Written by `nautilus up` (relative to the directory it runs in) while its server is running.
 SERVER_URL_FILE = Path(".nautilus") / "server.url"
+#: The operator's URL (0600), written by `nautilus up` when every engine has its own user.
+OPERATOR_URL_FILE = Path(".nautilus") / "credentials" / "operator.url"
 
 SERVER_SELECTION_HELP = (
     "The server is --redis-url, else the REDIS_URL environment variable, else the URL in "
@@ -56,18 +60,6 @@ def add_server_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def redacted(url: str) -> str:
-    """`url` with any password replaced, fit for messages and logs."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def select_server_url(explicit: str | None, cwd: Path | None = None) -> str:
     """The server URL by the rules above; CommandError (usage) when none is given."""
     if explicit:
@@ -75,6 +67,12 @@ def select_server_url(explicit: str | None, cwd: Path | None = None) -> str:
     from_env = os.environ.get("REDIS_URL", "").strip()
     if from_env:
         return from_env
+    operator_file = (cwd or Path.cwd()) / OPERATOR_URL_FILE
+    if operator_file.exists():
+        try:
+            return read_secret_file(operator_file)
+        except CredentialsError as exc:
+            raise CommandError(str(exc)) from None
     url_file = (cwd or Path.cwd()) / SERVER_URL_FILE
     try:
         for line in url_file.read_text().splitlines():

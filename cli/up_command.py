@@ -18,6 +18,7 @@ from typing import Any
 from nautilus.cli.server_url import SERVER_URL_FILE
 from nautilus.engines.marketdata import SCENARIOS
 from nautilus.engines.run_settings import DEFAULT_SEED, DEFAULT_SPEED, NS_PER_SECOND, RunSettings
+from nautilus.runtime.redaction import redacted
 
 __all__ = ["register"]
 
@@ -51,7 +52,7 @@ def _run(args: Any) -> int:
             return _backtest(settings, report_path, quiet=args.quiet)
         return _live(args, settings, ports, report_path)
     except LaunchError as exc:
-        print(f"nautilus up: {exc}", file=sys.stderr)
+        print(f"nautilus up: {redacted(str(exc))}", file=sys.stderr)
         return 1
 
 
@@ -61,10 +62,12 @@ def _live(args: Any, settings: RunSettings, ports: Any, report_path: Path | None
     options = UpOptions(
         settings=settings,
         redis_url=args.redis_url,
+        credentials=Path(args.credentials) if args.credentials else None,
         ports=ports,
         report=report_path,
         quiet=args.quiet,
         server_url_file=SERVER_URL_FILE,
+        credentials_dir=SERVER_URL_FILE.parent / "credentials",
         run_dir=SERVER_URL_FILE.parent / "run",
         reset_streams=args.reset_streams,
     )
@@ -153,7 +156,16 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--redis-url",
         metavar="URL",
-        help="use this server (default: REDIS_URL, else a private server for the run)",
+        help="use this server (default: REDIS_URL, else a private server for the run, with "
+        "the generated ACL and a user per engine); a password is better given in REDIS_URL, "
+        "since a command line is visible to every local user",
+    )
+    parser.add_argument(
+        "--credentials",
+        metavar="DIR",
+        help="with a given server: a password file per user (each engine, operator, optionally "
+        "schema-admin), as `nautilus acl --passwords DIR` writes them; each engine connects as "
+        "its own user",
     )
     parser.add_argument(
         "--ports",

@@ -6,6 +6,10 @@ A live run:
    the run (never a server on a default port nobody named); refuses a server whose bus streams
    already hold entries unless told to delete them, since the report counts what the streams hold;
    writes the URL to `.nautilus/server.url` for the operator commands while the run lasts;
+   least privilege: the private server runs the bus's generated ACL with a random password per
+   user, and each engine gets only its own URL, in a 0600 file named by its environment, never
+   on its command line (engines/run_identities.py; `--credentials DIR` does the same on a given
+   server); the contract's schemas are registered as schema-admin when the run has that identity;
 2. starts eleven engines as separate processes (`python -m nautilus.engines.process`), each in a
    session of its own so that Ctrl-C reaches only the supervisor, waits until every one answers
    on its port, then starts MarketData, whose replay is the run's clock;
@@ -37,17 +41,29 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, RedisError
 
+from nautilus.codegen.render.acl import ServerFlavor
+from nautilus.contract import bus_message_classes
 from nautilus.engines.catalog import ENGINES, engine_port
 from nautilus.engines.live_view import LiveView, RunProgress
 from nautilus.engines.process import ready_file, summary_file
 from nautilus.engines.report import build_report, render_report_summary, write_report
+from nautilus.engines.run_identities import (
+    RunIdentities,
+    given_identities,
+    private_acl,
+    private_identities,
+    write_identity_files,
+)
 from nautilus.engines.run_settings import RunSettings
-from nautilus.runtime.errors import TransportError
+from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
+from nautilus.runtime.errors import MessageBusError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
+from nautilus.runtime.redaction import redacted
 from nautilus.runtime.routing import engine_info
-from nautilus.runtime.server import EmbeddedServer
+from nautilus.runtime.schema.registry import SchemaRegistry
+from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
 from nautilus.runtime.stream_info import lane_info
 
 __all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health"]
@@ -94,11 +110,15 @@ class UpOptions:
 
     settings: RunSettings
     redis_url: str | None = None
+    #: On a given server: one password file per user (engines, operator, optional schema-admin).
+    credentials: Path | None = None
     ports: PortPlan = field(default_factory=PortPlan)
     report: Path | None = None
     quiet: bool = False
     #: Where the server URL is written while the run lasts (removed at exit).
     server_url_file: Path = Path(".nautilus") / "server.url"
+    #: Credentials of the run (0600 files in a 0700 directory; removed at exit).
+    credentials_dir: Path = Path(".nautilus") / "credentials"
     #: Engine logs, ready files and summaries (emptied at the start of a run).
     run_dir: Path = Path(".nautilus") / "run"
     reset_streams: bool = False
@@ -131,13 +151,15 @@ async def fetch_health(port: int, timeout_s: float = 2.0) -> dict[str, Any] | No
 class _EngineProcess:
     """One engine's OS process, its log and its port."""
 
-    def __init__(self, engine: str, options: UpOptions, redis_url: str) -> None:
+    def __init__(self, engine: str, options: UpOptions, url_file: Path) -> None:
         self.engine = engine
         self.log_path = options.run_dir / f"{engine}.log"
         self.port = 0
+        # Only this engine's identity: its URL file, and no REDIS_URL inherited from the run.
+        environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        environment[URL_FILE_ENV] = str(url_file)
         command = [
             sys.executable, "-m", "nautilus.engines.process", engine,
-            "--redis-url", redis_url,
             "--port", str(options.ports.port(engine)),
             "--run-dir", str(options.run_dir),
             "--parent-pid", str(os.getpid()),
@@ -150,6 +172,7 @@ class _EngineProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=environment,
             )
         self._ready_path = ready_file(options.run_dir, engine)
 
@@ -190,7 +213,8 @@ class Launcher:
         self.processes: dict[str, _EngineProcess] = {}
         self._interrupts = 0
         self._interrupted = asyncio.Event()
-        self._url = ""
+        self._identities: RunIdentities | None = None
+        self._url_files: dict[str, Path] = {}
         self._wrote_url_file = False
 
     def _say(self, text: str) -> None:
@@ -212,14 +236,18 @@ class Launcher:
         try:
             await self._check_not_running()
             self._check_ports()
-            if not url:
-                server = _start_private_server()
-                url = server.url
-            redis = Redis.from_url(url, socket_connect_timeout=2.0)
+            if url:
+                identities = self._given_identities(url)
+            else:
+                server, identities = _start_private_server(self.options.credentials_dir)
+            self._identities = identities
+            redis = Redis.from_url(identities.operator, socket_connect_timeout=2.0)
             try:
-                return await self._run_on(redis, url, private=server is not None)
+                return await self._run_on(redis, identities, private=server is not None)
             except (RedisError, TransportError) as exc:
-                raise LaunchError(f"lost the server {url}: {exc}") from None
+                raise LaunchError(
+                    redacted(f"lost the server {identities.server_url}: {exc}")
+                ) from None
             finally:
                 await redis.aclose()
         finally:
@@ -230,13 +258,34 @@ class Launcher:
             if self._wrote_url_file:
                 with contextlib.suppress(OSError):
                     self.options.server_url_file.unlink()
+            self._remove_credentials()
             if server is not None:
                 server.close()
 
-    async def _run_on(self, redis: Redis, url: str, *, private: bool) -> dict[str, Any]:
+    def _given_identities(self, url: str) -> RunIdentities:
+        try:
+            return given_identities(url, ENGINES, self.options.credentials)
+        except CredentialsError as exc:
+            raise LaunchError(str(exc)) from None
+
+    def _remove_credentials(self) -> None:
+        """The run's credential files go with the run (the private server's users go with it)."""
+        directory = self.options.credentials_dir
+        for path in [*self._url_files.values(), directory / "operator.url"]:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            (directory / "server.acl").unlink()
+
+    async def _run_on(
+        self, redis: Redis, identities: RunIdentities, *, private: bool
+    ) -> dict[str, Any]:
         options, settings = self.options, self.options.settings
-        self._url = url
+        url = identities.server_url
         await self._check_streams(redis)
+        self._url_files = write_identity_files(identities, options.credentials_dir)
+        if identities.schema_admin is not None:
+            await _register_contract(identities.schema_admin)
         options.server_url_file.parent.mkdir(parents=True, exist_ok=True)
         options.server_url_file.write_text(url + "\n")
         self._wrote_url_file = True
@@ -250,6 +299,11 @@ class Launcher:
         self._say(f"nautilus up: {market} at {settings.speed:g}x for {settings.duration_s:g} s")
         kind = "private server for this run" if private else "given server"
         self._say(f"server: {url} ({kind}; in {options.server_url_file} while running)")
+        if identities.per_engine:
+            self._say(
+                "identities: one Redis user per engine (generated ACL); operator credentials in "
+                f"{options.credentials_dir}/operator.url (0600) while running"
+            )
         self._say(f"engine logs: {options.run_dir}/<engine>.log")
 
         started = time.monotonic()
@@ -267,6 +321,8 @@ class Launcher:
         await self._drain(redis)
         await self._stop_engines()
         report = await self._report(redis, reason)
+        report["run"]["identities"] = "per-engine" if identities.per_engine else "shared"
+        report["acl_log"] = await _acl_log(redis)
         if options.report is not None:
             write_report(report, options.report)
             print(f"report: {options.report}", file=self.out, flush=True)
@@ -284,14 +340,16 @@ class Launcher:
         other = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         try:
             await other.ping()
+        except AuthenticationError:
+            pass  # a server that asks who we are is a live one
         except (RedisError, OSError, ValueError):
             return  # a stale file from a run that did not clean up
         finally:
             await other.aclose()
         raise LaunchError(
             f"another run seems to be using this directory ({self.options.server_url_file} "
-            f"points at a live server, {url}): stop it first, run from another directory, or "
-            "delete that file if no run is going on"
+            f"points at a live server, {redacted(url)}): stop it first, run from another "
+            "directory, or delete that file if no run is going on"
         )
 
     async def _check_streams(self, redis: Redis) -> None:
@@ -341,7 +399,7 @@ class Launcher:
 
     async def _start(self, engines: list[str]) -> None:
         for engine in engines:
-            self.processes[engine] = _EngineProcess(engine, self.options, self._url)
+            self.processes[engine] = _EngineProcess(engine, self.options, self._url_files[engine])
         deadline = time.monotonic() + self.options.startup_timeout_s
         waiting = list(engines)
         while waiting:
@@ -465,17 +523,55 @@ class Launcher:
         return report
 
 
-def _start_private_server() -> EmbeddedServer:
+def _start_private_server(credentials_dir: Path) -> tuple[EmbeddedServer, RunIdentities]:
+    """The run's own server, with the generated ACL for its version and fresh passwords."""
     try:
-        server = EmbeddedServer()
+        binary = find_server_binary()
+        flavor = ServerFlavor.for_version(server_version(binary))
     except FileNotFoundError as exc:
         raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        raise LaunchError(f"cannot use the server binary for the private server: {exc}") from None
+    acl_file, passwords = private_acl(credentials_dir, flavor)
+    server = EmbeddedServer(binary=binary, acl_file=acl_file)
     try:
         server.start()
     except (OSError, RuntimeError, TimeoutError) as exc:
         server.close()
         raise LaunchError(f"the private server did not start: {exc}") from None
-    return server
+    return server, private_identities(server.url, passwords)
+
+
+async def _register_contract(schema_admin_url: str) -> None:
+    """Register every schema of the contract as schema-admin: engines only read the registry."""
+    redis = Redis.from_url(schema_admin_url, socket_connect_timeout=2.0)
+    try:
+        await SchemaRegistry(redis).register_all(
+            [cls.DESCRIPTOR for cls in bus_message_classes().values()], producer="schema-admin"
+        )
+    except MessageBusError as exc:
+        raise LaunchError(redacted(f"registering the contract's schemas failed: {exc}")) from None
+    finally:
+        await redis.aclose()
+
+
+async def _acl_log(redis: Redis) -> list[dict[str, Any]] | None:
+    """The server's ACL denials (who was refused what), or None when this identity may not
+    read them. Entries carry user names, commands and keys, never passwords."""
+    try:
+        entries: Any = await redis.acl_log()
+    except (RedisError, OSError):
+        return None
+    return [
+        {
+            "reason": str(entry.get("reason", "")),
+            "username": str(entry.get("username", "")),
+            "object": str(entry.get("object", "")),
+            "context": str(entry.get("context", "")),
+            "count": int(entry.get("count", 1)),
+        }
+        for entry in entries
+    ]
 
 
 async def _xlen(redis: Redis, key: str) -> int:

@@ -1,9 +1,11 @@
 """One engine as its own process: `python -m nautilus.engines.process ENGINE [options]`.
 
-The process builds the engine's service on its generated client against Redis (`--redis-url`,
-else REDIS_URL), starts consuming, and serves `/health` and `/metrics` on the engine's port (the
-contract's seed port unless `--port` says otherwise; 0 picks a free one). The WebSocket engine
-serves browsers on the same port. MarketData also starts replaying the run's market at once.
+The process builds the engine's service on its generated client against Redis: the URL in the
+0600 file named by NAUTILUS_REDIS_URL_FILE (how `nautilus up` passes each engine its own
+identity, never on the command line), else `--redis-url`, else REDIS_URL. It starts consuming,
+and serves `/health` and `/metrics` on the engine's port (the contract's seed port unless
+`--port` says otherwise; 0 picks a free one). The WebSocket engine serves browsers on the same
+port. MarketData also starts replaying the run's market at once.
 
 It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone),
 then stops cleanly: MarketData stops replaying, every buffered message is written, the consumer
@@ -36,8 +38,10 @@ from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.service import EngineService
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
+from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError, read_secret_file
 from nautilus.runtime.http_endpoints import serve_http
 from nautilus.runtime.metrics import BusMetrics
+from nautilus.runtime.redaction import RedactingFilter
 
 __all__ = ["main", "ready_file", "run_engine", "summary_file"]
 
@@ -166,7 +170,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run one Nautilus engine on the bus until SIGTERM or Ctrl-C.",
     )
     parser.add_argument("engine", choices=list(ENGINES))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument(
+        "--redis-url", default="", help=f"prefer {URL_FILE_ENV} or REDIS_URL: argv is public"
+    )
     parser.add_argument(
         "--port", type=int, default=None, help="health/metrics port (default: the seed's)"
     )
@@ -176,21 +182,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _redis_url(given: str) -> str:
+    """The URL file of NAUTILUS_REDIS_URL_FILE, else `--redis-url`, else REDIS_URL."""
+    url_file = os.environ.get(URL_FILE_ENV, "")
+    if url_file:
+        return read_secret_file(Path(url_file))
+    return given or os.environ.get("REDIS_URL", "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, rest = _parser().parse_known_args(argv)
-    if not args.redis_url:
-        print("no Redis: pass --redis-url or set REDIS_URL", file=sys.stderr)
+    try:
+        redis_url = _redis_url(args.redis_url)
+    except CredentialsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if not redis_url:
+        print(f"no Redis: set {URL_FILE_ENV}, pass --redis-url or set REDIS_URL", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {args.engine} %(levelname)s %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     settings = RunSettings.from_argv(rest)
     port = engine_port(args.engine) if args.port is None else args.port
     return asyncio.run(
         run_engine(
             args.engine,
             settings,
-            redis_url=args.redis_url,
+            redis_url=redis_url,
             port=port,
             host=args.host,
             run_dir=args.run_dir,

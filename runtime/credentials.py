@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from nautilus.runtime.errors import MessageBusError
+
 __all__ = [
     "URL_FILE_ENV",
     "CredentialsError",
@@ -34,7 +36,7 @@ __all__ = [
 URL_FILE_ENV = "NAUTILUS_REDIS_URL_FILE"
 
 
-class CredentialsError(Exception):
+class CredentialsError(MessageBusError):
     """A credentials file or directory is missing, unreadable or readable by others."""
 
 

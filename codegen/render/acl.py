@@ -183,9 +183,12 @@ def _engine_rules(access: EngineAccess, flavor: ServerFlavor) -> list[str]:
     if access.produces:
         rules += [*_lanes(access.produces), *_PRODUCER]
     rules.append(_selector(_registry_pattern(read_only=True), *_REGISTRY_READ))
-    for stream in access.consumes:
-        rules.append(_selector(*_lanes([stream]), *_CONSUMER))
-        rules.append(_selector(_pattern(dead_letter_stream(stream)), "+xadd"))
+    if access.consumes:
+        # One selector for every consumed lane: a consumer reads all of them in one XREADGROUP,
+        # and a selector must allow every key of a command.
+        rules.append(_selector(*_lanes(access.consumes), *_CONSUMER))
+        dead_letters = [_pattern(dead_letter_stream(s)) for s in access.consumes]
+        rules.append(_selector(*dead_letters, "+xadd"))
     return rules
 
 

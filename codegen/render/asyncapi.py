@@ -14,6 +14,7 @@ from typing import Any
 
 from nautilus.codegen.model import ContractModel, EngineModel, MessageModel
 from nautilus.codegen.render.jsonschema import message_json_schema
+from nautilus.runtime.naming import major_version, member_stem
 
 __all__ = ["ASYNCAPI_PATH", "asyncapi_document", "render_asyncapi"]
 
@@ -23,11 +24,10 @@ _PRIORITY_LANE_SUFFIX = ":urgent"
 _DEAD_LETTER_SUFFIX = ":dead-letter"
 
 
-def _snake(name: str) -> str:
-    out = [name[0].lower()]
-    for char in name[1:]:
-        out.append(f"_{char.lower()}" if char.isupper() else char)
-    return "".join(out)
+def _member(message: MessageModel) -> str:
+    """The message's key in its channel: its name, with the major version beyond v1."""
+    version = major_version(message.package)
+    return message.name if version in ("", "v1") else f"{message.name}_{version}"
 
 
 def _headers(message: MessageModel) -> dict[str, Any]:
@@ -92,7 +92,9 @@ def _channel(engine: EngineModel, messages: tuple[MessageModel, ...]) -> dict[st
             f"`{stream}{_PRIORITY_LANE_SUFFIX}` (URGENT, CRITICAL; read first), dead letters in "
             f"`{stream}{_DEAD_LETTER_SUFFIX}`. One consumer group per consuming engine."
         ),
-        "messages": {m.name: {"$ref": f"#/components/messages/{m.full_name}"} for m in messages},
+        "messages": {
+            _member(m): {"$ref": f"#/components/messages/{m.full_name}"} for m in messages
+        },
     }
 
 
@@ -113,13 +115,15 @@ def _operations(contract: ContractModel) -> dict[str, Any]:
             operation: dict[str, Any] = {
                 "action": action,
                 "channel": {"$ref": f"#/channels/{channel}"},
-                "messages": [{"$ref": f"#/channels/{channel}/messages/{message.name}"}],
+                "messages": [{"$ref": f"#/channels/{channel}/messages/{_member(message)}"}],
                 "title": f"{engine.display_name} {verb}s {message.name}",
                 "x-nautilus-engine": engine.name,
             }
             if action == "receive":
                 operation["x-nautilus-consumer-group"] = engine.name
-            operations[f"{engine.name}.{verb}_{_snake(message.name)}"] = operation
+            operations[f"{engine.name}.{verb}_{member_stem(message.name, message.package)}"] = (
+                operation
+            )
     return operations
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "check_mode",
     "compare_contracts",
     "compare_descriptor_sets",
+    "compare_descriptor_sets_at",
     "require_compatible",
 ]
 
@@ -176,20 +177,35 @@ def compare_descriptor_sets(
     a type of the same name are not re-walked; that type is reported on its own). Violations are
     sorted by location, then rule. Raises DescriptorSetError when a set is inconsistent.
     """
+    return compare_descriptor_sets_at(old, new, (level,), mode)[level]
+
+
+def compare_descriptor_sets_at(
+    old: descriptor_pb2.FileDescriptorSet,
+    new: descriptor_pb2.FileDescriptorSet,
+    levels: Sequence[CompatLevel],
+    mode: CompatMode = CompatMode.BACKWARD,
+) -> dict[CompatLevel, list[Violation]]:
+    """`compare_descriptor_sets` at several levels, building each set's descriptors once."""
     if mode is CompatMode.NONE:
-        return []
+        return {level: [] for level in levels}
     old_types = {t.full_name: t for t in iter_types(old, build_pool(old)) if not is_well_known(t)}
     new_types = {t.full_name: t for t in iter_types(new, build_pool(new))}
     # A type that only the new set has, under an old type's short name, is likely its successor.
     successors = {t.name: t.full_name for t in new_types.values() if t.full_name not in old_types}
-    found: list[Violation] = []
-    for name, old_type in sorted(old_types.items()):
-        new_type = new_types.get(name)
-        if new_type is None or isinstance(new_type, Descriptor) != isinstance(old_type, Descriptor):
-            found.append(_removed(old_type, successors))
-            continue
-        found.extend(_compare_types(old_type, new_type, level, mode, follow_same_name=False))
-    return sorted(unique_violations(found), key=lambda v: (v.location, v.rule))
+    result = {}
+    for level in levels:
+        found: list[Violation] = []
+        for name, old_type in sorted(old_types.items()):
+            new_type = new_types.get(name)
+            if new_type is None or isinstance(new_type, Descriptor) != isinstance(
+                old_type, Descriptor
+            ):
+                found.append(_removed(old_type, successors))
+                continue
+            found.extend(_compare_types(old_type, new_type, level, mode, follow_same_name=False))
+        result[level] = sorted(unique_violations(found), key=lambda v: (v.location, v.rule))
+    return result
 
 
 def _route_violations(

@@ -2,10 +2,11 @@
 
 A fingerprint is a hash of the canonical form of a message descriptor together with every message
 and enum it references, transitively. The canonical form keeps what decides how a payload is read
-(full type names, field numbers, wire types, cardinality, presence, packing, oneof membership, map
-entries, enum numbers) and the names that the JSON mapping uses (field names, JSON names, enum value
-names). It leaves out comments, options, declaration order and file layout, so reformatting or
-documenting a schema keeps its fingerprint, while any change a reader could notice produces a new
+(full type names, field numbers, declared types, cardinality, presence, packing, oneof
+membership, map entries, enum numbers) and the names that the JSON mapping uses (field names, JSON
+names, enum value names); docs/schema-registry.md specifies it exactly, with test vectors. It
+leaves out comments, options, declaration order and file layout, so reformatting or documenting a
+schema keeps its fingerprint, while any change a reader could notice produces a new
 one. The same function runs in the code generator and in every process on the bus, so both sides
 agree by construction.
 """

@@ -107,6 +107,17 @@ def _enum_reservations(enum: EnumDescriptor) -> _Reservations:
     )
 
 
+def _covered(wanted: range, ranges: tuple[range, ...]) -> bool:
+    """Whether the union of `ranges` contains every number of `wanted`."""
+    position = wanted.start
+    for candidate in sorted(ranges, key=lambda r: r.start):
+        if candidate.start <= position < candidate.stop:
+            position = candidate.stop
+        if position >= wanted.stop:
+            return True
+    return position >= wanted.stop
+
+
 def _cardinality(field: FieldDescriptor) -> _Cardinality:
     if field.message_type is not None and is_map_entry(field.message_type):
         return _Cardinality.MAP
@@ -206,6 +217,9 @@ class PairComparison:
             if number not in old.fields_by_number:
                 self._field_added(new.fields_by_number[number], old_reserved, path)
         self._compare_oneofs(old, new, old_reserved, new_reserved, path)
+        self._reservations_kept(
+            old_reserved, new_reserved, set(new.fields_by_number), set(new.fields_by_name), path
+        )
 
     def _field_gone(
         self, old_field: FieldDescriptor, new: Descriptor, reserved: _Reservations, path: str
@@ -360,6 +374,41 @@ class PairComparison:
                     "overwrite each other in the other's oneof",
                 )
 
+    def _reservations_kept(
+        self,
+        old: _Reservations,
+        new: _Reservations,
+        used_numbers: set[int],
+        used_names: set[str],
+        path: str,
+    ) -> None:
+        """Flag reservations the new version drops (buf's RESERVED_*_NO_DELETE): a later version
+        could then reuse the number or name and misread old data. One taken by a new field or
+        value is FIELD_RESERVED_REUSED / ENUM_VALUE_RESERVED_REUSED instead."""
+        for reserved in old.ranges:
+            if any(n in reserved for n in used_numbers):
+                continue
+            if not _covered(reserved, new.ranges):
+                last = reserved.stop - 1
+                shown = (
+                    str(reserved.start) if last == reserved.start else f"{reserved.start} to {last}"
+                )
+                self._report(
+                    path,
+                    Rule.RESERVED_REMOVED,
+                    f"reserved {shown}",
+                    "",
+                    "keep reservations: a later version could reuse the numbers",
+                )
+        for name in sorted(old.names - new.names - used_names):
+            self._report(
+                path,
+                Rule.RESERVED_REMOVED,
+                f'reserved "{name}"',
+                "",
+                "keep reservations: a later version could reuse the name",
+            )
+
     # -- enums ------------------------------------------------------------------------------------
 
     def compare_enums(self, old: EnumDescriptor, new: EnumDescriptor, path: str) -> None:
@@ -370,6 +419,13 @@ class PairComparison:
         self._enum_values_renumbered(old, new, path)
         self._enum_values_removed(old, new, path)
         self._enum_values_reused(old, new, path)
+        self._reservations_kept(
+            _enum_reservations(old),
+            _enum_reservations(new),
+            {v.number for v in new.values},
+            set(new.values_by_name),
+            path,
+        )
 
     def _enum_values_read(self, old: EnumDescriptor, new: EnumDescriptor, path: str) -> None:
         writer, reader = self._writer_reader(old, new)

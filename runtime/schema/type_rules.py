@@ -4,10 +4,13 @@ The WIRE table is protobuf's published list ("Updating A Message Type"): the var
 int32/uint32/int64/uint64/bool are interchangeable (values are truncated or cast like C++ does),
 as are sint32/sint64 (zigzag), fixed32/sfixed32, fixed64/sfixed64, string/bytes (the bytes must
 be valid UTF-8: `rules` reports a bytes writer with a string reader, the one direction this
-symmetric table cannot see), and an enum with int32/uint32/int64/uint64. Everything else changes
-the wire type or the encoding and is a FIELD_TYPE_CHANGED. Message <-> bytes shares the wire type
-but only works when the bytes hold that message encoded, which no schema can promise:
-FIELD_MESSAGE_BYTES_CHANGED.
+symmetric table cannot see). Everything else changes the wire type or the encoding and is a
+FIELD_TYPE_CHANGED. protobuf also lists enum <-> int32/uint32/int64/uint64; like buf's
+FIELD_WIRE_COMPATIBLE_TYPE this table does not: an enum field's values become bare numbers (or
+numbers become values no enum declares, which closed enums drop), and every generated API changes.
+
+Message <-> bytes shares the wire type but only works when the bytes hold that message encoded,
+which no schema can promise: FIELD_MESSAGE_BYTES_CHANGED.
 
 At WIRE_JSON a change must also keep the proto3 JSON form. Only pairs with the same JSON
 representation and value kind pass (the pairs buf's WIRE_JSON allows): int32/uint32 and
@@ -55,7 +58,6 @@ _VARINT_INTEGERS = frozenset({_F.TYPE_INT32, _F.TYPE_UINT32, _F.TYPE_INT64, _F.T
 
 _WIRE_COMPATIBLE: tuple[frozenset[int], ...] = (
     _VARINT_INTEGERS | {_F.TYPE_BOOL},
-    _VARINT_INTEGERS | {_F.TYPE_ENUM},
     frozenset({_F.TYPE_SINT32, _F.TYPE_SINT64}),
     frozenset({_F.TYPE_FIXED32, _F.TYPE_SFIXED32}),
     frozenset({_F.TYPE_FIXED64, _F.TYPE_SFIXED64}),

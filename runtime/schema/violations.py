@@ -20,6 +20,7 @@ renamed; a new situation gets a new id.
 | FIELD_ONEOF_CHANGED             | WIRE, WIRE_JSON | symmetric                                 |
 | ENUM_VALUE_REMOVED_NOT_RESERVED | WIRE, WIRE_JSON | history (number; at WIRE_JSON also name)  |
 | ENUM_VALUE_RESERVED_REUSED      | WIRE, WIRE_JSON | history (number; at WIRE_JSON also name)  |
+| RESERVED_REMOVED                | WIRE, WIRE_JSON | history (a reserved number or name dropped)|
 | ENUM_VALUE_NUMBER_CHANGED       | WIRE, WIRE_JSON | symmetric                                 |
 | ENUM_VALUE_NAME_CHANGED         | WIRE_JSON       | reader must know the writer's value name  |
 | ENUM_VALUE_NOT_IN_CLOSED_ENUM   | WIRE, WIRE_JSON | closed (proto2) reader lacks a value      |
@@ -63,6 +64,7 @@ class Rule(StrEnum):
     FIELD_ONEOF_CHANGED = "FIELD_ONEOF_CHANGED"
     ENUM_VALUE_REMOVED_NOT_RESERVED = "ENUM_VALUE_REMOVED_NOT_RESERVED"
     ENUM_VALUE_RESERVED_REUSED = "ENUM_VALUE_RESERVED_REUSED"
+    RESERVED_REMOVED = "RESERVED_REMOVED"
     ENUM_VALUE_NUMBER_CHANGED = "ENUM_VALUE_NUMBER_CHANGED"
     ENUM_VALUE_NAME_CHANGED = "ENUM_VALUE_NAME_CHANGED"
     ENUM_VALUE_NOT_IN_CLOSED_ENUM = "ENUM_VALUE_NOT_IN_CLOSED_ENUM"

@@ -87,17 +87,17 @@ async def test_transitive_mode_checks_every_version_and_plain_mode_only_the_late
 ) -> None:
     registry = await _registry(redis_url)
     v1 = quote_version(append="  // Fee in bps.\n  double fee_bps = 8;")
-    v2 = quote_version(append='  reserved 8;\n  reserved "fee_bps";')
-    # v3 adds a field and drops the reservation v2 made: fine after v2, not after v1.
-    v3 = quote_version(append="  // Venue.\n  string venue = 9;")
+    v2 = quote_version(append="  // Fees in bps.\n  repeated double fee_bps = 8;")
+    # v3 adds a field to v2: old readers of v2 read it, the singular readers of v1 do not.
+    v3 = quote_version(append="  // Fees.\n  repeated double fee_bps = 8;\n  string venue = 9;")
     await registry.register(v1)
-    await registry.register(v2)
+    await registry.register(v2, mode=CompatMode.BACKWARD, level=CompatLevel.WIRE)
     with pytest.raises(SchemaIncompatibleError) as refused:
-        await registry.register(v3, mode=CompatMode.BACKWARD_TRANSITIVE)
+        await registry.register(v3, mode=CompatMode.FORWARD_TRANSITIVE, level=CompatLevel.WIRE)
     assert [(v.field, v.rule) for v in refused.value.violations] == [
-        ("Quote.fee_bps", Rule.FIELD_REMOVED_NOT_RESERVED)
+        ("Quote.fee_bps", Rule.FIELD_CARDINALITY_CHANGED)
     ]
-    registration = await registry.register(v3, mode=CompatMode.BACKWARD)
+    registration = await registry.register(v3, mode=CompatMode.FORWARD, level=CompatLevel.WIRE)
     assert registration.version == 3
 
 

@@ -93,16 +93,16 @@ def test_mode_none_accepts_a_breaking_change(load_message: LoadMessage) -> None:
 
 
 def test_transitive_mode_checks_every_registered_version(load_message: LoadMessage) -> None:
-    v1 = load_message(trade("  double fee = 7;"), TRADE)
-    v2 = load_message(trade('  reserved 7;\n  reserved "fee";'), TRADE)
-    v3 = load_message(trade(""), TRADE)  # drops the reservation v2 made
+    v1 = load_message(trade("  string exec_venue = 7;"), TRADE)
+    v2 = load_message(trade("  repeated string exec_venue = 7;"), TRADE)
+    v3 = load_message(trade("  repeated string exec_venue = 7;\n  uint64 ts_init = 8;"), TRADE)
 
     latest_only = check_mode([v1, v2], v3, CompatMode.BACKWARD)
     transitive = check_mode([v1, v2], v3, CompatMode.BACKWARD_TRANSITIVE)
 
     assert latest_only == []
     assert [(v.field, v.rule) for v in transitive] == [
-        ("Trade.fee", Rule.FIELD_REMOVED_NOT_RESERVED)
+        ("Trade.exec_venue", Rule.FIELD_CARDINALITY_CHANGED)
     ]
 
 

@@ -1,0 +1,137 @@
+"""Who each process of a `nautilus up` run is on the Redis server, and where it finds out.
+
+Least privilege by default: the private server of a run starts with the bus's generated ACL
+(codegen/render/acl.py) and a fresh random password for every user, so each engine connects as
+itself and can write only its own stream. On a server the run is given (`--redis-url`), engines
+connect as the users of `--credentials DIR` (one password file per user, as `nautilus acl
+--passwords DIR` writes them) or, without it, all as the URL's identity.
+
+Secrets never travel on a command line: each engine reads its URL from a 0600 file named by the
+NAUTILUS_REDIS_URL_FILE environment variable; the operator commands find the operator's URL in
+`.nautilus/credentials/operator.url` (0600) while the run lasts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nautilus.codegen.model import ContractModel
+from nautilus.codegen.render.acl import (
+    OPERATOR,
+    SCHEMA_ADMIN,
+    ServerFlavor,
+    acl_users,
+    password_hash,
+    render_acl_file,
+)
+from nautilus.runtime.credentials import (
+    CredentialsError,
+    new_password,
+    read_passwords,
+    url_with_credentials,
+    without_password,
+    write_secret_file,
+)
+
+__all__ = [
+    "RunIdentities",
+    "given_identities",
+    "private_acl",
+    "private_identities",
+    "write_identity_files",
+]
+
+
+@dataclass(frozen=True)
+class RunIdentities:
+    """The URLs (with secrets: keep them in memory or 0600 files) each party of a run uses."""
+
+    #: The server's address without any credentials: for messages and `.nautilus/server.url`.
+    server_url: str
+    #: Each engine's URL.
+    engines: dict[str, str]
+    #: The supervisor's and the operator commands' URL.
+    operator: str
+    #: schema-admin's URL when the run registers the contract's schemas itself, else None.
+    schema_admin: str | None
+    #: True when every engine has a user of its own.
+    per_engine: bool
+
+
+def private_acl(directory: Path, flavor: ServerFlavor) -> tuple[Path, dict[str, str]]:
+    """A fresh random password for every user of the ACL, and the ACL file with their hashes,
+    both written 0600 under `directory`."""
+    contract = _contract()
+    passwords = {user: new_password() for user in acl_users(contract)}
+    hashes = {user: password_hash(password) for user, password in passwords.items()}
+    acl_file = (directory / "server.acl").absolute()
+    write_secret_file(acl_file, render_acl_file(contract, flavor, hashes))
+    return acl_file, passwords
+
+
+def private_identities(server_url: str, passwords: dict[str, str]) -> RunIdentities:
+    """Every engine, the operator and schema-admin as their own users on the private server."""
+    engines = {
+        user: url_with_credentials(server_url, user, password)
+        for user, password in passwords.items()
+        if user not in (OPERATOR, SCHEMA_ADMIN)
+    }
+    return RunIdentities(
+        server_url=without_password(server_url),
+        engines=engines,
+        operator=url_with_credentials(server_url, OPERATOR, passwords[OPERATOR]),
+        schema_admin=url_with_credentials(server_url, SCHEMA_ADMIN, passwords[SCHEMA_ADMIN]),
+        per_engine=True,
+    )
+
+
+def given_identities(url: str, engines: Iterable[str], credentials: Path | None) -> RunIdentities:
+    """Identities on a server the run was given: the users of `credentials` (a password file per
+    user; every engine and the operator needed, schema-admin optional), or the URL's for all.
+
+    CredentialsError names the missing or unsafe files.
+    """
+    engines = list(engines)
+    if credentials is None:
+        return RunIdentities(
+            server_url=without_password(url),
+            engines=dict.fromkeys(engines, url),
+            operator=url,
+            schema_admin=None,
+            per_engine=False,
+        )
+    passwords = read_passwords(credentials, [*engines, OPERATOR, SCHEMA_ADMIN])
+    missing = [user for user in (*engines, OPERATOR) if user not in passwords]
+    if missing:
+        raise CredentialsError(
+            f"--credentials {credentials}: no password file for {', '.join(missing)} "
+            "(one file per user, named after it: `nautilus acl --passwords DIR` writes them)"
+        )
+    admin = passwords.get(SCHEMA_ADMIN)
+    return RunIdentities(
+        server_url=without_password(url),
+        engines={e: url_with_credentials(url, e, passwords[e]) for e in engines},
+        operator=url_with_credentials(url, OPERATOR, passwords[OPERATOR]),
+        schema_admin=url_with_credentials(url, SCHEMA_ADMIN, admin) if admin else None,
+        per_engine=True,
+    )
+
+
+def write_identity_files(identities: RunIdentities, directory: Path) -> dict[str, Path]:
+    """Each engine's URL in `directory/<engine>.url` and the operator's in `operator.url`, all
+    0600; returns the engines' files (absolute) for their NAUTILUS_REDIS_URL_FILE."""
+    files = {}
+    for engine, url in identities.engines.items():
+        path = (directory / f"{engine}.url").absolute()
+        write_secret_file(path, url + "\n")
+        files[engine] = path
+    write_secret_file(directory / f"{OPERATOR}.url", identities.operator + "\n")
+    return files
+
+
+def _contract() -> ContractModel:
+    from nautilus.cli.contract_command import load_generated_contract
+
+    return load_generated_contract()

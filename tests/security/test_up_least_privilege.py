@@ -1,0 +1,228 @@
+"""`nautilus up` on real servers: each engine works as its own user and no secret leaks.
+
+Two short flash-crash runs, each watched while it runs: the default one, on its private server
+with the generated ACL and a password per user, and one on a given server whose password is in
+`--redis-url`. Every process's argv, the output, the logs, the report, every file under
+`.nautilus/` and every engine's /health and /metrics are searched for each password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from nautilus.engines.catalog import ENGINES
+from nautilus.runtime.credentials import new_password
+from nautilus.runtime.server import EmbeddedServer
+
+pytestmark = pytest.mark.slow
+
+_DEADLINE_S = 180.0
+_RUN = ("--scenario", "flash-crash", "--speed", "40", "--duration", "6", "--ports", "auto")
+
+
+@dataclass
+class WatchedRun:
+    """What a run showed while it ran and after it ended."""
+
+    returncode: int
+    output: str
+    report: dict[str, Any]
+    #: argv of every engine process, read while they ran.
+    engine_argv: dict[str, str]
+    #: /health and /metrics bodies of every engine, read while they ran.
+    endpoints: str
+    #: Files holding credentials while the run lasted: path -> (mode, text).
+    credential_files: dict[str, tuple[int, str]]
+    credentials_dir_mode: int
+    #: Every file left under .nautilus/ and the reports: path -> text.
+    files_after: dict[str, str]
+    operator_stats: subprocess.CompletedProcess[str] | None
+
+
+def _read_argv(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def _fetch(port: int, path: str) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+        return str(answer.read().decode())
+
+
+def _fetch_any(port: int, path: str) -> str:
+    try:
+        return _fetch(port, path)
+    except urllib.error.HTTPError as error:  # 503 still has a body
+        return str(error.read().decode())
+
+
+def _wait_ready(run_dir: Path, up: subprocess.Popen[str]) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + _DEADLINE_S
+    while time.monotonic() < deadline:
+        ready = {}
+        for engine in ENGINES:
+            try:
+                ready[engine] = json.loads((run_dir / f"{engine}.ready.json").read_text())
+            except (OSError, ValueError):
+                break
+        if len(ready) == len(ENGINES):
+            return ready
+        assert up.poll() is None, "nautilus up ended before every engine was ready"
+        time.sleep(0.2)
+    raise AssertionError("engines not ready in time")
+
+
+def _watch(workdir: Path, *args: str, env: dict[str, str] | None = None) -> WatchedRun:
+    report_path = workdir / "report.json"
+    up = subprocess.Popen(
+        [sys.executable, "-m", "nautilus.cli.main", "up", *_RUN, "--quiet",
+         "--report", str(report_path), *args],
+        cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    try:
+        ready = _wait_ready(workdir / ".nautilus" / "run", up)
+        engine_argv = {e: _read_argv(int(info["pid"])) for e, info in ready.items()}
+        endpoints = "".join(
+            _fetch_any(int(info["port"]), "/health") + _fetch(int(info["port"]), "/metrics")
+            for info in ready.values()
+        )
+        credentials = workdir / ".nautilus" / "credentials"
+        credential_files = {
+            str(p): (stat.S_IMODE(p.stat().st_mode), p.read_text())
+            for p in credentials.iterdir()
+            if p.is_file()
+        }
+        stats = subprocess.run(
+            [sys.executable, "-m", "nautilus.cli.main", "stats", "--interval", "0", "--json"],
+            cwd=workdir, capture_output=True, text=True, timeout=60, check=False,
+            env={k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+        )  # fmt: skip
+        output, _ = up.communicate(timeout=_DEADLINE_S)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    files_after = {str(p): p.read_text(errors="replace") for p in workdir.rglob("*") if p.is_file()}
+    return WatchedRun(
+        returncode=up.returncode,
+        output=output,
+        report=json.loads(report_path.read_text()),
+        engine_argv=engine_argv,
+        endpoints=endpoints,
+        credential_files=credential_files,
+        credentials_dir_mode=stat.S_IMODE(credentials.stat().st_mode),
+        files_after=files_after,
+        operator_stats=stats,
+    )
+
+
+def _secrets_of(run: WatchedRun) -> set[str]:
+    """Every password the run's credential files held (the URL files' passwords)."""
+    found = set()
+    for _, text in run.credential_files.values():
+        for line in text.splitlines():
+            if "@" in line and "://" in line:
+                found.add(line.split("://", 1)[1].rsplit("@", 1)[0].split(":", 1)[1])
+    return found
+
+
+def _assert_nothing_shows(run: WatchedRun, secrets: set[str]) -> None:
+    assert secrets
+    public = {
+        "argv": " ".join(run.engine_argv.values()),
+        "output": run.output,
+        "health and metrics": run.endpoints,
+        "operator command": run.operator_stats.stdout + run.operator_stats.stderr
+        if run.operator_stats
+        else "",
+        **run.files_after,
+    }
+    for where, text in public.items():
+        for secret in secrets:
+            assert secret not in text, f"a password shows in {where}"
+
+
+@pytest.fixture(scope="module")
+def private_run(tmp_path_factory: pytest.TempPathFactory) -> WatchedRun:
+    """The default: a private server with the generated ACL."""
+    return _watch(tmp_path_factory.mktemp("private"), env={"REDIS_URL": ""})
+
+
+def test_every_engine_runs_as_its_own_user_with_no_denial(private_run: WatchedRun) -> None:
+    assert private_run.returncode == 0, private_run.output
+    run = private_run.report["run"]
+    assert run["identities"] == "per-engine"
+    assert run["missing_summaries"] == []
+    assert private_run.report["acl_log"] == []
+    assert all(s["dead_lettered"] == 0 for s in private_run.report["streams"].values())
+
+
+def test_the_flash_crash_run_under_per_engine_users_still_warns_risk(
+    private_run: WatchedRun,
+) -> None:
+    assert private_run.report["alerts"]["first_flash_crash_warning"] is not None
+
+
+def test_each_engine_gets_only_its_own_credentials_and_none_on_its_command_line(
+    private_run: WatchedRun,
+) -> None:
+    secrets = _secrets_of(private_run)
+    assert len(secrets) == len(ENGINES) + 1  # the engines and the operator
+    for engine, argv in private_run.engine_argv.items():
+        assert "--redis-url" not in argv, engine
+    for path, (mode, _) in private_run.credential_files.items():
+        assert mode == 0o600, path
+    assert private_run.credentials_dir_mode == 0o700
+
+
+def test_no_password_of_the_run_shows_anywhere(private_run: WatchedRun) -> None:
+    _assert_nothing_shows(private_run, _secrets_of(private_run))
+
+
+def test_operator_commands_find_the_operator_credentials(private_run: WatchedRun) -> None:
+    stats = private_run.operator_stats
+    assert stats is not None
+    assert stats.returncode == 0, stats.stderr
+    assert "nautilus-vpin-streams" in stats.stdout
+
+
+def test_credential_files_go_with_the_run(private_run: WatchedRun) -> None:
+    left = [path for path in private_run.files_after if "/.nautilus/credentials/" in path]
+    assert left == []
+
+
+@pytest.fixture(scope="module")
+def password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A given server whose default user has a password."""
+    password = new_password()
+    acl = tmp_path_factory.mktemp("acl") / "users.acl"
+    acl.write_text(f"user default on >{password} ~* &* +@all\n")
+    server = EmbeddedServer(acl_file=acl)
+    server.start()
+    yield server.url.replace("redis://", f"redis://:{password}@"), password
+    server.close()
+
+
+def test_a_password_given_in_redis_url_never_shows(
+    tmp_path: Path, password_server: tuple[str, str]
+) -> None:
+    url, password = password_server
+    run = _watch(tmp_path, "--redis-url", url)
+    assert run.returncode == 0, run.output
+    assert run.report["run"]["identities"] == "shared"
+    _assert_nothing_shows(run, {password})
+    with redis.Redis.from_url(url) as admin:
+        assert admin.acl_log() == []
