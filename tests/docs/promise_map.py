@@ -224,7 +224,9 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _PRECEDENCE + "test_the_environment_wins_over_the_url_file",
         _ERRORS + "test_redis_url_from_the_environment_is_used",
     ],
-    "operations#which-server/the-file-.nautilus-server.url-in-the": [
+    "operations#which-server/the-operator-s-url-in-.nautilus": [
+        "tests/security/test_up_least_privilege.py::"
+        "test_operator_commands_find_the_operator_credentials",
         _PRECEDENCE + "test_the_url_file_is_used_when_nothing_else_is_given",
         _ERRORS + "test_the_url_file_written_by_nautilus_up_is_the_last_resort",
     ],
@@ -289,6 +291,12 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _OPS + "test_trim.py::test_trim_keeps_what_a_group_has_not_received",
         _OPS + "test_trim.py::test_trim_by_age_deletes_only_older_entries",
         _OPS + "test_trim.py::test_dry_run_reports_and_deletes_nothing",
+    ],
+    "operations#commands/nautilus acl": [
+        "tests/security/test_acl_file.py::test_the_default_user_is_off",
+        "tests/security/test_acl_file.py::"
+        "test_the_operator_reads_trims_and_purges_but_has_no_registry_writes",
+        "tests/security/test_acl_file.py::test_acl_with_passwords_writes_private_files_and_only_hashes",
     ],
     "operations#commands/nautilus codegen": [
         _OPS + "test_codegen_and_smoke.py::test_codegen_check_passes_on_the_committed_output",
