@@ -11,7 +11,10 @@ It runs one worker (`--max-children 1`: the machine is shared) and prints, per m
 mutants killed out of those generated, and the score with the equivalent mutants listed in
 docs/testing.md set aside. Exit status 1 when a module scores below the target.
 
-    python tools/mutate.py [--target 85] [--module runtime/wire.py ...] [--report-only]
+    python tools/mutate.py [--target 85] [--module runtime/wire.py ...] [--resume] [--report-only]
+
+An interrupted run keeps its results in build/mutation/; `--resume` goes on from them (with
+`--module`, it checks those modules' mutants again first).
 """
 
 from __future__ import annotations
@@ -122,9 +125,13 @@ def stage(modules: list[str]) -> None:
     (STAGE / "pyproject.toml").write_text(pyproject + "\n".join(settings))
 
 
-def run_mutmut() -> None:
+def run_mutmut(only: list[str] | None = None) -> None:
+    """One worker; with `only` (project paths), just those modules' mutants."""
+    names = [module_name(path) + ".*" for path in only or []]
     subprocess.run(
-        [sys.executable, "-m", "mutmut", "run", "--max-children", "1"], cwd=STAGE, check=False
+        [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names],
+        cwd=STAGE,
+        check=False,
     )
 
 
@@ -153,25 +160,35 @@ def equivalent_mutants() -> set[str]:
 
 
 def report(modules: list[str], statuses: dict[str, str], target: float) -> bool:
+    """Per module: killed, checked, equivalent survivors, the score over the checked mutants, and
+    how many were not reached by any selected test or not checked yet (an interrupted run)."""
     equivalent = equivalent_mutants()
     passed = True
-    print(f"{'module':34} {'killed':>7} {'total':>6} {'equiv':>6} {'score':>7}  survivors")
+    print(
+        f"{'module':30} {'total':>6} {'checked':>8} {'killed':>7} {'equiv':>6} {'score':>7}  "
+        "not killed"
+    )
     for path in modules:
         prefix = module_name(path) + "."
         mine = {name: s for name, s in statuses.items() if name.startswith(prefix)}
         counts = Counter("killed" if s in KILLED else s for s in mine.values())
+        checked = len(mine) - counts["not checked"]
         equal = {name for name, s in mine.items() if name in equivalent and s not in KILLED}
-        judged = len(mine) - len(equal)
+        judged = checked - len(equal)
         score = 100.0 * counts["killed"] / judged if judged else 100.0
-        passed &= score >= target
+        passed &= score >= target and checked == len(mine)
         others = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if s != "killed")
         print(
-            f"{path:34} {counts['killed']:>7} {len(mine):>6} {len(equal):>6} {score:>6.1f}%  "
-            f"{others or '-'}"
+            f"{path:30} {len(mine):>6} {checked:>8} {counts['killed']:>7} {len(equal):>6} "
+            f"{score:>6.1f}%  {others or '-'}"
         )
-    survivors = sorted(n for n, s in statuses.items() if s not in KILLED and n not in equivalent)
+    survivors = sorted(
+        name
+        for name, s in statuses.items()
+        if s not in KILLED and s != "not checked" and name not in equivalent
+    )
     if survivors:
-        print("\nnot killed (not listed as equivalent):")
+        print("\nnot killed (and not listed as equivalent):")
         print("\n".join(f"  {name}: {statuses[name]}" for name in survivors))
     return passed
 
@@ -183,11 +200,18 @@ def main() -> int:
     parser.add_argument(
         "--report-only", action="store_true", help="print the last run's scores again"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep build/mutation and its results; (re)check the --module ones, or the rest",
+    )
     args = parser.parse_args()
     modules = args.module or MODULES
     if not args.report_only:
-        stage(modules)
-        run_mutmut()
+        if not (args.resume and STAGE.exists()):
+            stage(MODULES if args.resume else modules)
+        run_mutmut(args.module if args.resume else None)
+        modules = MODULES if args.resume else modules
     return 0 if report(modules, results(), args.target) else 1
 
 

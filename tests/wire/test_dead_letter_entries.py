@@ -16,9 +16,12 @@ from typing import Any
 
 import pytest
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 from nautilus.contract import fingerprints
 from nautilus.runtime import MessageBusConfig, TestClock, UniversalMessageBusClient
+from nautilus.runtime.dead_letter import purge_dead_letters
+from nautilus.runtime.errors import TransportError
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 from tests.runtime.conftest import TS_OPEN, toxicity_alert
 from tests.wire.raw_server import RawEntry, raw_connection, xadd_raw, xrange_raw
@@ -194,3 +197,18 @@ async def test_the_original_entry_is_acknowledged_after_it_is_moved(
     assert pending["pending"] == 0
     assert len(xrange_raw(server, DEAD_LETTERS)) == 1
     assert len(xrange_raw(server, URGENT)) == 1  # acknowledged, not deleted
+
+
+async def test_purging_a_dead_letter_key_the_server_rejects_names_the_command(
+    redis_url: str, server: redis.Redis
+) -> None:
+    server.set(DEAD_LETTERS, "not a stream")
+    connection = AsyncRedis.from_url(redis_url)
+    try:
+        with pytest.raises(TransportError) as rejected:
+            await purge_dead_letters(connection, VPIN, ["1-1"])
+    finally:
+        await connection.aclose()
+
+    assert rejected.value.operation == "XDEL dead letters"
+    assert rejected.value.detail

@@ -48,6 +48,7 @@ def kept_ms(server: redis.Redis, lane: str) -> list[int]:
     ("max_len", "max_age_ms", "kept"),
     [
         pytest.param(None, None, IDS_MS, id="no-bound"),
+        pytest.param(10, None, IDS_MS, id="length-exactly-at-the-bound"),
         pytest.param(7, None, IDS_MS[-7:], id="length"),
         pytest.param(None, 3_500, IDS_MS[-4:], id="age"),
         pytest.param(7, 3_500, IDS_MS[-4:], id="both-age-stricter"),
@@ -73,6 +74,7 @@ async def test_the_bound_cut_is_the_stricter_of_length_and_age(
 
     assert kept_ms(server, MARKETDATA) == kept
     assert result.deleted == len(IDS_MS) - len(kept)
+    assert (result.min_id is None) == (kept == IDS_MS), "nothing due, so no cut at all"
 
 
 async def test_a_producer_trims_by_its_configured_age(redis_url: str, server: redis.Redis) -> None:
