@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,9 @@ from nautilus.cli.entry_view import iso_ns
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.tables import Cell, render_table
 from nautilus.contract import bus_message_classes, fingerprints
+from nautilus.runtime.route_options import RouteOptionsError, read_route_options
 from nautilus.runtime.schema import (
     DEFAULT_LEVEL,
-    DEFAULT_MODE,
     CompatLevel,
     CompatMode,
     DescriptorSetError,
@@ -122,6 +123,7 @@ def _version_json(version: SchemaVersion, contract_fp: str | None) -> dict[str, 
         "registered_at": iso_ns(version.registered_at_ns),
         "registered_at_ns": version.registered_at_ns,
         "contract": version.fingerprint == contract_fp,
+        "deprecated": version.deprecated,
     }
 
 
@@ -151,7 +153,14 @@ async def _show(args: argparse.Namespace) -> int:
             v.fingerprint,
             v.producer or "(tool)",
             iso_ns(v.registered_at_ns),
-            "contract" if v.fingerprint == contract.get(name) else "",
+            ", ".join(
+                part
+                for part in (
+                    "contract" if v.fingerprint == contract.get(name) else "",
+                    f"deprecated: {v.deprecated}" if v.deprecated else "",
+                )
+                if part
+            ),
         ]
         for v in history
     ]
@@ -161,33 +170,48 @@ async def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _descriptors_to_register(args: argparse.Namespace) -> list[MessageDescriptor]:
-    contract = sorted(fingerprints())
-    if args.all == bool(args.types):
-        raise CommandError("name the types to register, or --all (not both)")
-    names = contract if args.all else [_full_name(t, contract) for t in args.types]
-    if args.source is None:
-        classes = bus_message_classes()
-        return [classes[name].DESCRIPTOR for name in names]
+def _candidate(source: str) -> tuple[Any, list[str]]:
+    """The pool of contract `source` and its bus (routed) message types."""
     from nautilus.cli.schema_command import SchemaInputError, load_contract
 
     try:
-        pool = build_pool(load_contract(Path(args.source)))
-    except (SchemaInputError, DescriptorSetError) as exc:
+        descriptor_set = load_contract(Path(source))
+        pool = build_pool(descriptor_set)
+        routed = sorted(read_route_options(descriptor_set).routes)
+    except (SchemaInputError, DescriptorSetError, RouteOptionsError) as exc:
         raise CommandError(str(exc)) from None
-    found: list[MessageDescriptor] = []
-    for name in names:
-        try:
-            found.append(pool.FindMessageTypeByName(name))
-        except KeyError:
-            if not args.all:
-                raise CommandError(f"{args.source} has no message {name}") from None
-    return found
+    return pool, routed
+
+
+def _descriptors(args: argparse.Namespace) -> list[MessageDescriptor]:
+    """The types named on the command line (or --all), from this contract or from --from."""
+    if args.all == bool(args.types):
+        raise CommandError("name the types, or --all (not both)")
+    if args.source is None:
+        contract = sorted(fingerprints())
+        classes = bus_message_classes()
+        names = contract if args.all else [_full_name(t, contract) for t in args.types]
+        return [classes[name].DESCRIPTOR for name in names]
+    pool, routed = _candidate(args.source)
+    names = routed if args.all else [_full_name(t, routed) for t in args.types]
+    return [pool.FindMessageTypeByName(name) for name in names]
+
+
+def _mode_of(args: argparse.Namespace) -> CompatMode | None:
+    mode = _MODES[args.mode] if args.mode else None
+    if mode is CompatMode.NONE:
+        print(
+            "WARNING: --mode none registers without any compatibility check. Readers and writers "
+            "of incompatible versions will misread or dead-letter each other's messages, and "
+            "every later version is checked against this one.",
+            file=sys.stderr,
+        )
+    return mode
 
 
 async def _register(args: argparse.Namespace) -> int:
-    descriptors = _descriptors_to_register(args)
-    mode, level = _MODES[args.mode], _LEVELS[args.level]
+    descriptors = _descriptors(args)
+    mode, level = _mode_of(args), _LEVELS[args.level]
     async with connect(args.redis_url) as (redis, _url):
         registry = SchemaRegistry(redis)
         for descriptor in descriptors:
@@ -198,13 +222,97 @@ async def _register(args: argparse.Namespace) -> int:
             except SchemaIncompatibleError as exc:
                 for violation in exc.violations:
                     print(violation)
+                used = mode or await registry.mode(descriptor.full_name)
                 print(
-                    f"refused: {descriptor.full_name} is incompatible ({mode.value}, {level.value})"
+                    f"refused: {descriptor.full_name} is incompatible ({used.value}, {level.value})"
                 )
                 return EXIT_FAILURE
             verb = "registered" if done.created else "already registered"
             print(f"{done.message_type} {done.fingerprint}: {verb} as version {done.version}")
     return EXIT_OK
+
+
+async def _check(args: argparse.Namespace) -> int:
+    descriptors = _descriptors(args)
+    mode, level = _mode_of(args), _LEVELS[args.level]
+    failed = False
+    async with connect(args.redis_url) as (redis, _url):
+        registry = SchemaRegistry(redis)
+        for descriptor in descriptors:
+            violations = await registry.check(descriptor, mode=mode, level=level)
+            used = mode or await registry.mode(descriptor.full_name)
+            for violation in violations:
+                print(violation)
+            verdict = "incompatible" if violations else "compatible"
+            print(f"{descriptor.full_name}: {verdict} ({used.value}, {level.value})")
+            failed = failed or bool(violations)
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+async def _deprecate(args: argparse.Namespace) -> int:
+    async with connect(args.redis_url) as (redis, _url):
+        registry = SchemaRegistry(redis)
+        name = _full_name(args.type, sorted(set(fingerprints()) | set(await registry.types())))
+        try:
+            await registry.deprecate(name, args.fingerprint, args.reason)
+        except KeyError as exc:
+            raise CommandError(str(exc.args[0])) from None
+    print(f"{name} {args.fingerprint}: deprecated (still readable)")
+    return EXIT_OK
+
+
+async def _delete(args: argparse.Namespace) -> int:
+    if not args.force:
+        raise CommandError(
+            "deleting a version makes entries written with it undecodable; add --force"
+        )
+    async with connect(args.redis_url) as (redis, _url):
+        registry = SchemaRegistry(redis)
+        name = _full_name(args.type, sorted(set(fingerprints()) | set(await registry.types())))
+        try:
+            await registry.delete(name, args.fingerprint)
+        except KeyError as exc:
+            raise CommandError(str(exc.args[0])) from None
+    print(f"{name} {args.fingerprint}: deleted")
+    return EXIT_OK
+
+
+async def _mode(args: argparse.Namespace) -> int:
+    async with connect(args.redis_url) as (redis, _url):
+        registry = SchemaRegistry(redis)
+        if args.registry_default == bool(args.type):
+            raise CommandError("name a TYPE, or --global for the registry's default (not both)")
+        name = None
+        if args.type:
+            name = _full_name(args.type, sorted(set(fingerprints()) | set(await registry.types())))
+        if args.set is not None:
+            await registry.set_mode(name, _MODES[args.set])
+        mode = await registry.mode(name)
+    print(f"{name or 'registry default'}: {mode.value}")
+    return EXIT_OK
+
+
+def _selection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("types", nargs="*", metavar="TYPE", help="full or short type names")
+    parser.add_argument("--all", action="store_true", help="every bus message type")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="PATH",
+        help="a candidate contract (directory or descriptor set): its types, even new ones",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=sorted(_MODES),
+        default=None,
+        help="compatibility mode (default: the type's mode in the registry, else FULL)",
+    )
+    parser.add_argument(
+        "--level",
+        choices=sorted(_LEVELS),
+        default=DEFAULT_LEVEL.value.lower(),
+        help="wire or wire_json (default)",
+    )
 
 
 def add_registry_actions(actions: Any) -> None:
@@ -244,28 +352,65 @@ def add_registry_actions(actions: Any) -> None:
             + SERVER_SELECTION_HELP
         ),
     )
-    register.add_argument("types", nargs="*", metavar="TYPE", help="full or short type names")
-    register.add_argument("--all", action="store_true", help="every bus message type")
-    register.add_argument(
-        "--from",
-        dest="source",
-        metavar="PATH",
-        help="register the schemas of this contract instead (directory or descriptor set)",
-    )
-    register.add_argument(
-        "--mode",
-        choices=sorted(_MODES),
-        default=DEFAULT_MODE.value.lower(),
-        help="compatibility mode (default full, the producers' default)",
-    )
-    register.add_argument(
-        "--level",
-        choices=sorted(_LEVELS),
-        default=DEFAULT_LEVEL.value.lower(),
-        help="wire or wire_json (default)",
-    )
+    _selection_arguments(register)
     register.add_argument(
         "--producer", default="", help="engine to record as the registrant (default: none)"
     )
     add_server_option(register)
     register.set_defaults(handler=lambda a: run_command("schema register", lambda: _register(a)))
+
+    check: argparse.ArgumentParser = actions.add_parser(
+        "check",
+        help="dry run of register: would these schemas be accepted? (writes nothing)",
+        description=(
+            "Check each TYPE (or --all) from this contract or --from against its registered "
+            "versions, as `register` would, without writing. Violations name the registered "
+            "version they conflict with. Exit status: 0 compatible, 1 incompatible, 2 bad "
+            "arguments. " + SERVER_SELECTION_HELP
+        ),
+    )
+    _selection_arguments(check)
+    add_server_option(check)
+    check.set_defaults(handler=lambda a: run_command("schema check", lambda: _check(a)))
+
+    deprecate: argparse.ArgumentParser = actions.add_parser(
+        "deprecate",
+        help="mark a registered version deprecated (it stays readable)",
+        description="Mark version FINGERPRINT of TYPE deprecated. " + SERVER_SELECTION_HELP,
+    )
+    deprecate.add_argument("type", metavar="TYPE")
+    deprecate.add_argument("fingerprint", metavar="FINGERPRINT")
+    deprecate.add_argument("--reason", default="", help="recorded with the version")
+    add_server_option(deprecate)
+    deprecate.set_defaults(handler=lambda a: run_command("schema deprecate", lambda: _deprecate(a)))
+
+    delete: argparse.ArgumentParser = actions.add_parser(
+        "delete",
+        help="delete a registered version (needs --force)",
+        description=(
+            "Delete version FINGERPRINT of TYPE: consumers can no longer decode entries written "
+            "with it (they are dead-lettered as unknown-fingerprint). " + SERVER_SELECTION_HELP
+        ),
+    )
+    delete.add_argument("type", metavar="TYPE")
+    delete.add_argument("fingerprint", metavar="FINGERPRINT")
+    delete.add_argument("--force", action="store_true", help="really delete it")
+    add_server_option(delete)
+    delete.set_defaults(handler=lambda a: run_command("schema delete", lambda: _delete(a)))
+
+    mode: argparse.ArgumentParser = actions.add_parser(
+        "mode",
+        help="show or set a type's compatibility mode (or the registry default with --global)",
+        description=(
+            "Print the compatibility mode TYPE is checked under; with --set, store it in the "
+            "registry first. --global: the registry's default (FULL when unset). "
+            + SERVER_SELECTION_HELP
+        ),
+    )
+    mode.add_argument("type", metavar="TYPE", nargs="?", default="", help="full or short name")
+    mode.add_argument(
+        "--global", dest="registry_default", action="store_true", help="the registry's default"
+    )
+    mode.add_argument("--set", choices=sorted(_MODES), default=None, help="the mode to store")
+    add_server_option(mode)
+    mode.set_defaults(handler=lambda a: run_command("schema mode", lambda: _mode(a)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,16 @@ def _run(args: Any) -> int:
 
 
 def _live(args: Any, settings: RunSettings, ports: Any, report_path: Path | None) -> int:
-    from nautilus.engines.launcher import Launcher, UpOptions
+    from nautilus.engines.launcher import Launcher, LaunchError, UpOptions
+
+    if args.tls and (args.redis_url or os.environ.get("REDIS_URL")):
+        raise LaunchError("--tls is for the private server; for a given one use a rediss:// URL")
 
     options = UpOptions(
         settings=settings,
         redis_url=args.redis_url,
         credentials=Path(args.credentials) if args.credentials else None,
+        tls=args.tls,
         ports=ports,
         report=report_path,
         quiet=args.quiet,
@@ -166,6 +171,12 @@ def register(commands: Any) -> None:
         help="with a given server: a password file per user (each engine, operator, optionally "
         "schema-admin), as `nautilus acl --passwords DIR` writes them; each engine connects as "
         "its own user",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="the private server listens on TLS only, with a throwaway CA made for the run "
+        "(for a given server, use a rediss:// URL)",
     )
     parser.add_argument(
         "--ports",

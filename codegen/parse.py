@@ -1,4 +1,8 @@
-"""Reading a compiled descriptor set into the contract model, checking the routing rules."""
+"""Reading a compiled descriptor set into the contract model, checking the routing rules.
+
+The routing options are read by `nautilus.runtime.route_options`, the one reader the runtime and
+the engines use too; this module adds what only code generation needs (comments, field shapes).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.descriptor import Descriptor
 
 from nautilus.codegen.compile import CodegenError
@@ -19,13 +23,11 @@ from nautilus.codegen.model import (
     MessageModel,
     RouteModel,
 )
+from nautilus.runtime.route_options import OPTIONS_PACKAGE, RouteOptionsError, read_route_options
 from nautilus.runtime.schema.fingerprint import fingerprint
 
 __all__ = ["parse_contract"]
 
-_OPTIONS_PACKAGE = "nautilus.bus.v1"
-_ENGINE_ENUM = f"{_OPTIONS_PACKAGE}.Engine"
-_PRIORITY_ENUM = f"{_OPTIONS_PACKAGE}.MessagePriority"
 
 # Source-info paths: field numbers of FileDescriptorProto, DescriptorProto, EnumDescriptorProto.
 _FILE_MESSAGES, _FILE_ENUMS = 4, 5
@@ -54,43 +56,31 @@ class _Parser:
         self.pool = descriptor_pool.DescriptorPool()
         for file in descriptor_set.file:
             self.pool.Add(file)
-        classes = message_factory.GetMessageClassesForFiles(
-            [f.name for f in descriptor_set.file], self.pool
-        )
-        # Re-read the set with classes from this pool, so the custom options parse as extensions.
-        rich_set: Any = classes["google.protobuf.FileDescriptorSet"].FromString(self.raw)
-        self.files = rich_set.file
+        self.files = list(descriptor_set.file)
         try:
-            self.route_ext = self.pool.FindExtensionByName(f"{_OPTIONS_PACKAGE}.route")
-            self.engine_ext = self.pool.FindExtensionByName(f"{_OPTIONS_PACKAGE}.engine")
-        except KeyError as exc:
-            raise CodegenError(
-                "the schemas do not include nautilus/bus/v1/options.proto (the routing options)"
-            ) from exc
-        self.engine_names: dict[int, str] = {}
-        self.priority_names = {
-            v.number: v.name.removeprefix("MESSAGE_PRIORITY_")
-            for v in self.pool.FindEnumTypeByName(_PRIORITY_ENUM).values
-        }
+            self.options = read_route_options(descriptor_set)
+        except RouteOptionsError as exc:
+            raise CodegenError(str(exc)) from exc
 
     def contract_files(self) -> list[Any]:
         return [f for f in self.files if not f.name.startswith("google/")]
 
     def engines(self) -> tuple[EngineModel, ...]:
-        file = next(f for f in self.files if f.package == _OPTIONS_PACKAGE)
+        file = next(f for f in self.files if f.package == OPTIONS_PACKAGE)
         comments = _comments(file)
         index = next(i for i, e in enumerate(file.enum_type) if e.name == "Engine")
+        declared = {e.enum_name: e for e in self.options.engines}
         engines = []
         for vi, value in enumerate(file.enum_type[index].value):
             if value.number == 0:
                 continue
-            if not value.options.HasExtension(self.engine_ext):
+            spec = declared.get(value.name)
+            if spec is None:
                 raise CodegenError(f"engine {value.name} has no (nautilus.bus.v1.engine) spec")
-            spec = value.options.Extensions[self.engine_ext]
             engines.append(
                 EngineModel(
-                    enum_name=value.name,
-                    number=value.number,
+                    enum_name=spec.enum_name,
+                    number=spec.number,
                     name=spec.name,
                     display_name=spec.display_name,
                     port=spec.port,
@@ -99,26 +89,18 @@ class _Parser:
                     comment=comments.get((_FILE_ENUMS, index, _ENUM_VALUES, vi), ""),
                 )
             )
-            self.engine_names[value.number] = spec.name
         _check_engines(engines)
         return tuple(engines)
 
-    def route(self, full_name: str, options: Any) -> RouteModel | None:
-        if not options.HasExtension(self.route_ext):
+    def route(self, full_name: str) -> RouteModel | None:
+        route = self.options.routes.get(full_name)
+        if route is None:
             return None
-        route = options.Extensions[self.route_ext]
-        try:
-            producer = self.engine_names[route.producer]
-            consumers = tuple(self.engine_names[c] for c in route.consumers)
-        except KeyError as exc:
-            raise CodegenError(f"{full_name}: route names an unknown engine {exc}") from exc
-        if route.priority == 0:
-            raise CodegenError(f"{full_name}: route has no default priority")
         return RouteModel(
             stream=route.stream,
-            producer=producer,
-            consumers=consumers,
-            priority=self.priority_names[route.priority],
+            producer=route.producer,
+            consumers=route.consumers,
+            priority=route.priority_name,
         )
 
     def field(self, proto: Any, comment: str, map_entries: dict[str, Any]) -> FieldModel:
@@ -174,7 +156,7 @@ class _Parser:
                     python_module=module,
                     comment=comments.get(here, ""),
                     fields=tuple(fields),
-                    route=self.route(full_name, proto.options),
+                    route=self.route(full_name),
                     fingerprint=fingerprint(descriptor),
                     map_entry=proto.options.map_entry,
                 )
@@ -222,27 +204,40 @@ def _check_engines(engines: list[EngineModel]) -> None:
         seen[engine.stream] = engine.name
 
 
-def _check_routes(contract: ContractModel) -> None:
-    """The routing rules the rest of the system relies on; violations stop code generation."""
+def _route_violations(contract: ContractModel) -> list[str]:
+    """Every breach of the routing rules the rest of the system relies on."""
     engines = {e.name: e for e in contract.engines}
+    found: list[str] = []
     for message in contract.bus_messages:
         route = message.route
         assert route is not None
         producer = engines[route.producer]
         where = f"{message.full_name}: route"
         if producer.external:
-            raise CodegenError(f"{where}: external party {producer.name} cannot publish")
+            found.append(f"{where}: external party {producer.name} cannot publish")
         if route.stream != producer.stream:
-            raise CodegenError(
+            found.append(
                 f"{where}: stream {route.stream!r} is not {producer.name}'s stream "
                 f"{producer.stream!r} (a stream has exactly one producer)"
             )
         if not route.consumers:
-            raise CodegenError(f"{where}: no consumers")
+            found.append(f"{where}: no consumers")
         if len(set(route.consumers)) != len(route.consumers):
-            raise CodegenError(f"{where}: a consumer is listed twice")
+            found.append(f"{where}: a consumer is listed twice")
         if route.producer in route.consumers:
-            raise CodegenError(f"{where}: {route.producer} consumes its own message")
+            found.append(f"{where}: {route.producer} consumes its own message")
+        if route.priority == "UNSPECIFIED":
+            found.append(f"{where}: no default priority")
+    return found
+
+
+def _check_routes(contract: ContractModel) -> None:
+    """Stop code generation on routing violations, reporting all of them at once."""
+    found = _route_violations(contract)
+    if len(found) == 1:
+        raise CodegenError(found[0])
+    if found:
+        raise CodegenError(f"{len(found)} routing violations:\n  " + "\n  ".join(found))
 
 
 def parse_contract(descriptor_set: descriptor_pb2.FileDescriptorSet) -> ContractModel:

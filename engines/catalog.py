@@ -36,6 +36,7 @@ from nautilus.engines.toraniko.service import ToranikoService
 from nautilus.engines.vpin.service import VpinService
 from nautilus.engines.websocket.service import WebSocketService
 from nautilus.runtime.client import UniversalMessageBusClient
+from nautilus.runtime.routing import engine_info
 from nautilus.runtime.typed_client import TypedClient
 
 __all__ = ["ENGINES", "build_service", "engine_port"]
@@ -70,12 +71,4 @@ def build_service(
 
 def engine_port(engine: str) -> int:
     """The engine's health and metrics port, as declared in the contract (the seed's table)."""
-    from nautilus.bus.v1 import options_pb2
-
-    for value in options_pb2.Engine.DESCRIPTOR.values:
-        options = value.GetOptions()
-        if options.HasExtension(options_pb2.engine):
-            spec = options.Extensions[options_pb2.engine]
-            if spec.name == engine:
-                return int(spec.port)
-    raise KeyError(f"unknown engine {engine!r}")
+    return engine_info(engine).port

@@ -10,6 +10,7 @@ A live run:
    user, and each engine gets only its own URL, in a 0600 file named by its environment, never
    on its command line (engines/run_identities.py; `--credentials DIR` does the same on a given
    server); the contract's schemas are registered as schema-admin when the run has that identity;
+   with `--tls` the private server listens on TLS only, with a throwaway CA made for the run;
 2. starts eleven engines as separate processes (`python -m nautilus.engines.process`), each in a
    session of its own so that Ctrl-C reaches only the supervisor, waits until every one answers
    on its port, then starts MarketData, whose replay is the run's clock;
@@ -57,6 +58,7 @@ from nautilus.engines.run_identities import (
     write_identity_files,
 )
 from nautilus.engines.run_settings import RunSettings
+from nautilus.engines.throwaway_tls import TlsSetupError, throwaway_tls
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
 from nautilus.runtime.errors import MessageBusError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
@@ -119,6 +121,8 @@ class UpOptions:
     server_url_file: Path = Path(".nautilus") / "server.url"
     #: Credentials of the run (0600 files in a 0700 directory; removed at exit).
     credentials_dir: Path = Path(".nautilus") / "credentials"
+    #: The private server listens on TLS only, with a throwaway CA made for the run.
+    tls: bool = False
     #: Engine logs, ready files and summaries (emptied at the start of a run).
     run_dir: Path = Path(".nautilus") / "run"
     reset_streams: bool = False
@@ -239,7 +243,9 @@ class Launcher:
             if url:
                 identities = self._given_identities(url)
             else:
-                server, identities = _start_private_server(self.options.credentials_dir)
+                server, identities = _start_private_server(
+                    self.options.credentials_dir, tls=self.options.tls
+                )
             self._identities = identities
             redis = Redis.from_url(identities.operator, socket_connect_timeout=2.0)
             try:
@@ -276,6 +282,7 @@ class Launcher:
                 path.unlink()
         with contextlib.suppress(OSError):
             (directory / "server.acl").unlink()
+        shutil.rmtree(directory / "tls", ignore_errors=True)
 
     async def _run_on(
         self, redis: Redis, identities: RunIdentities, *, private: bool
@@ -322,6 +329,7 @@ class Launcher:
         await self._stop_engines()
         report = await self._report(redis, reason)
         report["run"]["identities"] = "per-engine" if identities.per_engine else "shared"
+        report["run"]["tls"] = identities.server_url.startswith("rediss://")
         report["acl_log"] = await _acl_log(redis)
         if options.report is not None:
             write_report(report, options.report)
@@ -523,8 +531,11 @@ class Launcher:
         return report
 
 
-def _start_private_server(credentials_dir: Path) -> tuple[EmbeddedServer, RunIdentities]:
-    """The run's own server, with the generated ACL for its version and fresh passwords."""
+def _start_private_server(
+    credentials_dir: Path, *, tls: bool = False
+) -> tuple[EmbeddedServer, RunIdentities]:
+    """The run's own server, with the generated ACL for its version and fresh passwords; with
+    `tls`, listening on TLS only with a throwaway CA's certificate."""
     try:
         binary = find_server_binary()
         flavor = ServerFlavor.for_version(server_version(binary))
@@ -533,12 +544,17 @@ def _start_private_server(credentials_dir: Path) -> tuple[EmbeddedServer, RunIde
     except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
         raise LaunchError(f"cannot use the server binary for the private server: {exc}") from None
     acl_file, passwords = private_acl(credentials_dir, flavor)
-    server = EmbeddedServer(binary=binary, acl_file=acl_file)
+    try:
+        tls_files = throwaway_tls(credentials_dir.absolute() / "tls") if tls else None
+    except TlsSetupError as exc:
+        raise LaunchError(str(exc)) from None
+    server = EmbeddedServer(binary=binary, acl_file=acl_file, tls=tls_files)
     try:
         server.start()
     except (OSError, RuntimeError, TimeoutError) as exc:
         server.close()
-        raise LaunchError(f"the private server did not start: {exc}") from None
+        hint = f" ({binary} may have no TLS support)" if tls else ""
+        raise LaunchError(f"the private server did not start: {exc}{hint}") from None
     return server, private_identities(server.url, passwords)
 
 

@@ -6,7 +6,6 @@ transport; `UniversalMessageBusClient` enforces routing for one engine and is wh
 typed clients wrap. `wire` and `lanes` define what other-language clients must match.
 """
 
-from nautilus.runtime.bulk import BulkPublisher
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.clock import Clock, LiveClock, TestClock
 from nautilus.runtime.config import MessageBusConfig
@@ -17,6 +16,7 @@ from nautilus.runtime.errors import (
     ClientStateError,
     DeadLetterReason,
     MessageBusError,
+    PublishRejectedError,
     RoutingError,
     TransportError,
     UndeliverableEntryError,
@@ -29,7 +29,6 @@ from nautilus.runtime.transport import InMemoryTransport, RedisTransport, Transp
 
 __all__ = [
     "BackpressureError",
-    "BulkPublisher",
     "ClientStateError",
     "Clock",
     "DeadLetter",
@@ -43,6 +42,7 @@ __all__ = [
     "MessageBusConfig",
     "MessageBusError",
     "MessagePriority",
+    "PublishRejectedError",
     "RedisTransport",
     "RoutingError",
     "TestClock",

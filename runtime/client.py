@@ -31,7 +31,7 @@ from nautilus.runtime.errors import (
 )
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
-from nautilus.runtime.publisher import Publisher
+from nautilus.runtime.publisher import Publisher, RejectionHook
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.resolver import LocalTypeResolver, TypeResolver
 from nautilus.runtime.routing import (
@@ -265,11 +265,14 @@ class UniversalMessageBusClient:
         priority: MessagePriority | None = None,
         key: str | None = None,
         trace_context: str | None = None,
+        wait_landed: bool = False,
     ) -> None:
         """Publish `message` on its route's stream, at `priority` (default: the route's).
 
-        Returns once the message is accepted: URGENT/CRITICAL are being written already, others
-        within `buffer_interval_ms`. Applies backpressure when `max_unsent_messages` are unsent.
+        URGENT and CRITICAL messages (and any message with `wait_landed`) return once the server
+        holds the entry, and raise PublishRejectedError if it refused it. Other messages return
+        once buffered: they are written within `buffer_interval_ms`, and `flush()` is their
+        durability point. Applies backpressure when `max_unsent_messages` are unsent.
         Raises RoutingError if this engine is not the type's producer.
         """
         if not self._started or self._closed:
@@ -279,6 +282,8 @@ class UniversalMessageBusClient:
         # Awaiting only when the buffer is full keeps the common case to one coroutine.
         if not self._publisher.try_enqueue(spec, message, chosen, key, trace_context):
             await self._publisher.enqueue(spec, message, chosen, key, trace_context)
+        if wait_landed or chosen >= MessagePriority.URGENT:
+            await self._publisher.landed(chosen >= MessagePriority.URGENT)
 
     def publish_nowait(
         self,
@@ -288,7 +293,12 @@ class UniversalMessageBusClient:
         key: str | None = None,
         trace_context: str | None = None,
     ) -> None:
-        """Publish without awaiting: the bulk fast path. BackpressureError at once when full."""
+        """Publish without awaiting: the bulk fast path. BackpressureError at once when full.
+
+        Returns once buffered, at any priority. Should the server refuse the message, the failure
+        goes to the `on_publish_failure` hook, the counters and the log, and the next `flush()`
+        or `close()` raises PublishRejectedError.
+        """
         if not self._started or self._closed:
             self._check_open()
         spec = self._publish_specs.get(type(message)) or self._permit(type(message))
@@ -317,8 +327,16 @@ class UniversalMessageBusClient:
                 await publisher.enqueue(spec, message, chosen, None, None)
 
     async def flush(self, timeout_s: float | None = None) -> None:
-        """Wait until every accepted message has been written."""
+        """Wait until every accepted message is in the server: the durability point of buffered
+        publishes. Raises PublishRejectedError (count, first reply) if the server refused any
+        message published without waiting since the last flush, TimeoutError after `timeout_s`."""
         await self._publisher.flush(timeout_s)
+
+    def on_publish_failure(self, hook: RejectionHook | None) -> None:
+        """Call `hook` with the PublishRejectedError of each message the server refuses for good
+        when no publish is waiting for it (`publish_nowait`, buffered `publish`). None removes it.
+        """
+        self._publisher.on_rejected = hook
 
     def subscribe(self, message_class: type[M], handler: Handler[M]) -> None:
         """Handle every `message_class` message on its stream with `handler` (before `start`).
@@ -384,6 +402,9 @@ class UniversalMessageBusClient:
             "published": p.written,
             "unsent": self._publisher.unsent,
             "failed_writes": p.failed_writes,
+            "publish_rejected": p.rejected,
+            "publish_retried_rejections": p.retried_rejections,
+            "publish_found_after_loss": p.found_after_loss,
             "backpressure_events": p.backpressure_events,
             "handled": c.handled,
             "failed": c.failed,

@@ -77,6 +77,9 @@ class MessageBusConfig(BaseModel):
     #: Reconnect backoff: first delay, doubled after each failure up to the maximum.
     reconnect_initial_ms: int = Field(default=20, ge=1)
     reconnect_max_ms: int = Field(default=1000, ge=1)
+    #: How long writes the server refuses for a passing reason (LOADING, BUSY, READONLY during a
+    #: failover, ...) are retried before they fail with PublishRejectedError.
+    rejected_write_timeout_s: float = Field(default=60.0, ge=0)
 
     #: Entries fetched per XREADGROUP, per lane.
     read_count: int = Field(default=500, ge=1)

@@ -9,6 +9,7 @@ __all__ = [
     "ClientStateError",
     "DeadLetterReason",
     "MessageBusError",
+    "PublishRejectedError",
     "RegistryEntryError",
     "RoutingError",
     "SchemaNotRegisteredError",
@@ -85,6 +86,30 @@ class TransportError(MessageBusError):
         super().__init__(f"{operation}: {detail}")
         self.operation = operation
         self.detail = detail
+
+
+class PublishRejectedError(MessageBusError):
+    """The server refused to store a published message, for good: the message was not written.
+
+    `reply` is the server's error reply (e.g. "WRONGTYPE Operation against a key holding the wrong
+    kind of value"), `kind` its first word. Raised by a publish that waits for its message to land,
+    and by `flush()`/`close()` for messages published without waiting (`count` of them since the
+    last report, `reply` the first one's). Rejections that can pass (LOADING, BUSY, ...) are retried
+    first and become this error only when they outlast `rejected_write_timeout_s`.
+    """
+
+    def __init__(
+        self, lane: str, reply: str, count: int = 1, message_type: str = "", sequence: int = 0
+    ) -> None:
+        what = f"{count} messages" if count != 1 else f"message {message_type or ''}".rstrip()
+        super().__init__(f"{what} rejected by the server on {lane!r}: {reply}")
+        self.lane = lane
+        self.reply = reply
+        self.kind = reply.split(" ", 1)[0]
+        self.count = count
+        self.message_type = message_type
+        #: The entry's per-lane sequence number (`sq`), 0 when unknown.
+        self.sequence = sequence
 
 
 class ClientStateError(MessageBusError):

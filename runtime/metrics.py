@@ -11,6 +11,7 @@ Metrics (engine = the consuming or publishing engine; docs/operations.md lists t
 
     nautilus_bus_published_total{engine}             entries written to the server
     nautilus_bus_publish_failures_total{engine}      batch writes that failed and were retried
+    nautilus_bus_publish_rejected_total{engine}      messages the server refused for good
     nautilus_bus_backpressure_events_total{engine}   publishes refused for lack of buffer room
     nautilus_bus_buffer_depth{engine}                messages accepted but not yet written
     nautilus_bus_consumed_total{engine}              entries handled successfully by a handler
@@ -64,6 +65,11 @@ _COUNTERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "nautilus_bus_publish_failures",
         "Batch writes that failed and were retried.",
         ("failed_writes",),
+    ),
+    (
+        "nautilus_bus_publish_rejected",
+        "Messages the server refused for good (WRONGTYPE, OOM, NOPERM, ...): not written.",
+        ("publish_rejected",),
     ),
     (
         "nautilus_bus_backpressure_events",

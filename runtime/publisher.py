@@ -9,58 +9,140 @@ Guarantees:
   `buffer_interval_ms`, or as soon as `max_buffer_size` are waiting, in one write per batch.
 - Bounded memory, no silent drops: at most `max_unsent_messages` are held; past that a publish
   waits (policy "block", up to `backpressure_timeout_s`) or raises BackpressureError ("raise").
-- Outages: a failed write is retried with exponential backoff until the server is back; the
-  messages stay buffered meanwhile. A write that failed half-way may be repeated, so delivery is
-  at least once.
+- Every write has its own outcome: written; refused for good (WRONGTYPE, OOM, NOPERM, ...: the
+  message fails with PublishRejectedError, reported to a waiting publisher, else to the failure
+  hook, the counters, the log and the next `flush()`); or refused for a passing reason (LOADING,
+  BUSY, READONLY, ...: sent again, in its original order and before anything newer, for up to
+  `rejected_write_timeout_s`).
+- Outages: a write that fails is retried with exponential backoff until the server is back; the
+  messages stay buffered meanwhile. When a connection breaks before every reply arrived, the
+  publisher reads the lanes back (each entry carries this publisher's instance id and a per-lane
+  sequence) and sends again only what the server does not hold: no duplicates from its retries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import os
 import time
+from collections.abc import Callable, Sequence
 
 from google.protobuf.message import Message
 
 from nautilus.runtime.backoff import Backoff
+from nautilus.runtime.clock import TestClock
 from nautilus.runtime.config import MessageBusConfig
-from nautilus.runtime.errors import BackpressureError, ClientStateError, TransportError
+from nautilus.runtime.errors import (
+    BackpressureError,
+    ClientStateError,
+    PublishRejectedError,
+    TransportError,
+)
 from nautilus.runtime.lanes import lane_for
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.routing import MessageSpec
 from nautilus.runtime.transport.base import PreparedAdd, Transport
-from nautilus.runtime.wire import encode_entry
+from nautilus.runtime.transport.outcomes import Rejection, WriteInterruptedError
+from nautilus.runtime.wire import FIELD_SEQUENCE, FIELD_TYPE, encode_entry
 
-__all__ = ["Publisher", "PublisherStats"]
+__all__ = ["Publisher", "PublisherStats", "RejectionHook"]
 
 _log = logging.getLogger(__name__)
 
 _URGENT = MessagePriority.URGENT
 
+#: Called with the error of each message the server refused for good and nobody was waiting for.
+RejectionHook = Callable[[PublishRejectedError], None]
+
+
+def _instance_id(config: MessageBusConfig) -> bytes:
+    """16 hex characters: random, or under a simulated clock derived from the consumer name and
+    the clock's time, so a backtest writes the same bytes on every run."""
+    if isinstance(config.clock, TestClock):
+        seed = f"{config.consumer_name}@{config.clock.timestamp_ns()}".encode()
+        return hashlib.sha256(seed).hexdigest()[:16].encode()
+    return os.urandom(8).hex().encode()
+
 
 class PublisherStats:
     """Counters for monitoring (cheap: plain ints)."""
 
-    __slots__ = ("backpressure_events", "batches", "failed_writes", "written")
+    __slots__ = (
+        "backpressure_events",
+        "batches",
+        "failed_writes",
+        "found_after_loss",
+        "out_of_order",
+        "rejected",
+        "rejected_kinds",
+        "retried_rejections",
+        "written",
+    )
 
     def __init__(self) -> None:
+        #: Messages the server holds.
         self.written = 0
         self.batches = 0
+        #: Batch writes that broke off (server unreachable, connection lost) and were retried.
         self.failed_writes = 0
         self.backpressure_events = 0
+        #: Messages the server refused for good (they failed with PublishRejectedError).
+        self.rejected = 0
+        #: The same, per error kind ("WRONGTYPE", "OOM", ...).
+        self.rejected_kinds: dict[str, int] = {}
+        #: Writes refused for a passing reason and sent again.
+        self.retried_rejections = 0
+        #: Messages whose reply was lost with a connection, found in the server when read back.
+        self.found_after_loss = 0
+        #: Messages written behind a later message of the same lane: a refusal for a passing reason
+        #: that began and ended inside one pipelined batch. Logged; 0 in every other case.
+        self.out_of_order = 0
+
+
+class _LaneKey:
+    """A lane this publisher writes to, and the sequence number of its last entry there."""
+
+    __slots__ = ("key", "sequence")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.sequence = 0
 
 
 class _Lane:
-    """One lane's queue of prepared writes and the events that wake its flusher."""
+    """One flusher's queue of prepared writes, the events that wake it, and its write state."""
 
-    __slots__ = ("buffer", "full", "name", "nonempty")
+    __slots__ = (
+        "buffer",
+        "full",
+        "name",
+        "nonempty",
+        "refused_since",
+        "since_ms",
+        "unknown",
+        "unknown_at",
+        "waiters",
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.buffer: list[PreparedAdd] = []
         self.nonempty = asyncio.Event()
         self.full = asyncio.Event()
+        #: Futures of publishes waiting for their message to land, by id() of its prepared write.
+        self.waiters: dict[int, asyncio.Future[None]] = {}
+        #: `unknown` writes of the buffer, from position `unknown_at` (behind writes refused for
+        #: now), were sent on a connection that broke before their replies came: the server may
+        #: hold them. They are read back before anything is sent.
+        self.unknown = 0
+        self.unknown_at = 0
+        #: The server clock (ms) when that connection opened: where reading back starts.
+        self.since_ms = 0
+        #: When the head of the buffer was first refused for a passing reason (monotonic s).
+        self.refused_since: float | None = None
 
 
 class Publisher:
@@ -83,10 +165,21 @@ class Publisher:
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self.stats = PublisherStats()
-        #: Lane keys this publisher has written to (the trimmer's work list).
-        self.lanes_used: set[str] = set()
-        #: Per route stream: (bulk lane key, priority lane key), indexed by "is urgent".
-        self._lane_keys: dict[str, tuple[str, str]] = {}
+        #: This publisher instance's id, carried by every entry it writes (`pi`), with a per-lane
+        #: sequence (`sq`): new per instance, so a restarted process never matches an old entry.
+        self._instance = _instance_id(config)
+        #: Per route stream: (bulk lane, priority lane), indexed by "is urgent".
+        self._lane_keys: dict[str, tuple[_LaneKey, _LaneKey]] = {}
+        #: Called for each message refused for good that no publish was waiting for.
+        self.on_rejected: RejectionHook | None = None
+        #: Refused messages nobody was waiting for, not yet reported by `flush()`: (count, first).
+        self._unreported = 0
+        self._first_unreported: PublishRejectedError | None = None
+
+    @property
+    def lanes_used(self) -> set[str]:
+        """Lane keys this publisher has published to (the trimmer's work list)."""
+        return {lane.key for pair in self._lane_keys.values() for lane in pair if lane.sequence}
 
     @property
     def unsent(self) -> int:
@@ -126,11 +219,13 @@ class Publisher:
         stream = spec.route.stream
         lane_keys = self._lane_keys.get(stream)
         if lane_keys is None:
-            lane_keys = (lane_for(stream, MessagePriority.NORMAL), lane_for(stream, _URGENT))
+            lane_keys = (
+                _LaneKey(lane_for(stream, MessagePriority.NORMAL)),
+                _LaneKey(lane_for(stream, _URGENT)),
+            )
             self._lane_keys[stream] = lane_keys
-        lane_key = lane_keys[urgent]
-        if lane_key not in self.lanes_used:
-            self.lanes_used.add(lane_key)
+        lane = lane_keys[urgent]
+        lane.sequence += 1
         fields = encode_entry(
             spec.type_bytes,
             spec.fingerprint_bytes,
@@ -140,15 +235,16 @@ class Publisher:
             priority=priority,
             key=key,
             trace_context=trace_context,
+            instance=self._instance,
+            sequence=lane.sequence,
         )
         buffer = urgent_buffer if urgent else bulk_buffer
-        buffer.append(self._transport.prepare_add(lane_key, fields))
+        buffer.append(self._transport.prepare_add(lane.key, fields))
         if urgent:
-            lane = self._urgent
             if len(buffer) == 1:
                 self._drained.clear()
-                lane.nonempty.set()
-            lane.full.set()
+                self._urgent.nonempty.set()
+            self._urgent.full.set()
         else:
             if len(buffer) == 1:
                 self._drained.clear()
@@ -186,10 +282,30 @@ class Publisher:
             if self.try_enqueue(spec, message, priority, key, trace_context):
                 return
 
+    def landed(self, urgent: bool) -> asyncio.Future[None]:
+        """A future for the message just accepted on the given lane: done once the server holds
+        it, PublishRejectedError if the server refused it. Bulk messages are written at once."""
+        lane = self._urgent if urgent else self._bulk
+        landed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane.waiters[id(lane.buffer[-1])] = landed
+        if not urgent:
+            lane.full.set()
+        return landed
+
     async def flush(self, timeout_s: float | None = None) -> None:
-        """Wait until every accepted message is written (TimeoutError after `timeout_s`)."""
+        """Wait until every accepted message is written or refused (TimeoutError after
+        `timeout_s`); PublishRejectedError if any published without waiting was refused since
+        the last flush, with their count and the first one's reply."""
         self._bulk.full.set()
         await asyncio.wait_for(self._drained.wait(), timeout_s)
+        if self._unreported:
+            error = PublishRejectedError(
+                self._first_unreported.lane if self._first_unreported else "",
+                self._first_unreported.reply if self._first_unreported else "",
+                self._unreported,
+            )
+            self._unreported, self._first_unreported = 0, None
+            raise error
 
     async def _flush_loop(self, lane: _Lane, wait_s: float) -> None:
         backoff = Backoff(self._config.reconnect_initial_ms, self._config.reconnect_max_ms)
@@ -204,33 +320,186 @@ class Publisher:
     async def _write_all(self, lane: _Lane, backoff: Backoff) -> None:
         buffer = lane.buffer
         while buffer:
+            if lane.unknown:
+                try:
+                    await self._read_back(lane)
+                except TransportError as exc:
+                    await self._pause(lane, backoff, exc, lane.unknown)
+                    continue
+                if not buffer:
+                    break
             batch = buffer[: self._batch_size]
             try:
-                await self._transport.send_adds(batch)
-            except TransportError as exc:
-                self.stats.failed_writes += 1
-                delay = backoff.next_delay_s()
-                if backoff.failures == 1 or backoff.failures % 50 == 0:
-                    _log.warning(
-                        "%s lane: write of %d failed (%s); %d unsent, retrying in %.3fs",
-                        lane.name,
-                        len(batch),
-                        exc,
-                        self.unsent,
-                        delay,
-                    )
-                await asyncio.sleep(delay)
+                outcome = await self._transport.send_adds(batch)
+            except WriteInterruptedError as exc:
+                kept = self._settle(lane, batch, exc.results)
+                if exc.maybe_sent:
+                    # Right behind the writes refused for now (kept at the head): the unknown.
+                    lane.unknown_at = kept
+                    lane.unknown = len(batch) - len(exc.results)
+                    lane.since_ms = exc.since_ms
+                await self._pause(lane, backoff, exc, len(batch))
                 continue
-            if backoff.failures:
+            except TransportError as exc:
+                await self._pause(lane, backoff, exc, len(batch))
+                continue
+            self.stats.batches += 1
+            if not outcome.rejected and len(outcome.results) == len(batch):
+                del buffer[: len(batch)]
+                self.stats.written += len(batch)
+                lane.refused_since = None
+                if lane.waiters:
+                    self._resolve(lane.waiters, batch)
+                kept = 0
+            else:
+                kept = self._settle(lane, batch, outcome.results)
+            if kept:
+                await asyncio.sleep(backoff.next_delay_s())
+            elif backoff.failures:
                 _log.info("%s lane: write succeeded after %d failures", lane.name, backoff.failures)
                 backoff.reset()
-            del buffer[: len(batch)]
-            self.stats.written += len(batch)
-            self.stats.batches += 1
             self._room.set()
         lane.nonempty.clear()
         if not self._bulk.buffer and not self._urgent.buffer:
             self._drained.set()
+
+    async def _pause(
+        self, lane: _Lane, backoff: Backoff, exc: TransportError, attempted: int
+    ) -> None:
+        """Back off after a failed write or read-back; the messages stay buffered."""
+        self.stats.failed_writes += 1
+        delay = backoff.next_delay_s()
+        if backoff.failures == 1 or backoff.failures % 50 == 0:
+            _log.warning(
+                "%s lane: write of %d failed (%s); %d unsent, retrying in %.3fs",
+                lane.name,
+                attempted,
+                exc,
+                self.unsent,
+                delay,
+            )
+        await asyncio.sleep(delay)
+
+    @staticmethod
+    def _resolve(waiters: dict[int, asyncio.Future[None]], written: Sequence[PreparedAdd]) -> None:
+        for entry in written:
+            landed = waiters.pop(id(entry), None)
+            if landed is not None and not landed.done():
+                landed.set_result(None)
+
+    def _settle(
+        self, lane: _Lane, batch: list[PreparedAdd], results: Sequence[str | Rejection]
+    ) -> int:
+        """Apply the outcomes of a batch's first `len(results)` writes (the rest were not sent):
+        written messages are done, refused-for-good ones fail, refused-for-now ones stay at the
+        head of the buffer in their order. Returns how many were refused for now and kept."""
+        kept: list[PreparedAdd] = []
+        kept_rejections: list[Rejection] = []
+        written: list[PreparedAdd] = []
+        held_back: set[str] = set()
+        overtaking = 0
+        for entry, result in zip(batch, results, strict=False):
+            if isinstance(result, str):
+                written.append(entry)
+                if held_back and self._transport.describe_add(entry)[0] in held_back:
+                    overtaking += 1
+            elif result.transient:
+                kept.append(entry)
+                kept_rejections.append(result)
+                held_back.add(self._transport.describe_add(entry)[0])
+            else:
+                self._fail(lane, entry, result)
+        lane.buffer[: len(results)] = kept
+        self.stats.written += len(written)
+        if overtaking:
+            self.stats.out_of_order += overtaking
+            _log.warning(
+                "%s lane: %d entries written behind entries refused for now", lane.name, overtaking
+            )
+        if lane.waiters:
+            self._resolve(lane.waiters, written)
+        if not kept:
+            lane.refused_since = None
+            return 0
+        self.stats.retried_rejections += len(kept)
+        now = time.monotonic()
+        if lane.refused_since is None or written:
+            if lane.refused_since is None:
+                _log.warning(
+                    "%s lane: %d writes refused for now (%s); sending them again first",
+                    lane.name,
+                    len(kept),
+                    kept_rejections[0].reply,
+                )
+            lane.refused_since = now
+        elif now - lane.refused_since >= self._config.rejected_write_timeout_s:
+            del lane.buffer[: len(kept)]
+            for entry, rejection in zip(kept, kept_rejections, strict=True):
+                self._fail(lane, entry, rejection)
+            lane.refused_since = None
+            return 0
+        return len(kept)
+
+    def _fail(self, lane: _Lane, entry: PreparedAdd, rejection: Rejection) -> None:
+        """A message refused for good: raised to its waiting publisher, or reported."""
+        key, fields = self._transport.describe_add(entry)
+        error = PublishRejectedError(
+            key,
+            rejection.reply,
+            message_type=fields.get(FIELD_TYPE, b"").decode(errors="replace"),
+            sequence=int(fields.get(FIELD_SEQUENCE, b"0")),
+        )
+        stats = self.stats
+        stats.rejected += 1
+        kinds = stats.rejected_kinds
+        if rejection.kind not in kinds:
+            _log.error("%s lane: the server refused a message for good: %s", lane.name, error)
+        kinds[rejection.kind] = kinds.get(rejection.kind, 0) + 1
+        landed = lane.waiters.pop(id(entry), None)
+        if landed is not None and not landed.done():
+            landed.set_exception(error)
+            return
+        self._unreported += 1
+        if self._first_unreported is None:
+            self._first_unreported = error
+        if self.on_rejected is not None:
+            try:
+                self.on_rejected(error)
+            except Exception:
+                _log.exception("publish failure hook raised")
+
+    async def _read_back(self, lane: _Lane) -> None:
+        """After a connection broke with replies outstanding: drop from the buffer what the
+        server holds (found by producer instance and sequence), keep the rest in order."""
+        start, end = lane.unknown_at, lane.unknown_at + lane.unknown
+        unknown = lane.buffer[start:end]
+        found = await self._transport.find_written(unknown, lane.since_ms)
+        written: list[PreparedAdd] = []
+        missing: list[PreparedAdd] = []
+        lanes_missing: set[str] = set()
+        for entry, held in zip(unknown, found, strict=True):
+            if not held:
+                missing.append(entry)
+                lanes_missing.add(self._transport.describe_add(entry)[0])
+                continue
+            written.append(entry)
+            if lanes_missing and self._transport.describe_add(entry)[0] in lanes_missing:
+                self.stats.out_of_order += 1
+        lane.buffer[start:end] = missing
+        lane.unknown = lane.unknown_at = 0
+        if written:
+            self.stats.written += len(written)
+            self.stats.found_after_loss += len(written)
+            if lane.waiters:
+                self._resolve(lane.waiters, written)
+        _log.info(
+            "%s lane: %d of %d writes with lost replies were in the server; sending %d again",
+            lane.name,
+            len(written),
+            len(unknown),
+            len(missing),
+        )
+        self._room.set()
 
     async def close(self, timeout_s: float | None = 5.0) -> None:
         """Write what is buffered (up to `timeout_s`), then stop; unsent messages are reported."""
@@ -250,3 +519,10 @@ class Publisher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._tasks = []
+            for lane in (self._urgent, self._bulk):
+                for landed in lane.waiters.values():
+                    if not landed.done():
+                        landed.set_exception(
+                            ClientStateError("publisher closed before it was written")
+                        )
+                lane.waiters.clear()

@@ -1,8 +1,9 @@
 """Routes read from the schemas: which engine may publish or consume which message type.
 
 The `(nautilus.bus.v1.route)` option of each message and the `(nautilus.bus.v1.engine)` option of
-each `Engine` value are the single source of truth; this module reads them at run time, once per
-type, and refuses anything they do not allow.
+each `Engine` value are the single source of truth; this module reads them at run time through
+`route_options` (the reader code generation uses too), once per schema file, and refuses anything
+they do not allow.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import cast
 
-from google.protobuf.descriptor import Descriptor
+from google.protobuf.descriptor import Descriptor, FileDescriptor
 from google.protobuf.message import Message
 
 from nautilus.bus.v1 import options_pb2
 from nautilus.runtime.errors import RoutingError
 from nautilus.runtime.lanes import dead_letter_stream, priority_lane
 from nautilus.runtime.priority import MessagePriority
+from nautilus.runtime.route_options import RouteOption, descriptor_set_of_file, read_route_options
 from nautilus.runtime.schema.fingerprint import fingerprint
 
 __all__ = [
@@ -40,6 +42,8 @@ class EngineInfo:
     display_name: str
     stream: str
     external: bool
+    #: The engine's health and metrics port.
+    port: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +79,22 @@ class MessageSpec:
 
 @cache
 def _engines_by_number() -> dict[int, EngineInfo]:
-    result: dict[int, EngineInfo] = {}
-    for value in options_pb2.Engine.DESCRIPTOR.values:
-        options = value.GetOptions()
-        if not options.HasExtension(options_pb2.engine):
-            continue
-        spec = options.Extensions[options_pb2.engine]
-        result[value.number] = EngineInfo(
-            name=spec.name,
-            display_name=spec.display_name,
-            stream=spec.stream,
-            external=spec.external,
+    options = read_route_options(descriptor_set_of_file(options_pb2.DESCRIPTOR))
+    return {
+        e.number: EngineInfo(
+            name=e.name,
+            display_name=e.display_name,
+            stream=e.stream,
+            external=e.external,
+            port=e.port,
         )
-    return result
+        for e in options.engines
+    }
+
+
+@cache
+def _routes_of_file(file: FileDescriptor) -> dict[str, RouteOption]:
+    return read_route_options(descriptor_set_of_file(file)).routes
 
 
 def engines() -> tuple[EngineInfo, ...]:
@@ -105,17 +112,14 @@ def engine_info(name: str) -> EngineInfo:
 
 
 def _route_of(descriptor: Descriptor) -> Route:
-    options = descriptor.GetOptions()
-    if not options.HasExtension(options_pb2.route):
+    raw = _routes_of_file(descriptor.file).get(descriptor.full_name)
+    if raw is None:
         raise RoutingError(descriptor.full_name, "-", "use", "it has no (nautilus.bus.v1.route)")
-    raw = options.Extensions[options_pb2.route]
-    by_number = _engines_by_number()
-    priority = raw.priority or MessagePriority.NORMAL
     return Route(
         stream=raw.stream,
-        producer=by_number[raw.producer].name,
-        consumers=frozenset(by_number[c].name for c in raw.consumers),
-        priority=MessagePriority(priority),
+        producer=raw.producer,
+        consumers=frozenset(raw.consumers),
+        priority=MessagePriority(raw.priority or MessagePriority.NORMAL),
     )
 
 

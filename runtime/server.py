@@ -21,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -30,10 +31,26 @@ from redis.exceptions import AuthenticationError, RedisError
 
 from nautilus.runtime.errors import MessageBusError
 
-__all__ = ["EmbeddedServer", "ForeignServerError", "find_server_binary", "server_version"]
+__all__ = [
+    "EmbeddedServer",
+    "ForeignServerError",
+    "ServerTls",
+    "find_server_binary",
+    "server_version",
+]
 
 #: How many freshly probed ports `start` tries when another process takes the probed one.
 _PORT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """TLS files of a server: its certificate and key, and the CA that signed it (which clients
+    trust through the URL's `ssl_ca_certs`)."""
+
+    certificate: Path
+    key: Path
+    ca: Path
 
 
 class ForeignServerError(MessageBusError):
@@ -75,7 +92,11 @@ class EmbeddedServer:
     """One private server process; `url` stays valid across `restart`."""
 
     def __init__(
-        self, port: int | None = None, binary: str | None = None, acl_file: Path | None = None
+        self,
+        port: int | None = None,
+        binary: str | None = None,
+        acl_file: Path | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         self.binary = binary or find_server_binary()
         self._port_is_probed = port is None
@@ -83,11 +104,15 @@ class EmbeddedServer:
         #: Users and permissions (`--aclfile`); when it turns the default user off, the server
         #: answers unauthenticated PINGs with NOAUTH, which still counts as answering.
         self.acl_file = acl_file
+        #: With TLS the server listens on TLS only, and `url` is `rediss://` naming the CA.
+        self.tls = tls
         self._dir = Path(tempfile.mkdtemp(prefix="nautilus-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls.ca.absolute()}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
@@ -123,10 +148,19 @@ class EmbeddedServer:
 
     def _launch(self, timeout_s: float) -> bool:
         """Run the server on `self.port`; False when another process holds the port."""
+        listen = ["--port", str(self.port)]
+        if self.tls is not None:
+            listen = [
+                "--port", "0",
+                "--tls-port", str(self.port),
+                "--tls-cert-file", str(self.tls.certificate.absolute()),
+                "--tls-key-file", str(self.tls.key.absolute()),
+                "--tls-ca-cert-file", str(self.tls.ca.absolute()),
+                "--tls-auth-clients", "no",
+            ]  # fmt: skip
         command = [
             self.binary,
-            "--port",
-            str(self.port),
+            *listen,
             "--bind",
             "127.0.0.1",
             "--save",
@@ -165,7 +199,12 @@ class EmbeddedServer:
         """
         try:
             with redis.Redis(
-                host="127.0.0.1", port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5
+                host="127.0.0.1",
+                port=self.port,
+                socket_timeout=0.5,
+                socket_connect_timeout=0.5,
+                ssl=self.tls is not None,
+                ssl_ca_certs=str(self.tls.ca.absolute()) if self.tls is not None else None,
             ) as connection:
                 info = connection.info("server")
         except AuthenticationError:

@@ -34,6 +34,9 @@ class TypedClient:
 
     #: The engine this client acts for; set by each generated subclass.
     ENGINE: ClassVar[str]
+    #: The message types the engine publishes (its routes), set by each generated subclass and
+    #: handed to the bus client it creates, which registers their schemas on start.
+    PUBLISHES: ClassVar[tuple[type[Message], ...]] = ()
 
     def __init__(self, bus: UniversalMessageBusClient) -> None:
         if bus.config.engine != self.ENGINE:
@@ -48,7 +51,8 @@ class TypedClient:
     @classmethod
     def create(cls, **config: Any) -> Self:
         """A client with a bus client of its own, configured by `MessageBusConfig` fields."""
-        return cls(UniversalMessageBusClient(MessageBusConfig(engine=cls.ENGINE, **config)))
+        bus_config = MessageBusConfig(engine=cls.ENGINE, **config)
+        return cls(UniversalMessageBusClient(bus_config, publishes=cls.PUBLISHES))
 
     @property
     def config(self) -> MessageBusConfig:

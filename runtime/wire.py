@@ -9,6 +9,8 @@ One message is one stream entry whose field/value pairs are byte strings:
     s   producer: the publishing engine's name (b"vpin")
     ts  publish time, integer ns since the Unix epoch, decimal ASCII, from the publisher's clock
     pr  priority, decimal ASCII 1..5 (MessagePriority)
+    pi  optional: producer instance, 16 lowercase hex characters, new for each publisher instance
+    sq  optional (with pi): the instance's sequence number on this lane, decimal ASCII from 1
     k   optional: partition key (UTF-8), e.g. the instrument id
     tc  optional: trace context, a W3C `traceparent` value
 
@@ -30,7 +32,9 @@ __all__ = [
     "FIELD_PAYLOAD",
     "FIELD_PRIORITY",
     "FIELD_PRODUCER",
+    "FIELD_PRODUCER_INSTANCE",
     "FIELD_PUBLISHED_AT",
+    "FIELD_SEQUENCE",
     "FIELD_TRACE_CONTEXT",
     "FIELD_TYPE",
     "FIELD_VERSION",
@@ -51,6 +55,8 @@ FIELD_PAYLOAD = b"p"
 FIELD_PRODUCER = b"s"
 FIELD_PUBLISHED_AT = b"ts"
 FIELD_PRIORITY = b"pr"
+FIELD_PRODUCER_INSTANCE = b"pi"
+FIELD_SEQUENCE = b"sq"
 FIELD_KEY = b"k"
 FIELD_TRACE_CONTEXT = b"tc"
 
@@ -72,8 +78,14 @@ def encode_entry(
     priority: MessagePriority,
     key: str | None = None,
     trace_context: str | None = None,
+    instance: bytes | None = None,
+    sequence: int = 0,
 ) -> EncodedEntry:
-    """The fields of one entry; type, fingerprint and producer arrive pre-encoded per type."""
+    """The fields of one entry; type, fingerprint and producer arrive pre-encoded per type.
+
+    With `instance`, the entry carries the producer instance and its per-lane `sequence`: what a
+    publisher reads back after losing a connection to resend only the entries the server lacks.
+    """
     entry: EncodedEntry = (
         FIELD_VERSION,
         WIRE_VERSION,
@@ -90,6 +102,8 @@ def encode_entry(
         FIELD_PRIORITY,
         _PRIORITY_BYTES[priority],
     )
+    if instance is not None:
+        entry += (FIELD_PRODUCER_INSTANCE, instance, FIELD_SEQUENCE, b"%d" % sequence)
     if key is not None:
         entry += (FIELD_KEY, key.encode())
     if trace_context is not None:

@@ -1,10 +1,13 @@
 """JSON Schema (draft 2020-12) per message, following the proto3 JSON mapping.
 
-The schemas describe exactly what `google.protobuf.json_format.MessageToDict` produces and
-`ParseDict` accepts in canonical form: lowerCamelCase JSON names, 64-bit integers as decimal
-strings, enums by name, bytes as base64, floating point as numbers or the strings "NaN",
-"Infinity" and "-Infinity". Unknown properties are rejected, so a typo in a field name is an error
-that names the field. Each file is self-contained: referenced messages and enums are in `$defs`.
+The schemas follow the proto3 JSON mapping as `google.protobuf.json_format` reads it: a field
+by its JSON name (lowerCamelCase) or its proto name (given both, the last one wins); integers
+as JSON numbers or decimal strings (`MessageToDict` writes 64-bit ones as strings, `Parse` takes
+either); enums by name; bytes as base64; floating point as numbers or the strings "NaN",
+"Infinity" and "-Infinity". Unknown properties are allowed: the WIRE_JSON compatibility level
+calls an added field compatible, which holds only when JSON readers ignore fields they do not
+know (`json_format.Parse` with `ignore_unknown_fields=True`). Each file is self-contained:
+referenced messages and enums are in `$defs`.
 """
 
 from __future__ import annotations
@@ -42,6 +45,22 @@ _NON_FINITE_SCHEMA: dict[str, Any] = {
     "type": "string",
     "enum": ["NaN", "Infinity", "-Infinity"],
 }
+
+
+def _integer(low: int, high: int) -> dict[str, Any]:
+    """An integer field: a JSON number in range, or a decimal string (json_format takes both)."""
+    pattern = "^[0-9]+$" if low == 0 else "^-?[0-9]+$"
+    return {
+        "anyOf": [
+            {"type": "integer", "minimum": low, "maximum": high},
+            {"type": "string", "pattern": pattern},
+        ]
+    }
+
+
+def _names(field: FieldModel) -> tuple[str, ...]:
+    """The names a JSON reader accepts for a field: its JSON name, then its proto name."""
+    return (field.json_name,) if field.name == field.json_name else (field.json_name, field.name)
 
 
 def json_schema_path(full_name: str) -> str:
@@ -104,11 +123,11 @@ class _SchemaBuilder:
             return self.ref(field.type_ref)
         if kind in _INT32_BOUNDS:
             low, high = _INT32_BOUNDS[kind]
-            return {"type": "integer", "minimum": low, "maximum": high}
+            return _integer(low, high)
         if kind in _INT64:
-            return {"type": "string", "pattern": "^-?[0-9]+$"}
+            return _integer(-(2**63), 2**63 - 1)
         if kind in _UINT64:
-            return {"type": "string", "pattern": "^[0-9]+$"}
+            return _integer(0, 2**64 - 1)
         if kind in _FLOATS:
             self.defs.setdefault(_NON_FINITE, _NON_FINITE_SCHEMA)
             return {"anyOf": [{"type": "number"}, {"$ref": f"#/$defs/{_NON_FINITE}"}]}
@@ -137,12 +156,16 @@ class _SchemaBuilder:
     def message_schema(self, message: MessageModel) -> dict[str, Any]:
         schema: dict[str, Any] = {"title": message.name, "type": "object"}
         _describe(schema, message.comment)
-        schema["properties"] = {f.json_name: self.field_schema(f) for f in message.fields}
-        schema["additionalProperties"] = False
+        properties: dict[str, Any] = {}
+        for field in message.fields:
+            for name in _names(field):
+                properties[name] = self.field_schema(field)
+        schema["properties"] = properties
         oneofs: dict[str, list[str]] = {}
         for field in message.fields:
             if field.oneof:
-                oneofs.setdefault(field.oneof, []).append(field.json_name)
+                oneofs.setdefault(field.oneof, []).extend(_names(field))
+        # Two members of one oneof are refused (json_format: "oneof ... is already set").
         exclusive = [
             {"required": [a, b]}
             for members in oneofs.values()

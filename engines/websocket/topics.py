@@ -9,18 +9,12 @@ per-instrument subscriptions worthwhile), for example `vpin.toxicity_alert` or
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from nautilus.runtime.naming import snake_case
+
 __all__ = ["TopicFilter", "snake_case", "topic_for"]
-
-_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-
-
-def snake_case(name: str) -> str:
-    """`ToxicityAlert` -> `toxicity_alert`, `PnlUpdate` -> `pnl_update`."""
-    return _BOUNDARY.sub("_", name).lower()
 
 
 def topic_for(engine: str, message_name: str, instrument_id: str, per_instrument: bool) -> str:

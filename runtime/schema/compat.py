@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor
 
-from nautilus.runtime.route_options import RouteOptionsError, read_route_options
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, build_pool, iter_types
 from nautilus.runtime.schema.fingerprint import MessageDescriptor
 from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
@@ -211,6 +210,9 @@ def compare_descriptor_sets_at(
 def _route_violations(
     old: descriptor_pb2.FileDescriptorSet, new: descriptor_pb2.FileDescriptorSet
 ) -> list[Violation]:
+    # Imported here: route_options reads descriptor sets through this package.
+    from nautilus.runtime.route_options import RouteOptionsError, read_route_options
+
     try:
         old_routes = read_route_options(old)
     except RouteOptionsError:

@@ -5,11 +5,14 @@ start when the new schema is incompatible with the registered versions under the
 Consumers meeting a fingerprint other than their own look the writer's schema up here, so they can
 decode every compatible version and dead-letter the rest with the reason.
 
-Keys (documented in docs/schema-registry.md):
+Keys (documented in docs/schema-registry.md; every write is in `registry_writes`):
 
-    nautilus:schema:fp:<fingerprint>    hash  type, descriptor_set, producer, registered_at
+    nautilus:schema:fp:<fingerprint>    hash  type, descriptor_set, producer, registered_at,
+                                              deprecated (the reason, once deprecated)
     nautilus:schema:versions:<type>     list  fingerprints, oldest first
     nautilus:schema:types               set   every registered type name
+    nautilus:schema:mode:<type>         str   the type's compatibility mode (optional)
+    nautilus:schema:mode                str   the registry's default mode (optional; else FULL)
 
 A fingerprint's entry never changes once written (same fingerprint, same schema), so lookups are
 cached without expiry. Registration is atomic: the versions list is WATCHed while the candidate is
@@ -19,12 +22,12 @@ checked, and a concurrent registration makes the check run again.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from google.protobuf import descriptor_pb2
-from google.protobuf.descriptor import Descriptor, FileDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
@@ -36,11 +39,13 @@ from nautilus.runtime.errors import (
     UndeliverableEntryError,
 )
 from nautilus.runtime.resolver import LocalTypeResolver
+from nautilus.runtime.route_options import descriptor_set_of_file
 from nautilus.runtime.schema.compat import MessageDescriptor, check_compatibility, check_mode
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, message_descriptor
 from nautilus.runtime.schema.fingerprint import fingerprint
 from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
-from nautilus.runtime.schema.violations import Rule, SchemaIncompatibleError
+from nautilus.runtime.schema.registry_writes import RegistryKeys, RegistryWrites
+from nautilus.runtime.schema.violations import Rule, SchemaIncompatibleError, Violation
 
 __all__ = [
     "REGISTRY_PREFIX",
@@ -76,22 +81,7 @@ def _text(value: bytes | str) -> str:
 
 def descriptor_set_of(message: MessageDescriptor) -> descriptor_pb2.FileDescriptorSet:
     """A self-contained descriptor set for `message`: its file and every file it imports."""
-    ordered: list[FileDescriptor] = []
-    seen: set[str] = set()
-
-    def visit(file: FileDescriptor | Any) -> None:
-        if file.name in seen:
-            return
-        seen.add(file.name)
-        for dependency in file.dependencies:
-            visit(dependency)
-        ordered.append(file)
-
-    visit(message.file)
-    result = descriptor_pb2.FileDescriptorSet()
-    for file in ordered:
-        result.file.add().ParseFromString(file.serialized_pb)
-    return result
+    return descriptor_set_of_file(message.file)
 
 
 @dataclass(frozen=True)
@@ -117,6 +107,8 @@ class SchemaVersion:
     #: The engine that registered it ("" when registered by a tool).
     producer: str
     registered_at_ns: int
+    #: Why it was deprecated ("" when it is not): still readable, listed as deprecated.
+    deprecated: str = ""
 
 
 class SchemaRegistry:
@@ -124,18 +116,59 @@ class SchemaRegistry:
 
     def __init__(self, redis: Redis, *, prefix: str = REGISTRY_PREFIX) -> None:
         self._redis = redis
-        self._prefix = prefix
+        self._keys = RegistryKeys(prefix)
+        self._writes = RegistryWrites(self._keys)
         self._descriptors: dict[str, Descriptor] = {}
 
     def _schema_key(self, fingerprint_: str) -> str:
-        return f"{self._prefix}:fp:{fingerprint_}"
+        return self._keys.schema(fingerprint_)
 
     def _versions_key(self, message_type: str) -> str:
-        return f"{self._prefix}:versions:{message_type}"
+        return self._keys.versions(message_type)
 
     @property
     def _types_key(self) -> str:
-        return f"{self._prefix}:types"
+        return self._keys.types
+
+    async def mode(self, message_type: str | None = None) -> CompatMode:
+        """The compatibility mode of `message_type`: its own, else the registry's, else FULL."""
+        names = [self._keys.mode(None)] if message_type is None else [
+            self._keys.mode(message_type), self._keys.mode(None)
+        ]  # fmt: skip
+        for value in await self._call("MGET", self._redis.mget(names)):
+            if value:
+                return CompatMode(_text(value))
+        return DEFAULT_MODE
+
+    async def set_mode(self, message_type: str | None, mode: CompatMode) -> None:
+        """Set the mode of one type, or the registry's default for None."""
+        await self._write("SET", lambda pipe: self._writes.set_mode(pipe, message_type, mode.value))
+
+    async def deprecate(self, message_type: str, fingerprint_: str, reason: str = "") -> None:
+        """Mark a version deprecated: still readable and checked against, listed as such."""
+        await self._require_version(message_type, fingerprint_)
+        await self._write("HSET", lambda pipe: self._writes.deprecate(pipe, fingerprint_, reason))
+
+    async def delete(self, message_type: str, fingerprint_: str) -> None:
+        """Remove a version: consumers can no longer decode entries written with it."""
+        await self._require_version(message_type, fingerprint_)
+        await self._write(
+            "LREM", lambda pipe: self._writes.delete_version(pipe, message_type, fingerprint_)
+        )
+        self._descriptors.pop(fingerprint_, None)
+
+    async def _write(self, operation: str, queue: Callable[[Any], None]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            queue(pipe)
+            await self._call(operation, pipe.execute())
+
+    async def _require_version(self, message_type: str, fingerprint_: str) -> None:
+        known = await self.versions(message_type)
+        if fingerprint_ not in known:
+            raise KeyError(
+                f"{message_type} has no registered version {fingerprint_}; "
+                f"registered: {', '.join(known) or 'none'}"
+            )
 
     async def types(self) -> list[str]:
         """Every registered message type, sorted."""
@@ -154,8 +187,11 @@ class SchemaRegistry:
         fingerprints = await self.versions(message_type)
         history = []
         for number, fp in enumerate(fingerprints, start=1):
-            producer, registered_at = await self._call(
-                "HMGET", self._redis.hmget(self._schema_key(fp), ["producer", "registered_at"])
+            producer, registered_at, deprecated = await self._call(
+                "HMGET",
+                self._redis.hmget(
+                    self._schema_key(fp), ["producer", "registered_at", "deprecated"]
+                ),
             )
             history.append(
                 SchemaVersion(
@@ -164,6 +200,7 @@ class SchemaRegistry:
                     number,
                     _text(producer or b""),
                     int(_text(registered_at or b"0") or 0),
+                    _text(deprecated or b""),
                 )
             )
         return history
@@ -205,15 +242,18 @@ class SchemaRegistry:
         self,
         message: MessageDescriptor,
         *,
-        mode: CompatMode = DEFAULT_MODE,
+        mode: CompatMode | None = None,
         level: CompatLevel = DEFAULT_LEVEL,
         producer: str = "",
         now_ns: int | None = None,
     ) -> Registration:
         """Register `message`'s schema, or raise SchemaIncompatibleError listing every violation.
 
-        Registering a schema that is already registered changes nothing and succeeds.
+        `mode` None means the type's mode in the registry (`mode()`: its own, else the registry's
+        default, else FULL). Registering a schema that is already registered changes nothing.
         """
+        if mode is None:
+            mode = await self.mode(message.full_name)
         candidate = fingerprint(message)
         versions_key = self._versions_key(message.full_name)
         try:
@@ -229,21 +269,16 @@ class SchemaRegistry:
                             )
                         await self._check(message, known, mode, level)
                         pipe.multi()  # type: ignore[no-untyped-call]
-                        pipe.hset(
-                            self._schema_key(candidate),
-                            mapping={
-                                "type": message.full_name,
-                                "descriptor_set": descriptor_set_of(message).SerializeToString(
-                                    deterministic=True
-                                ),
-                                "producer": producer,
-                                "registered_at": str(
-                                    now_ns if now_ns is not None else time.time_ns()
-                                ),
-                            },
+                        self._writes.add_version(
+                            pipe,
+                            message_type=message.full_name,
+                            fingerprint=candidate,
+                            descriptor_set=descriptor_set_of(message).SerializeToString(
+                                deterministic=True
+                            ),
+                            producer=producer,
+                            registered_at_ns=now_ns if now_ns is not None else time.time_ns(),
                         )
-                        pipe.rpush(versions_key, candidate)
-                        pipe.sadd(self._types_key, message.full_name)
                         await pipe.execute()
                         return Registration(message.full_name, candidate, True, len(known) + 1)
                     except WatchError:
@@ -255,7 +290,7 @@ class SchemaRegistry:
         self,
         messages: Iterable[MessageDescriptor],
         *,
-        mode: CompatMode = DEFAULT_MODE,
+        mode: CompatMode | None = None,
         level: CompatLevel = DEFAULT_LEVEL,
         producer: str = "",
         now_ns: int | None = None,
@@ -266,14 +301,41 @@ class SchemaRegistry:
             for m in messages
         ]
 
+    async def check(
+        self,
+        message: MessageDescriptor,
+        *,
+        mode: CompatMode | None = None,
+        level: CompatLevel = DEFAULT_LEVEL,
+    ) -> list[Violation]:
+        """What registering `message` would be refused for (a dry run: nothing is written).
+
+        Each violation names the registered version it conflicts with. Empty when the schema is
+        already registered or compatible.
+        """
+        if mode is None:
+            mode = await self.mode(message.full_name)
+        known = await self.versions(message.full_name)
+        if fingerprint(message) in known:
+            return []
+        return await self._violations(message, known, mode, level)
+
     async def _check(
         self, message: MessageDescriptor, known: Sequence[str], mode: CompatMode, level: CompatLevel
     ) -> None:
+        violations = await self._violations(message, known, mode, level)
+        if violations:
+            raise SchemaIncompatibleError(message.full_name, violations)
+
+    async def _violations(
+        self, message: MessageDescriptor, known: Sequence[str], mode: CompatMode, level: CompatLevel
+    ) -> list[Violation]:
         if mode is CompatMode.NONE or not known:
-            return
-        against = known if mode.transitive else known[-1:]
-        versions: list[Descriptor] = []
-        for fp in against:
+            return []
+        numbered = list(enumerate(known, start=1))
+        against = numbered if mode.transitive else numbered[-1:]
+        found: list[Violation] = []
+        for number, fp in against:
             previous = await self.descriptor(message.full_name, fp)
             if previous is None:
                 raise TransportError(
@@ -281,10 +343,11 @@ class SchemaRegistry:
                     f"registry has version {fp} of {message.full_name} "
                     "in its versions list but no descriptors for it",
                 )
-            versions.append(previous)
-        violations = check_mode(versions, message, mode, level)
-        if violations:
-            raise SchemaIncompatibleError(message.full_name, violations)
+            for violation in check_mode([previous], message, mode, level):
+                found.append(
+                    replace(violation, message=f"{violation.message} [registered v{number} {fp}]")
+                )
+        return found
 
     async def _call(self, operation: str, awaitable: Awaitable[T]) -> T:
         try:

@@ -18,9 +18,12 @@ MESSAGE_REMOVED (the schema check), not reported again here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from nautilus.runtime.route_options import RouteOption, RouteOptions
 from nautilus.runtime.schema.violations import Rule, Violation
+
+if TYPE_CHECKING:  # route_options reads descriptor sets through this package
+    from nautilus.runtime.route_options import RouteOption, RouteOptions
 
 __all__ = ["compare_routes", "uses_priority_lane"]
 

@@ -6,7 +6,8 @@ both run the same contract tests.
 
 Entry ids are strings in Redis's `<ms>-<seq>` form and compare as (ms, seq). Entry fields are
 `bytes -> bytes` mappings. Writes are prepared first (`prepare_add`, where the Redis transport
-packs the whole command once) and sent in batches (`send_adds`, one write per batch).
+packs the whole command once) and sent in batches (`send_adds`, one write per batch), which
+report one outcome per write (`outcomes.BatchOutcome`): an id, or the server's rejection.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from nautilus.runtime.transport.outcomes import BatchOutcome
 from nautilus.runtime.wire import EncodedEntry
 
 __all__ = [
@@ -72,10 +74,26 @@ class Transport(Protocol):
         """Prepare an append of `fields` to stream `key` (cheap; done at publish time)."""
         ...
 
-    async def send_adds(self, batch: Sequence[PreparedAdd]) -> list[str]:
-        """Append a batch in order, in one round trip; the ids assigned, in order.
+    async def send_adds(self, batch: Sequence[PreparedAdd]) -> BatchOutcome:
+        """Append a batch in order, in one round trip; one outcome per write, in batch order.
 
-        Appends to one key land in batch order. On TransportError, any prefix may have been written.
+        Each write is judged on its own: written (its id) or rejected (the server's reply). The
+        outcomes may cover only a prefix of the batch: the rest was not sent. Appends to one key
+        are applied in batch order. When the connection breaks first, WriteInterruptedError carries
+        the outcomes that arrived; the others are unknown.
+        """
+        ...
+
+    def describe_add(self, prepared: PreparedAdd) -> tuple[str, Mapping[bytes, bytes]]:
+        """The lane key and the fields of a prepared write (error reports and read-back)."""
+        ...
+
+    async def find_written(self, batch: Sequence[PreparedAdd], since_ms: int) -> list[bool]:
+        """Which writes of `batch`, whose replies were lost, the server holds (True), in order.
+
+        Decided by the producer-instance and sequence fields (`pi`, `sq`) of each lane's entries
+        newer than `since_ms` (server clock), read back from the lane's tail; writes without them
+        count as not held.
         """
         ...
 

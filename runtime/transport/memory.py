@@ -24,7 +24,8 @@ from nautilus.runtime.transport.base import (
     PreparedAdd,
     parse_entry_id,
 )
-from nautilus.runtime.wire import EncodedEntry
+from nautilus.runtime.transport.outcomes import BatchOutcome, Rejection
+from nautilus.runtime.wire import FIELD_PRODUCER_INSTANCE, FIELD_SEQUENCE, EncodedEntry
 
 __all__ = ["InMemoryTransport"]
 
@@ -107,14 +108,35 @@ class InMemoryTransport:
     def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
         return (key, fields)
 
-    async def send_adds(self, batch: Sequence[PreparedAdd]) -> list[str]:
-        ids = []
+    async def send_adds(self, batch: Sequence[PreparedAdd]) -> BatchOutcome:
+        ids: list[str | Rejection] = []
         for prepared in batch:
             key, fields = cast(tuple[str, EncodedEntry], prepared)
             ids.append(self._append(key, fields))
         if ids:
             self._wake_readers()
-        return ids
+        return BatchOutcome(ids, 0)
+
+    def describe_add(self, prepared: PreparedAdd) -> tuple[str, Mapping[bytes, bytes]]:
+        key, fields = cast(tuple[str, EncodedEntry], prepared)
+        return key, dict(zip(fields[::2], fields[1::2], strict=True))
+
+    async def find_written(self, batch: Sequence[PreparedAdd], since_ms: int) -> list[bool]:
+        found = []
+        for prepared in batch:
+            key, fields = self.describe_add(prepared)
+            instance, sequence = fields.get(FIELD_PRODUCER_INSTANCE), fields.get(FIELD_SEQUENCE)
+            stream = self._streams.get(key)
+            found.append(
+                instance is not None
+                and stream is not None
+                and any(
+                    held.get(FIELD_PRODUCER_INSTANCE) == instance
+                    and held.get(FIELD_SEQUENCE) == sequence
+                    for held in stream.fields
+                )
+            )
+        return found
 
     async def add_one(self, key: str, fields: EncodedEntry) -> str:
         entry_id = self._append(key, fields)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
+import redis
 
 from nautilus.clients.marketdata import MarketDataClient
 from nautilus.clients.risk import RiskClient
 from nautilus.clients.vpin import VPINClient
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.risk.v1.risk_pb2 import RiskMetrics
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.delivery import Delivery
-from nautilus.runtime.errors import RoutingError
+from nautilus.runtime.errors import PublishRejectedError, RoutingError
 from nautilus.runtime.priority import MessagePriority
 from nautilus.strategy.v1.strategy_pb2 import OrderRequest
 from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning
@@ -99,3 +102,16 @@ async def test_the_runtime_refuses_what_the_types_forbid(redis_url: str) -> None
     with pytest.raises(RoutingError, match="producer is 'marketdata'"):
         await vpin.bus.publish(Quote(instrument_id="AAPL.XNAS"))
     await vpin.close()
+
+
+async def test_a_typed_publish_waiting_for_landing_raises_when_the_server_refuses_it(
+    redis_url: str,
+) -> None:
+    async with RiskClient.create(**_settings(redis_url, "risk")) as risk:
+        with redis.Redis.from_url(redis_url) as connection:  # the lane key clobbered
+            connection.set("nautilus-risk-streams", "not a stream")
+        with pytest.raises(PublishRejectedError) as raised:
+            async with asyncio.timeout(30):  # bounds a hang; asserts no timing
+                await risk.publish_risk_metrics(RiskMetrics(account_id="ACC-1"), wait_landed=True)
+        assert raised.value.kind == "WRONGTYPE"
+        assert raised.value.message_type == "nautilus.risk.v1.RiskMetrics"

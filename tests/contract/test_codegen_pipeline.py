@@ -126,3 +126,20 @@ def test_a_schema_that_does_not_compile_is_a_codegen_error(
 def test_a_missing_schema_directory_is_a_codegen_error(tmp_path: Path) -> None:
     with pytest.raises(CodegenError, match="schema directory not found"):
         load_contract(tmp_path / "nowhere")
+
+
+def test_every_routing_violation_is_reported_at_once(
+    compile_copy: Compile, edit_schema: EditSchema
+) -> None:
+    # Both vpin messages move to the risk stream, and one loses its default priority.
+    for _ in range(2):
+        edit_schema(VPIN, 'stream: "nautilus-vpin-streams"', 'stream: "nautilus-risk-streams"')
+    edit_schema(VPIN, "    priority: MESSAGE_PRIORITY_URGENT\n", "")
+
+    with pytest.raises(CodegenError) as refused:
+        compile_copy()
+
+    message = str(refused.value)
+    assert message.startswith("3 routing violations:")
+    assert "ToxicityAlert: route: no default priority" in message
+    assert message.count("is not vpin's stream") == 2

@@ -1,9 +1,10 @@
 """`nautilus up` on real servers: each engine works as its own user and no secret leaks.
 
-Two short flash-crash runs, each watched while it runs: the default one, on its private server
-with the generated ACL and a password per user, and one on a given server whose password is in
-`--redis-url`. Every process's argv, the output, the logs, the report, every file under
-`.nautilus/` and every engine's /health and /metrics are searched for each password.
+Short flash-crash runs, each watched while it runs: the default one, on its private server with
+the generated ACL and a password per user; one on a given server whose password is in
+`--redis-url`; one on a given server running the generated ACL, with `--credentials DIR`. Every
+process's argv, the output, the logs, the report, every file under `.nautilus/` and every
+engine's /health and /metrics are searched for each password.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import pytest
 import redis
 
 from nautilus.engines.catalog import ENGINES
-from nautilus.runtime.credentials import new_password
-from nautilus.runtime.server import EmbeddedServer
+from nautilus.runtime.credentials import new_password, url_with_credentials
+from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
 
 pytestmark = pytest.mark.slow
 
@@ -226,3 +227,41 @@ def test_a_password_given_in_redis_url_never_shows(
     _assert_nothing_shows(run, {password})
     with redis.Redis.from_url(url) as admin:
         assert admin.acl_log() == []
+
+
+@pytest.fixture(scope="module")
+def acl_given_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EmbeddedServer, Path, str]]:
+    """A given server running the ACL of `nautilus acl --passwords DIR`, plus a test admin."""
+    workdir = tmp_path_factory.mktemp("given")
+    credentials, acl = workdir / "credentials", workdir / "bus.acl"
+    binary = find_server_binary()
+    result = subprocess.run(
+        [sys.executable, "-m", "nautilus.cli.main", "acl", "--server-version",
+         server_version(binary), "--passwords", str(credentials), "--out", str(acl)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    admin_password = new_password()
+    with acl.open("a") as file:
+        file.write(f"user test-admin on >{admin_password} ~* &* +@all\n")
+    server = EmbeddedServer(binary=binary, acl_file=acl)
+    server.start()
+    yield server, credentials, url_with_credentials(server.url, "test-admin", admin_password)
+    server.close()
+
+
+def test_given_credentials_make_each_engine_its_own_user_on_a_given_server(
+    tmp_path: Path, acl_given_server: tuple[EmbeddedServer, Path, str]
+) -> None:
+    server, credentials, admin_url = acl_given_server
+    run = _watch(tmp_path, "--credentials", str(credentials), env={"REDIS_URL": server.url})
+    assert run.returncode == 0, run.output
+    assert run.report["run"]["identities"] == "per-engine"
+    assert run.report["acl_log"] == []
+    passwords = {p.read_text().strip() for p in credentials.iterdir()}
+    _assert_nothing_shows(run, passwords)
+    with redis.Redis.from_url(admin_url) as admin:
+        assert admin.acl_log() == []
+        assert admin.llen("nautilus:schema:versions:nautilus.vpin.v1.ToxicityAlert") == 1
