@@ -17,6 +17,8 @@ _DEAD = _W + "test_dead_letter_entries.py::"
 _TRIM = _W + "test_trimming.py::"
 _CONTRACT = "tests/runtime/test_delivery_contract.py::"
 _REDIS = "tests/runtime/test_redis_delivery.py::"
+_OUTCOMES = "tests/runtime/test_publish_outcomes.py::"
+_FAULTS_W = "tests/faults/test_write_path_faults.py::"
 _WIRE_UNIT = "tests/runtime/test_wire_and_config.py::"
 _REGISTRY_BUS = "tests/registry/test_schema_versions_on_the_bus.py::"
 _OPS = "tests/operator/"
@@ -107,6 +109,63 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _ENTRIES + "test_an_entry_has_the_documented_fields_in_the_documented_order",
         _ENTRIES + "test_the_optional_fields_are_left_out_when_not_given",
     ],
+    "wire-format#entry-fields/pi": [
+        _ENTRIES + "test_an_entry_has_the_documented_fields_in_the_documented_order",
+        _OUTCOMES + "test_entries_carry_the_producer_instance_and_a_sequence_per_lane",
+    ],
+    "wire-format#entry-fields/sq": [
+        _ENTRIES + "test_an_entry_has_the_documented_fields_in_the_documented_order",
+        _OUTCOMES + "test_entries_carry_the_producer_instance_and_a_sequence_per_lane",
+    ],
+    "wire-format#entry-fields/readers-need-neither-pi-nor-sq": [
+        _ENTRIES + "test_a_reader_accepts_fields_in_any_order_and_ignores_unknown_ones",
+    ],
+    "wire-format#outcomes/a-producer-sends-its-xadds-in": [
+        _FAULTS_W + "test_memory_filling_mid_batch_fails_exactly_the_refused_messages",
+        _FAULTS_W + "test_a_lane_key_of_the_wrong_type_fails_its_messages_and_not_later_ones",
+    ],
+    "wire-format#outcomes/an-id:-the-entry-is-in": [
+        _OUTCOMES + "test_find_written_tells_which_entries_the_server_holds",
+        _OUTCOMES + "test_an_awaited_critical_publish_returns_once_the_server_holds_the_entry",
+    ],
+    "wire-format#outcomes/refused-for-a-passing-reason:-loading": [
+        _FAULTS_W + "test_writes_refused_while_the_server_loads_are_sent_again_in_order_once",
+        _FAULTS_W + "test_writes_refused_while_a_script_blocks_the_server_are_sent_again_in_order",
+        _FAULTS_W + "test_a_refusal_for_now_that_outlasts_its_timeout_fails_the_message",
+    ],
+    "wire-format#outcomes/refused-for-good:-any-other-error": [
+        _FAULTS_W + "test_a_lane_key_of_the_wrong_type_fails_its_messages_and_not_later_ones",
+        _FAULTS_W + "test_memory_filling_mid_batch_fails_exactly_the_refused_messages",
+        _OUTCOMES + "test_an_awaited_critical_publish_to_a_lane_of_the_wrong_type_raises",
+    ],
+    "wire-format#outcomes/on-a-new-connection-the-first": [
+        _FAULTS_W + "test_server_killed_during_publishing_loses_duplicates_and_reorders_nothing",
+        _FAULTS_W + "test_server_shut_down_during_publishing_loses_duplicates_and_reorders_nothing",
+    ],
+    "wire-format#sequences-and-lost-replies/each-publisher-instance-writes-pi-its": [
+        _OUTCOMES + "test_entries_carry_the_producer_instance_and_a_sequence_per_lane",
+        _FAULTS_W + "test_server_killed_during_publishing_loses_duplicates_and_reorders_nothing",
+    ],
+    "wire-format#durability/urgent-and-critical:-await-publish-...": [
+        _OUTCOMES + "test_an_awaited_critical_publish_returns_once_the_server_holds_the_entry",
+        _OUTCOMES + "test_an_awaited_critical_publish_to_a_lane_of_the_wrong_type_raises",
+    ],
+    "wire-format#durability/low-normal-and-high:-await-publish": [
+        _REDIS + "test_messages_buffered_during_an_outage_are_delivered_after_restart",
+        _OUTCOMES + "test_refused_nowait_publishes_reach_the_hook_the_counter_and_flush",
+    ],
+    "wire-format#durability/any-message:-publish-...-wait_landed-true": [
+        _OUTCOMES + "test_wait_landed_returns_once_the_server_holds_a_bulk_message",
+        _OUTCOMES + "test_wait_landed_raises_when_the_server_refuses_a_bulk_message",
+    ],
+    "wire-format#durability/publish_nowait-returns-once-buffered-at-any": [
+        _REDIS + "test_nowait_publishes_are_written_in_order_by_flush",
+        _OUTCOMES + "test_refused_nowait_publishes_reach_the_hook_the_counter_and_flush",
+    ],
+    "wire-format#durability/a-producer-process-that-crashes-loses": [
+        _OUTCOMES + "test_close_raises_for_refused_messages_not_yet_reported",
+        _REDIS + "test_messages_buffered_during_an_outage_are_delivered_after_restart",
+    ],
     "wire-format#fingerprint/the-fingerprint-identifies-one-version-of": [
         "tests/contract/test_released_fingerprints.py::"
         "test_the_released_schema_still_has_its_released_fingerprint",
@@ -189,7 +248,7 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _ENTRIES + "test_a_producer_declares_a_group_per_routed_engine_on_both_lanes",
         _CONTRACT + "test_groups_declared_by_the_producer_keep_entries_for_engines_not_yet_started",
     ],
-    "wire-format#delivery-guarantees-a-client-must-keep/at-least-once.-a-write-that": [
+    "wire-format#delivery-guarantees-a-client-must-keep/at-least-once.-an-entry-may": [
         _REDIS + "test_pending_entries_of_a_killed_consumer_are_handled_by_another",
         _REDIS + "test_messages_buffered_during_an_outage_are_delivered_after_restart",
     ],
@@ -331,6 +390,9 @@ PROMISE_TESTS: dict[str, list[str]] = {
     ],
     "operations#metrics-and-health/nautilus_bus_publish_failures_total": [
         _FAULTS + "test_failed_batch_writes_are_counted_and_retried",
+    ],
+    "operations#metrics-and-health/nautilus_bus_publish_rejected_total": [
+        _OUTCOMES + "test_refused_nowait_publishes_reach_the_hook_the_counter_and_flush",
     ],
     "operations#metrics-and-health/nautilus_bus_backpressure_events_total": [
         _FAULTS + "test_refused_publishes_are_counted_as_backpressure",

@@ -56,7 +56,9 @@ async def test_an_entry_has_the_documented_fields_in_the_documented_order(
         await producer.flush()
 
     ((_, fields),) = xrange_raw(server, MARKETDATA)
-    assert [name for name, _ in fields] == [b"v", b"t", b"f", b"p", b"s", b"ts", b"pr", b"k", b"tc"]
+    assert [name for name, _ in fields] == [
+        *(b"v", b"t", b"f", b"p", b"s", b"ts", b"pr", b"pi", b"sq", b"k", b"tc")
+    ]
     value = dict(fields)
     assert value[b"v"] == b"1"
     assert value[b"t"] == QUOTE
@@ -67,6 +69,8 @@ async def test_an_entry_has_the_documented_fields_in_the_documented_order(
     assert value[b"s"] == b"marketdata"
     assert value[b"ts"] == b"%d" % TS_OPEN
     assert value[b"pr"] == b"2"
+    assert re.fullmatch(rb"[0-9a-f]{16}", value[b"pi"])
+    assert value[b"sq"] == b"1"
     assert value[b"k"] == b"AAPL.XNAS"
     assert value[b"tc"] == TRACE.encode()
 
@@ -79,7 +83,17 @@ async def test_the_optional_fields_are_left_out_when_not_given(
         await producer.flush()
 
     ((_, fields),) = xrange_raw(server, MARKETDATA)
-    assert [name for name, _ in fields] == [b"v", b"t", b"f", b"p", b"s", b"ts", b"pr"]
+    assert [name for name, _ in fields] == [
+        b"v",
+        b"t",
+        b"f",
+        b"p",
+        b"s",
+        b"ts",
+        b"pr",
+        b"pi",
+        b"sq",
+    ]
 
 
 @pytest.mark.parametrize(
