@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,8 +21,14 @@ from redis.asyncio import Redis as AsyncRedis
 
 from nautilus.contract import fingerprints
 from nautilus.runtime import MessageBusConfig, TestClock, UniversalMessageBusClient
-from nautilus.runtime.dead_letter import purge_dead_letters
-from nautilus.runtime.errors import TransportError
+from nautilus.runtime.dead_letter import (
+    DeadLetter,
+    dead_letter_fields,
+    purge_dead_letters,
+    read_dead_letters,
+    replay_dead_letters,
+)
+from nautilus.runtime.errors import DeadLetterReason, TransportError
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 from tests.runtime.conftest import TS_OPEN, toxicity_alert
 from tests.wire.raw_server import RawEntry, raw_connection, xadd_raw, xrange_raw
@@ -135,9 +142,11 @@ async def test_an_undecodable_entry_is_kept_whole_with_the_dl_fields_after_it(
 
     await consume_as_risk(redis_url, lambda delivery: None)
 
-    assert_is_dead_letter_of(
+    dl = assert_is_dead_letter_of(
         the_dead_letter(server), original_id, original, reason=b"undecodable", deliveries=1
     )
+    assert dl[b"dl.detail"].startswith(b"missing fields")
+    assert all(b"'%s'" % name in dl[b"dl.detail"] for name in (b"f", b"p", b"s", b"ts"))
 
 
 @pytest.mark.parametrize(
@@ -211,4 +220,116 @@ async def test_purging_a_dead_letter_key_the_server_rejects_names_the_command(
         await connection.aclose()
 
     assert rejected.value.operation == "XDEL dead letters"
-    assert rejected.value.detail
+    assert rejected.value.detail not in ("", "None")
+
+
+async def test_reading_a_dead_letter_key_the_server_rejects_names_the_command(
+    redis_url: str, server: redis.Redis
+) -> None:
+    server.set(DEAD_LETTERS, "not a stream")
+    connection = AsyncRedis.from_url(redis_url)
+    try:
+        with pytest.raises(TransportError) as rejected:
+            await read_dead_letters(connection, VPIN)
+    finally:
+        await connection.aclose()
+
+    assert rejected.value.operation == "XRANGE dead letters"
+    assert rejected.value.detail not in ("", "None")
+
+
+async def test_replaying_into_a_lane_the_server_rejects_names_the_command(
+    redis_url: str, server: redis.Redis
+) -> None:
+    xadd_raw(server, URGENT, [(b"v", b"9")])
+    await consume_as_risk(redis_url, lambda delivery: None)
+    server.delete(URGENT)
+    server.set(URGENT, "not a stream")
+    connection = AsyncRedis.from_url(redis_url)
+    try:
+        (letter,) = await read_dead_letters(connection, VPIN)
+        with pytest.raises(TransportError) as rejected:
+            await replay_dead_letters(connection, VPIN, [letter])
+    finally:
+        await connection.aclose()
+
+    assert rejected.value.operation == "replay dead letter"
+    assert rejected.value.detail not in ("", "None")
+    assert len(xrange_raw(server, DEAD_LETTERS)) == 1, "a failed replay deletes nothing"
+
+
+async def test_a_replay_says_which_lane_it_wrote_to_and_refuses_a_foreign_lane(
+    redis_url: str, server: redis.Redis
+) -> None:
+    xadd_raw(server, URGENT, [(b"v", b"9")])
+    await consume_as_risk(redis_url, lambda delivery: None)
+    connection = AsyncRedis.from_url(redis_url)
+    try:
+        (letter,) = await read_dead_letters(connection, VPIN)
+        foreign = replace(letter, lane="nautilus-risk-streams")
+        with pytest.raises(ValueError, match="names lane 'nautilus-risk-streams'"):
+            await replay_dead_letters(connection, VPIN, [foreign])
+        (replayed,) = await replay_dead_letters(connection, VPIN, [letter])
+    finally:
+        await connection.aclose()
+
+    assert replayed.lane == URGENT
+    assert replayed.new_id == xrange_raw(server, URGENT)[-1][0]
+
+
+async def test_dead_letters_are_read_between_ids_and_up_to_a_count(
+    redis_url: str, server: redis.Redis
+) -> None:
+    for version in (b"7", b"8", b"9"):
+        xadd_raw(server, URGENT, [(b"v", version)])
+    await consume_as_risk(redis_url, lambda delivery: None)
+    first, second, third = (entry_id for entry_id, _ in xrange_raw(server, DEAD_LETTERS))
+    connection = AsyncRedis.from_url(redis_url)
+    try:
+        up_to_second = await read_dead_letters(connection, VPIN, end=second)
+        from_second = await read_dead_letters(connection, VPIN, start=second, count=1)
+        purged_none = await purge_dead_letters(connection, VPIN, [])
+    finally:
+        await connection.aclose()
+
+    assert [letter.dead_letter_id for letter in up_to_second] == [first, second]
+    assert [letter.dead_letter_id for letter in from_second] == [second]
+    assert purged_none == 0
+    assert third
+
+
+def test_a_dead_letter_reads_back_every_documented_field() -> None:
+    fields = dead_letter_fields(
+        {b"v": b"1", b"dl.reason": b"forged"},
+        reason=DeadLetterReason.MAX_DELIVERIES,
+        detail="bad \ud800 surrogate",
+        entry_id="5-1",
+        lane=URGENT,
+        group="risk",
+        consumer="risk-7",
+        deliveries=6,
+        dead_lettered_at_ns=123,
+    )
+    pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+
+    letter = DeadLetter.from_entry(("9-0", pairs))
+
+    assert pairs[b"dl.detail"] == b"bad ? surrogate"
+    assert (letter.reason, letter.detail) == (DeadLetterReason.MAX_DELIVERIES, "bad ? surrogate")
+    assert (letter.original_id, letter.lane, letter.group, letter.consumer) == (
+        "5-1",
+        URGENT,
+        "risk",
+        "risk-7",
+    )
+    assert (letter.deliveries, letter.dead_lettered_at_ns) == (6, 123)
+    assert letter.original_fields == {b"v": b"1"}
+
+
+def test_a_dead_letter_with_missing_or_garbled_fields_still_reads() -> None:
+    letter = DeadLetter.from_entry(
+        ("9-0", {b"dl.reason": b"undecodable", b"dl.detail": b"caf\xe9", b"v": b"1"})
+    )
+
+    assert letter.detail == "caf\ufffd"
+    assert (letter.deliveries, letter.dead_lettered_at_ns, letter.consumer) == (0, 0, "")

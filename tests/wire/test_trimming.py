@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from nautilus.runtime import RedisTransport, TestClock
-from nautilus.runtime.trim import safe_trim
+from nautilus.runtime.trim import TrimResult, safe_trim
 from tests.operator.conftest import MARKETDATA, make_client
 from tests.runtime.conftest import quote
 from tests.wire.raw_server import raw_connection, xadd_raw, xrange_raw
@@ -51,6 +51,7 @@ def kept_ms(server: redis.Redis, lane: str) -> list[int]:
         pytest.param(10, None, IDS_MS, id="length-exactly-at-the-bound"),
         pytest.param(7, None, IDS_MS[-7:], id="length"),
         pytest.param(None, 3_500, IDS_MS[-4:], id="age"),
+        pytest.param(None, 4_000, IDS_MS[-5:], id="age-exactly-at-an-entry"),
         pytest.param(7, 3_500, IDS_MS[-4:], id="both-age-stricter"),
         pytest.param(2, 3_500, IDS_MS[-2:], id="both-length-stricter"),
         pytest.param(0, None, [], id="length-zero"),
@@ -75,6 +76,9 @@ async def test_the_bound_cut_is_the_stricter_of_length_and_age(
     assert kept_ms(server, MARKETDATA) == kept
     assert result.deleted == len(IDS_MS) - len(kept)
     assert (result.min_id is None) == (kept == IDS_MS), "nothing due, so no cut at all"
+    assert result.held_by_groups is False
+    if max_len == 0:
+        assert result.min_id == f"{IDS_MS[-1]}-1", "just past the newest entry"
 
 
 async def test_a_producer_trims_by_its_configured_age(redis_url: str, server: redis.Redis) -> None:
@@ -109,3 +113,55 @@ async def test_the_periodic_trim_of_a_producer_runs_without_being_asked(
             await asyncio.sleep(0.02)
 
     assert xrange_raw(server, MARKETDATA) == newest
+
+
+async def trim(redis_url: str, **bounds: int | None) -> TrimResult:
+    transport = RedisTransport(redis_url)
+    try:
+        return await safe_trim(
+            transport,
+            MARKETDATA,
+            max_len=bounds.get("max_len"),
+            max_age_ms=bounds.get("max_age_ms"),
+            clock=TestClock(NOW_NS),
+        )
+    finally:
+        await transport.close()
+
+
+async def test_the_group_furthest_behind_holds_the_lane(
+    redis_url: str, server: redis.Redis
+) -> None:
+    write_at(server, MARKETDATA, IDS_MS)
+    server.xgroup_create(MARKETDATA, "behind", id="2000-0")  # owed 3000 onwards
+    server.xgroup_create(MARKETDATA, "ahead", id="8000-0")  # owed 9000 onwards
+
+    result = await trim(redis_url, max_len=1)
+
+    assert kept_ms(server, MARKETDATA) == IDS_MS[2:]
+    assert (result.min_id, result.held_by_groups) == ("2000-1", True)
+
+
+async def test_a_group_needing_exactly_the_cut_does_not_hold_it(
+    redis_url: str, server: redis.Redis
+) -> None:
+    write_at(server, MARKETDATA, IDS_MS)
+    server.xgroup_create(MARKETDATA, "reader", id="3000-0")
+    server.xreadgroup("reader", "c1", {MARKETDATA: ">"}, count=1)  # 4000-0 pending
+
+    result = await trim(redis_url, max_len=7)  # the cut is 4000-0 as well
+
+    assert kept_ms(server, MARKETDATA) == IDS_MS[3:]
+    assert (result.min_id, result.held_by_groups) == ("4000-0", False)
+
+
+async def test_an_age_reaching_before_the_epoch_deletes_nothing(
+    redis_url: str, server: redis.Redis
+) -> None:
+    xadd_raw(server, MARKETDATA, [(b"v", b"1")], entry_id="0-1")
+    xadd_raw(server, MARKETDATA, [(b"v", b"1")], entry_id="0-2")
+
+    result = await trim(redis_url, max_age_ms=NOW_NS // NS_PER_MS + 5_000)
+
+    assert [entry_id for entry_id, _ in xrange_raw(server, MARKETDATA)] == ["0-1", "0-2"]
+    assert result.deleted == 0
