@@ -133,8 +133,8 @@ async def test_the_group_furthest_behind_holds_the_lane(
     redis_url: str, server: redis.Redis
 ) -> None:
     write_at(server, MARKETDATA, IDS_MS)
-    server.xgroup_create(MARKETDATA, "behind", id="2000-0")  # owed 3000 onwards
-    server.xgroup_create(MARKETDATA, "ahead", id="8000-0")  # owed 9000 onwards
+    server.xgroup_create(MARKETDATA, "a-behind", id="2000-0")  # owed 3000 onwards
+    server.xgroup_create(MARKETDATA, "z-ahead", id="8000-0")  # owed 9000 onwards
 
     result = await trim(redis_url, max_len=1)
 
