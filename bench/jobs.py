@@ -25,6 +25,7 @@ from nautilus.clients.risk import RiskClient
 from nautilus.clients.vpin import VPINClient
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime.delivery import Delivery
+from nautilus.runtime.priority_reader import PriorityReader
 from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning
 
 __all__ = ["JOBS", "flash_crash_warning"]
@@ -115,33 +116,90 @@ async def consume(
     record_quotes: bool = False,
     warmup_s: float = 0.0,
     deadline_s: float = 60.0,
+    priority_elsewhere: bool = False,
+    until_ns: int = 0,
 ) -> dict[str, Any]:
     """The Risk client's consume loop (as an engine runs it) until the expected counts are
-    handled (or the deadline); counts, histograms, the consumer's CPU time."""
+    handled (and `until_ns` is past) or the deadline; counts, histograms, the consumer's CPU time.
+
+    With `priority_elsewhere`, the loop runs without its priority reader and reads only the bulk
+    lanes: another process of the group (`consume_priority_lanes`) reads the priority lanes.
+    """
     tally = _Tally(record_quotes, int(warmup_s * 1e9), expected_quotes, expected_critical)
     client = RiskClient.create(redis_url=url, trim_interval_ms=0)
     client.on_quote(tally.on_quote)
     client.on_flash_crash_warning(tally.on_critical)
-    await client.start(consume=True)
-    # As an engine does once started: its long-lived objects leave the cyclic collector's view.
-    gc.collect()
-    gc.freeze()
+    stop = asyncio.Event()
+    bulk_only: asyncio.Task[None] | None = None
+    if priority_elsewhere:
+        await client.start(consume=False)
+        client.bus.consumer.priority_reader_active = True
+        bulk_only = asyncio.create_task(client.bus.consumer.run(stop))
+    else:
+        await client.start(consume=True)
+    _freeze_start_up_objects()
     notify("ready")
     cpu_started = time.process_time()
     deadline = time.monotonic() + deadline_s
     try:
-        while not tally.done and time.monotonic() < deadline:
+        while (not tally.done or time.time_ns() < until_ns) and time.monotonic() < deadline:
             await asyncio.sleep(_DONE_CHECK_S)
         cpu_s = time.process_time() - cpu_started
+        finished_ns = time.time_ns() if until_ns else tally.finished_ns or time.time_ns()
     finally:
+        stop.set()
+        if bulk_only is not None:
+            await bulk_only
         await client.close()
     return {
         "cpu_s": cpu_s,
         "quotes": tally.quotes,
         "critical": tally.critical,
-        "finished_ns": tally.finished_ns or time.time_ns(),
+        "finished_ns": finished_ns,
         "quote_latency": tally.quote_latency.encode(),
         "quote_negative": tally.quote_latency.negative,
+        "critical_latency": tally.critical_latency.encode(),
+        "critical_negative": tally.critical_latency.negative,
+    }
+
+
+def _freeze_start_up_objects() -> None:
+    """As an engine does once started: its long-lived objects leave the cyclic collector's view."""
+    gc.collect()
+    gc.freeze()
+
+
+async def consume_priority_lanes(
+    *,
+    notify: Notify,
+    url: str,
+    expected_critical: int,
+    warmup_s: float = 0.0,
+    deadline_s: float = 60.0,
+) -> dict[str, Any]:
+    """A second process of the Risk group that only reads its priority lanes (a `PriorityReader`
+    on a client that does not run the consume loop), until `expected_critical` are handled."""
+    tally = _Tally(False, int(warmup_s * 1e9), 0, expected_critical)
+    client = RiskClient.create(
+        redis_url=url, trim_interval_ms=0, consumer_name="risk-bench-priority"
+    )
+    client.on_quote(tally.on_quote)
+    client.on_flash_crash_warning(tally.on_critical)
+    await client.start(consume=False)
+    stop = asyncio.Event()
+    reader = asyncio.create_task(PriorityReader(client.bus.consumer).run(stop))
+    _freeze_start_up_objects()
+    notify("ready")
+    deadline = time.monotonic() + deadline_s
+    try:
+        while not tally.done and time.monotonic() < deadline:
+            await asyncio.sleep(_DONE_CHECK_S)
+    finally:
+        stop.set()
+        await reader
+        await client.close()
+    return {
+        "critical": tally.critical,
         "critical_latency": tally.critical_latency.encode(),
         "critical_negative": tally.critical_latency.negative,
     }
@@ -236,6 +294,7 @@ async def publish_critical(
 #: Job name -> coroutine function, as `Worker.submit` names them.
 JOBS: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
     "consume": consume,
+    "consume_priority_lanes": consume_priority_lanes,
     "publish_quotes": publish_quotes,
     "publish_critical": publish_critical,
     "floor_consume": floors.floor_consume,

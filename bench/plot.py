@@ -23,9 +23,11 @@ def _x(percentile: float) -> float:
 
 def _label(name: str, report: dict[str, Any]) -> tuple[str, str]:
     """Legend text and line style of curve `name` ("ours 10000", "floor 10000", "critical", ...)."""
+    critical_rate = int(report["settings"]["critical_rate"])
     if name == "critical":
-        critical_rate = int(report["settings"]["critical_rate"])
         return f"ours: CRITICAL {critical_rate}/s, bulk saturated", "-"
+    if name == "critical-process":
+        return f"ours: CRITICAL {critical_rate}/s, bulk saturated, reader in a process", "-."
     who, _, rate = name.rpartition(" ")
     offered = f"{int(rate):,} msg/s"
     if who == "ours":

@@ -237,6 +237,9 @@ def _latency_lines(report: dict[str, Any]) -> list[str]:
             rows.append(_latency_row(f"{name} {int(rate):,}/s", s))
     c = median["critical"]
     rows.append(_latency_row(f"ours CRITICAL {int(c['rate'])}/s + bulk", c))
+    if "critical_priority_process" in median:
+        p = median["critical_priority_process"]
+        rows.append(_latency_row("  same, priority reader in its own process", p))
     return [
         "Latency (medians over rounds)",
         *_table(rows),

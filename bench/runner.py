@@ -183,6 +183,9 @@ class _Round:
             }
         self.progress(f"{label}: CRITICAL lane under bulk load")
         figures["critical"] = self._critical()
+        if self.settings.critical_priority_process:
+            self.progress(f"{label}: CRITICAL lane under bulk load, priority reader in a process")
+            figures["critical_priority_process"] = self._critical(priority_process=True)
         self.progress(f"{label}: quote fan-out, server CPU")
         figures["fanout"] = self._fanout()
         figures["ratios"] = _ratios(figures, self.settings)
@@ -226,7 +229,7 @@ class _Round:
         self.merged.add(f"{peer.name} {rate}", result.histogram)
         return _latency_figures(result.sent, result.received, result.histogram)
 
-    def _critical(self) -> dict[str, Any]:
+    def _critical(self, *, priority_process: bool = False) -> dict[str, Any]:
         settings = self.settings
         critical = critical_latency(
             self.url,
@@ -234,8 +237,9 @@ class _Round:
             settings.critical_rate,
             settings.critical_duration_s,
             settings.warmup_s,
+            priority_process=priority_process,
         )
-        self.merged.add("critical", critical.histogram)
+        self.merged.add("critical-process" if priority_process else "critical", critical.histogram)
         return {
             "rate": settings.critical_rate,
             "sent": critical.critical_sent,

@@ -41,18 +41,25 @@ def reset_streams(url: str) -> None:
 
 @dataclass
 class Workers:
-    """The benchmark's processes: one consumer, one bulk publisher, one CRITICAL publisher."""
+    """The benchmark's processes: one consumer, one bulk publisher, one CRITICAL publisher, and a
+    second consumer of the group for the priority lanes alone (one CRITICAL variant)."""
 
     consumer: Worker
     publisher: Worker
     critical: Worker
+    priority: Worker
 
     @classmethod
     def start(cls) -> Workers:
-        return cls(Worker("consumer"), Worker("publisher"), Worker("critical-publisher"))
+        return cls(
+            Worker("consumer"),
+            Worker("publisher"),
+            Worker("critical-publisher"),
+            Worker("priority-consumer"),
+        )
 
     def close(self) -> None:
-        for worker in (self.consumer, self.publisher, self.critical):
+        for worker in (self.consumer, self.publisher, self.critical, self.priority):
             worker.close()
 
 
@@ -164,20 +171,49 @@ def latency_at_rate(
 
 
 def critical_latency(
-    url: str, workers: Workers, rate: float, duration_s: float, warmup_s: float
+    url: str,
+    workers: Workers,
+    rate: float,
+    duration_s: float,
+    warmup_s: float,
+    *,
+    priority_process: bool = False,
 ) -> CriticalResult:
-    """CRITICAL warnings at `rate` per second while another process floods the bulk lane."""
+    """CRITICAL warnings at `rate` per second while another process floods the bulk lane.
+
+    The consumer reads its priority lanes with its in-loop priority reader (as engines do), or,
+    with `priority_process`, leaves them to another process of the same group.
+    """
     reset_streams(url)
     total_s = warmup_s + duration_s
     start_at = time.time_ns() + _START_MARGIN_NS
-    _start_consumer(
-        workers,
-        url=url,
-        expected_quotes=0,
-        expected_critical=int(rate * total_s),
-        warmup_s=warmup_s,
-        deadline_s=total_s + 30,
-    )
+    expected_critical = int(rate * total_s)
+    if priority_process:
+        workers.priority.submit(
+            "consume_priority_lanes",
+            url=url,
+            expected_critical=expected_critical,
+            warmup_s=warmup_s,
+            deadline_s=total_s + 30,
+        )
+        workers.priority.wait_ready()
+        _start_consumer(
+            workers,
+            url=url,
+            expected_quotes=0,
+            priority_elsewhere=True,
+            until_ns=start_at + int(total_s * 1e9),
+            deadline_s=total_s + 30,
+        )
+    else:
+        _start_consumer(
+            workers,
+            url=url,
+            expected_quotes=0,
+            expected_critical=expected_critical,
+            warmup_s=warmup_s,
+            deadline_s=total_s + 30,
+        )
     workers.publisher.submit("publish_quotes", url=url, start_at_ns=start_at, duration_s=total_s)
     workers.critical.submit(
         "publish_critical", url=url, start_at_ns=start_at, rate=rate, duration_s=total_s
@@ -185,13 +221,15 @@ def critical_latency(
     workers.publisher.wait_ready()
     workers.critical.wait_ready()
     critical = workers.critical.result()
+    handled = workers.priority.result() if priority_process else None
     consumed = workers.consumer.result()
     bulk = workers.publisher.result()
+    handled = handled or consumed
     consumed_s = (consumed["finished_ns"] - start_at) / 1e9
-    histogram = LatencyHistogram.decode(consumed["critical_latency"], consumed["critical_negative"])
+    histogram = LatencyHistogram.decode(handled["critical_latency"], handled["critical_negative"])
     result = CriticalResult(
         critical_sent=critical["sent"],
-        critical_received=consumed["critical"],
+        critical_received=handled["critical"],
         bulk_published_rate=bulk["sent"] / ((bulk["landed_ns"] - bulk["started_ns"]) / 1e9),
         bulk_consumed_rate=consumed["quotes"] / consumed_s,
         histogram=histogram,

@@ -30,6 +30,8 @@ class BenchSettings:
     #: CRITICAL warnings per second while the bulk lane is saturated, and for how long.
     critical_rate: int = 200
     critical_duration_s: float = 5.0
+    #: Also measure CRITICAL with the priority lanes read by another process of the group.
+    critical_priority_process: bool = True
     #: Offered rate of the floor's latency run (the rate of the latency-vs-floor target).
     floor_latency_rate: int = 10_000
     #: Quotes per second and seconds of the 11-group fan-out (server CPU per delivery).

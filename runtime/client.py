@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from redis.exceptions import NoPermissionError
 
 from nautilus.contract import bus_message_classes
+from nautilus.runtime.backoff import Backoff
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.dead_letter import DeadLetter
@@ -31,6 +32,7 @@ from nautilus.runtime.errors import (
 )
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.priority import MessagePriority
+from nautilus.runtime.priority_reader import PriorityReader
 from nautilus.runtime.publisher import Publisher, RejectionHook
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.resolver import LocalTypeResolver, TypeResolver
@@ -51,7 +53,7 @@ from nautilus.runtime.schema.registry import (
 from nautilus.runtime.transport.base import Transport
 from nautilus.runtime.transport.memory import InMemoryTransport
 from nautilus.runtime.transport.redis import RedisTransport
-from nautilus.runtime.trim import TrimResult, safe_trim
+from nautilus.runtime.trim import TrimLoop, TrimResult, safe_trim
 
 __all__ = ["UniversalMessageBusClient", "default_transport"]
 
@@ -101,8 +103,15 @@ class UniversalMessageBusClient:
         #: Specs of the types this engine has been allowed to publish (the routing check, cached).
         self._publish_specs: dict[type[Message], MessageSpec] = {}
         self._consumer = Consumer(self.transport, config, resolver)
+        #: The producer's periodic trim (started by `start` when `trim_interval_ms` is set).
+        self.trim_loop = TrimLoop(
+            self.trim,
+            interval_s=config.trim_interval_ms / 1000,
+            backoff=Backoff(config.reconnect_initial_ms, config.reconnect_max_ms),
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._consume_task: asyncio.Task[None] | None = None
         self._started = False
         self._closed = False
 
@@ -119,6 +128,20 @@ class UniversalMessageBusClient:
     def consumer(self) -> Consumer:
         return self._consumer
 
+    @property
+    def consuming(self) -> bool:
+        """False once a consume loop started by `start` has ended before `close` (/health)."""
+        task = self._consume_task
+        return task is None or self._closed or not task.done()
+
+    @property
+    def consume_failure(self) -> BaseException | None:
+        """What ended the consume loop before `close`, if it ended that way."""
+        task = self._consume_task
+        if task is None or not task.done() or self._closed:
+            return None
+        return task.exception() if not task.cancelled() else asyncio.CancelledError()
+
     async def start(self, *, consume: bool = True) -> None:
         """Create consumer groups, start the flushers, and (with `consume`) the consume loop."""
         if self._closed:
@@ -134,9 +157,13 @@ class UniversalMessageBusClient:
         if self._consumer.lanes:
             await self._consumer.ensure_groups()
             if consume:
-                self._tasks.append(asyncio.create_task(self._consumer.run(self._stop)))
+                # URGENT/CRITICAL are read by a blocking read of their own (priority_reader.py).
+                reader = PriorityReader(self._consumer)
+                self._tasks.append(asyncio.create_task(reader.run(self._stop)))
+                self._consume_task = asyncio.create_task(self._consumer.run(self._stop))
+                self._tasks.append(self._consume_task)
         if self.config.trim_interval_ms:
-            self._tasks.append(asyncio.create_task(self._trim_loop()))
+            self._tasks.append(asyncio.create_task(self.trim_loop.run(self._stop)))
 
     async def declare_consumer_groups(self) -> None:
         """Create the consumer group of every routed engine on both lanes of the streams this
@@ -176,7 +203,8 @@ class UniversalMessageBusClient:
         are registered under `config.schema_registration == "register"`; SchemaNotRegisteredError
         when they may not be (`"verify"`, or the server refuses the write), SchemaIncompatibleError,
         listing every violation, when a schema is incompatible with the registered versions under
-        `config.schema_compat_mode`: the producer must not start.
+        `config.schema_compat_mode` (default: the type's mode in the registry): the producer must
+        not start.
         """
         if self.registry is None:
             raise ClientStateError("no schema registry: it needs Redis and config.schema_registry")
@@ -229,6 +257,7 @@ class UniversalMessageBusClient:
         """Flush (up to `timeout_s`), stop the loops, release a transport this client made."""
         if self._closed:
             return
+        failure = self.consume_failure
         self._closed = True
         self._stop.set()
         try:
@@ -238,9 +267,21 @@ class UniversalMessageBusClient:
                 task.cancel()
             for task in self._tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await asyncio.wait([task])
+            if failure is not None:
+                _log.error("the consume loop had ended: %r", failure)
+            await self._leave_group()
             if self._owns_transport:
                 await self.transport.close()
+
+    async def _leave_group(self) -> None:
+        """Delete this consumer from its group where it holds nothing (consumer.leave)."""
+        if not self._started or not self._consumer.lanes:
+            return
+        try:
+            await self._consumer.leave()
+        except TransportError as exc:
+            _log.warning("consumer %s could not leave its group: %s", self._consumer.name, exc)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -383,18 +424,6 @@ class UniversalMessageBusClient:
         stream = dead_letter_stream(message_spec(message_class).route.stream)
         return [DeadLetter.from_entry(entry) for entry in await self.transport.range(stream)]
 
-    async def _trim_loop(self) -> None:
-        interval_s = self.config.trim_interval_ms / 1000
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), interval_s)
-            if self._stop.is_set():
-                return
-            try:
-                await self.trim()
-            except TransportError as exc:
-                _log.warning("trim skipped: %s", exc)
-
     def stats(self) -> dict[str, Any]:
         """Publisher and consumer counters."""
         p, c = self._publisher.stats, self._consumer.stats
@@ -411,4 +440,7 @@ class UniversalMessageBusClient:
             "ignored": c.ignored,
             "reclaimed": c.reclaimed,
             "dead_lettered": c.dead_lettered,
+            "trim_failures": self.trim_loop.failures,
+            "consumer_restarts": c.loop_restarts,
+            "taken_over": c.skipped_taken_over,
         }

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from nautilus.runtime.clock import Clock, LiveClock
 from nautilus.runtime.routing import engine_info
-from nautilus.runtime.schema.modes import DEFAULT_LEVEL, DEFAULT_MODE, CompatLevel, CompatMode
+from nautilus.runtime.schema.modes import DEFAULT_LEVEL, CompatLevel, CompatMode
 
 __all__ = ["BackpressurePolicy", "MessageBusConfig", "SchemaRegistration"]
 
@@ -87,6 +87,9 @@ class MessageBusConfig(BaseModel):
     read_block_ms: int = Field(default=100, ge=1)
     #: Pending entries idle this long (their consumer died or failed) are reclaimed by a live one.
     reclaim_idle_ms: int = Field(default=1000, ge=1)
+    #: Consumers of the group that hold no pending entry and were idle this long (dead processes)
+    #: are removed from the group by the live ones, which look every half of this time.
+    stale_consumer_idle_ms: int = Field(default=300_000, ge=1)
     #: Deliveries after which a failing entry moves to the dead-letter stream.
     max_deliveries: int = Field(default=5, ge=1)
 
@@ -108,8 +111,9 @@ class MessageBusConfig(BaseModel):
     #: or only check that they are registered ("verify"). Either way a producer whose schemas are
     #: missing and cannot be registered refuses to start with SchemaNotRegisteredError.
     schema_registration: SchemaRegistration = "register"
-    #: How a new schema version must relate to the registered ones (producers, on start).
-    schema_compat_mode: CompatMode = DEFAULT_MODE
+    #: How a new schema version must relate to the registered ones (producers, on start); None:
+    #: the type's mode stored in the registry, else the registry's default, else FULL.
+    schema_compat_mode: CompatMode | None = None
     #: WIRE (binary) or WIRE_JSON (also names, for the JSON edge) for that check.
     schema_compat_level: CompatLevel = DEFAULT_LEVEL
 

@@ -3,18 +3,40 @@
 Guarantees:
 
 - At least once: an entry is acknowledged only after its handler returned (or after it was
-  written to the dead-letter stream). Entries left pending by a failed handler or a dead consumer
-  are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for `reclaim_idle_ms`.
-- Priority: each cycle first reads the priority lanes; bulk lanes are read only when the priority
-  lanes had less than a full batch, and priority entries in a mixed batch are handled first. While
-  a bulk batch is handled, the priority lanes are read again every millisecond (checked every 32
-  entries), so URGENT/CRITICAL entries wait behind about a millisecond of bulk work, not a batch.
+  written to the dead-letter stream). Entries left pending by a failed handler or a dead or stuck
+  consumer are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for
+  `reclaim_idle_ms`.
+- Never the work of a healthy consumer: while a consumer works through what it read, it
+  acknowledges what it has handled and renews its claim on what it still holds (XCLAIM ... JUSTID,
+  which leaves delivery counts alone) every quarter of `reclaim_idle_ms`, checked between
+  entries at a stride sized to the handler's measured time (at most 32 entries). Entries it holds
+  therefore never look idle to its peers; only a consumer that died, or whose single handler call
+  outlasts `reclaim_idle_ms`, loses its entries. Entries that a peer took over and acknowledged
+  meanwhile are skipped, not handled again.
+- Priority: in the consume loop (`run`, started by the client) a `PriorityReader` keeps a blocking
+  read outstanding on the priority lanes, on a connection of its own, and handles what it returns
+  at once; the cycle then reads only the bulk lanes and yields to the event loop at each
+  checkpoint of a bulk batch (at most 32 entries apart), so URGENT/CRITICAL entries wait behind at
+  most a few dozen bulk entries and never behind a bulk handler that is awaiting. Driven step by
+  step (`poll`), each cycle first reads the priority lanes; bulk lanes are read only when the
+  priority lanes had less than a full batch, priority entries in a mixed batch are handled first,
+  and while a bulk batch is handled the priority lanes are read again every millisecond (checked
+  at the same checkpoints).
 - Order: within a lane, entries are handled in stream order by one consumer (handlers are awaited
   one at a time); a reclaimed entry is, by nature, handled out of order.
+- Routing is enforced on read: an entry whose type is not routed on the stream it was read from,
+  or whose producer field is not the route's producer, goes to the dead-letter stream
+  (`misrouted`), never to a handler.
 - Poison and bad input never stop the consumer: entries that cannot be decoded or resolved go to
   the dead-letter stream at once; entries whose handler failed `max_deliveries` times go there with
-  the last error. Entries of known types this engine did not subscribe to are acknowledged
-  unhandled: a group reads the whole stream.
+  the last error. Entries of known types routed on the stream that this engine did not subscribe
+  to are acknowledged unhandled, without resolving their schema: a group reads the whole stream.
+- The loop never dies silently: a handler's exception, `asyncio.CancelledError` included, is a
+  handler failure; anything else escaping a cycle is logged, counted (`loop_restarts`) and the
+  cycle starts again after a backoff.
+- Leaving: `leave()` (called by the client's `close`) deletes this consumer from its group on
+  every lane where it holds nothing pending; consumers of the group with nothing pending and idle
+  for `stale_consumer_idle_ms` are removed by the live ones.
 """
 
 from __future__ import annotations
@@ -24,11 +46,13 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 from google.protobuf.message import DecodeError, Message
 
+from nautilus.contract import bus_message_classes
 from nautilus.runtime.backoff import Backoff
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.dead_letter import dead_letter_fields
@@ -36,7 +60,7 @@ from nautilus.runtime.delivery import Delivery, Handler
 from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
 from nautilus.runtime.lanes import dead_letter_stream, priority_lane, stream_of_lane
 from nautilus.runtime.resolver import TypeResolver
-from nautilus.runtime.routing import MessageSpec
+from nautilus.runtime.routing import MessageSpec, message_spec
 from nautilus.runtime.transport.base import Entry, Transport
 from nautilus.runtime.wire import decode_values
 
@@ -48,8 +72,10 @@ _AsyncHandler = Callable[[Delivery[Any]], Awaitable[None]]
 
 #: While handling a bulk batch, the priority lanes are read again after this long...
 _PRIORITY_RECHECK_S = 0.001
-#: ...checked once per this many bulk entries (a clock read per entry would cost more).
-_PRIORITY_SLICE = 32
+#: ...checked at most this many entries apart (a clock read per entry would cost more).
+_MAX_STRIDE = 32
+#: Held entries are renewed this often, as a fraction of `reclaim_idle_ms`.
+_RENEW_FRACTION = 4
 
 
 class DeliveryObserver(Protocol):
@@ -63,7 +89,16 @@ class DeliveryObserver(Protocol):
 class ConsumerStats:
     """Counters for monitoring (cheap: plain ints)."""
 
-    __slots__ = ("dead_lettered", "failed", "handled", "ignored", "reclaimed")
+    __slots__ = (
+        "dead_lettered",
+        "failed",
+        "handled",
+        "ignored",
+        "loop_restarts",
+        "reclaimed",
+        "renewed",
+        "skipped_taken_over",
+    )
 
     def __init__(self) -> None:
         self.handled = 0
@@ -71,6 +106,12 @@ class ConsumerStats:
         self.ignored = 0
         self.reclaimed = 0
         self.dead_lettered = 0
+        #: Claims renewed on held entries (entries counted once per renewal).
+        self.renewed = 0
+        #: Held entries a peer had taken over and acknowledged: skipped, not handled twice.
+        self.skipped_taken_over = 0
+        #: Consume cycles that ended in an unexpected error and were started again.
+        self.loop_restarts = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +119,27 @@ class _Subscription:
     spec: MessageSpec
     #: Called as is: a plain function costs no coroutine; an awaitable result is awaited.
     handler: Handler[Any]
+
+
+@dataclass(slots=True)
+class _Held:
+    """Entries read in one cycle and not yet handled: what the consumer renews its claim on."""
+
+    renewed_at: float
+    #: Batches read in the same cycle and waiting for the current one: (lane, entries).
+    waiting: list[tuple[str, Sequence[Entry]]] = field(default_factory=list)
+    #: (lane, id) of held entries that a peer took over and acknowledged meanwhile.
+    gone: set[tuple[str, str]] = field(default_factory=set)
+
+
+@cache
+def _contract_routes() -> dict[str, dict[str, str]]:
+    """Per route stream: every contract type routed on it, and that type's producer."""
+    routes: dict[str, dict[str, str]] = {}
+    for cls in bus_message_classes().values():
+        route = message_spec(cls).route
+        routes.setdefault(route.stream, {})[cls.DESCRIPTOR.full_name] = route.producer
+    return routes
 
 
 class Consumer:
@@ -93,19 +155,36 @@ class Consumer:
         self._name = config.consumer_name
         self._subscriptions: dict[str, _Subscription] = {}
         self._classes: dict[tuple[str, str], type[Message]] = {}
+        #: Per route stream: type name -> the route's producer (the routing check on read).
+        self._routes: dict[str, dict[str, str]] = {}
         self._priority_lanes: list[str] = []
         self._all_lanes: list[str] = []
+        self._bulk_only_lanes: list[str] = []
         self._groups_ready = False
         self._last_reclaim = float("-inf")
+        self._last_sweep = time.monotonic()
+        self._renew_s = config.reclaim_idle_ms / 1000 / _RENEW_FRACTION
         #: When a long bulk batch next pauses to read the priority lanes (monotonic seconds).
         self._next_priority_read = 0.0
         self.stats = ConsumerStats()
         self.observer: DeliveryObserver | None = None
+        #: Set while a `PriorityReader` reads the priority lanes: the cycle then reads only the
+        #: bulk lanes and yields to the event loop between slices of a bulk batch.
+        self.priority_reader_active = False
+
+    @property
+    def config(self) -> MessageBusConfig:
+        return self._config
 
     @property
     def lanes(self) -> tuple[str, ...]:
         """Every lane read, priority lanes first."""
         return tuple(self._all_lanes)
+
+    @property
+    def name(self) -> str:
+        """This consumer's name in its group."""
+        return self._name
 
     def subscribe(self, spec: MessageSpec, handler: Handler[Any]) -> None:
         """Route entries of `spec`'s type to `handler` (one handler per type)."""
@@ -113,9 +192,12 @@ class Consumer:
             raise ValueError(f"{spec.full_name} already has a handler")
         self._subscriptions[spec.full_name] = _Subscription(spec, handler)
         stream = spec.route.stream
+        routes = self._routes.setdefault(stream, dict(_contract_routes().get(stream, {})))
+        routes[spec.full_name] = spec.route.producer
         if priority_lane(stream) not in self._priority_lanes:
             self._priority_lanes.append(priority_lane(stream))
             self._all_lanes = [*self._priority_lanes, *self._bulk_lanes(), stream]
+            self._bulk_only_lanes = self._bulk_lanes()
             self._groups_ready = False
 
     def _bulk_lanes(self) -> list[str]:
@@ -141,35 +223,89 @@ class Consumer:
         if time.monotonic() - self._last_reclaim >= self._config.reclaim_idle_ms / 2000:
             processed += await self.reclaim()
         count = self._config.read_count
+        if self.priority_reader_active:
+            wait = None if processed else block_ms
+            batches = await self._transport.read_group(
+                self._group, self._name, self._bulk_only_lanes, count=count, block_ms=wait
+            )
+            return processed + await self._process_all(batches)
         self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
         batches = await self._transport.read_group(
             self._group, self._name, self._priority_lanes, count=count, block_ms=None
         )
         urgent_entries = sum(len(entries) for _, entries in batches)
         if urgent_entries < count:
+            # Only a read that found no priority entry blocks: entries are delivered about when
+            # the last read returns, which is when their renewal clock starts.
             wait = None if processed or urgent_entries else block_ms
             batches += await self._transport.read_group(
                 self._group, self._name, self._all_lanes, count=count, block_ms=wait
             )
         batches.sort(key=lambda batch: batch[0] not in self._priority_lanes)
-        for lane, entries in batches:
-            processed += await self._process(lane, entries, None)
+        return processed + await self._process_all(batches)
+
+    async def _process_all(self, batches: list[tuple[str, list[Entry]]]) -> int:
+        """Process the batches of one read in order, renewing the ones that wait their turn."""
+        held = _Held(time.monotonic(), waiting=list(batches))
+        processed = 0
+        while held.waiting:
+            lane, entries = held.waiting.pop(0)
+            processed += await self._process(lane, entries, None, held)
         return processed
 
+    async def read_priority_lanes(self, block_ms: int | None) -> int:
+        """Read the priority lanes only (waiting up to `block_ms` for an entry) and process what
+        came; the `PriorityReader`'s cycle. Raises TransportError when the server is unreachable."""
+        if not self._priority_lanes:
+            return 0
+        if not self._groups_ready:
+            await self.ensure_groups()
+        try:
+            batches = await self._transport.read_group(
+                self._group,
+                self._name,
+                self._priority_lanes,
+                count=self._config.read_count,
+                block_ms=block_ms,
+            )
+        except TransportError:
+            self._groups_ready = False  # a restarted server has lost them: create them again
+            raise
+        return await self._process_all(batches)
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set, surviving outages with backoff."""
+        """Consume until `stop` is set, surviving outages and unexpected errors with backoff."""
         backoff = Backoff(self._config.reconnect_initial_ms, self._config.reconnect_max_ms)
         while not stop.is_set():
             try:
                 await self.poll(self._config.read_block_ms)
+                if time.monotonic() - self._last_sweep >= self._sweep_interval_s():
+                    await self._sweep_stale_consumers()
             except TransportError as exc:
                 delay = backoff.next_delay_s()
                 if backoff.failures == 1 or backoff.failures % 50 == 0:
                     _log.warning("consumer %s: %s; retrying in %.3fs", self._name, exc, delay)
                 self._groups_ready = False
                 await asyncio.sleep(delay)
+            except (Exception, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError) and _being_cancelled():
+                    raise
+                self.stats.loop_restarts += 1
+                delay = backoff.next_delay_s()
+                _log.error(
+                    "consumer %s: cycle failed (%r); starting again in %.3fs",
+                    self._name,
+                    exc,
+                    delay,
+                    exc_info=exc,
+                )
+                self._groups_ready = False
+                await asyncio.sleep(delay)
             else:
                 backoff.reset()
+
+    def _sweep_interval_s(self) -> float:
+        return self._config.stale_consumer_idle_ms / 1000 / 2
 
     async def reclaim(self) -> int:
         """Take over entries idle longer than `reclaim_idle_ms` in this group and process them."""
@@ -186,6 +322,7 @@ class Consumer:
                     start=start,
                     count=self._config.read_count,
                 )
+                claimed_at = time.monotonic()
                 if claim.deleted_ids:
                     _log.warning(
                         "%s: %d pending entries were trimmed before being acknowledged",
@@ -196,31 +333,78 @@ class Consumer:
                     ids = [entry_id for entry_id, _ in claim.entries]
                     counts = await self._transport.delivery_counts(lane, self._group, ids)
                     self.stats.reclaimed += len(ids)
-                    processed += await self._process(lane, claim.entries, counts)
+                    processed += await self._process(lane, claim.entries, counts, _Held(claimed_at))
                 if claim.next_start in ("0-0", "0"):
                     break
                 start = claim.next_start
         return processed
 
+    async def leave(self) -> list[str]:
+        """Delete this consumer from its group on every lane where it holds nothing pending.
+
+        Returns the lanes it left. Where it still holds entries it stays a member: its entries
+        are reclaimed by a live consumer after `reclaim_idle_ms`, and once it holds nothing the
+        stale sweep of the live ones removes it. Raises TransportError when the server cannot be
+        reached.
+        """
+        left = []
+        for lane in self._all_lanes:
+            removed = await self._transport.remove_consumers(
+                lane, self._group, min_idle_ms=0, names=(self._name,)
+            )
+            if self._name in removed:
+                left.append(lane)
+        return left
+
+    async def _sweep_stale_consumers(self) -> None:
+        """Remove consumers of the group that hold nothing and were idle too long (dead ones)."""
+        self._last_sweep = time.monotonic()
+        for lane in self._all_lanes:
+            try:
+                removed = await self._transport.remove_consumers(
+                    lane, self._group, min_idle_ms=self._config.stale_consumer_idle_ms
+                )
+            except TransportError as exc:
+                _log.warning("consumer %s: stale consumer sweep skipped: %s", self._name, exc)
+                return
+            if removed:
+                _log.info("%s: removed stale consumers %s from %s", lane, removed, self._group)
+
     async def _process(
-        self, lane: str, entries: Sequence[Entry], counts: Mapping[str, int] | None
+        self,
+        lane: str,
+        entries: Sequence[Entry],
+        counts: Mapping[str, int] | None,
+        held: _Held,
     ) -> int:
         acks: list[str] = []
         limit = self._config.max_deliveries
         stream = stream_of_lane(lane)
         dispatch = self._dispatch
+        gone = held.gone
         # A bulk batch takes milliseconds to handle; the priority lanes are looked at again
         # between slices of it, so URGENT/CRITICAL never wait for the whole batch.
-        watch_priority = (
-            counts is None and len(entries) > _PRIORITY_SLICE and lane not in self._priority_lanes
-        )
+        watch_priority = counts is None and lane not in self._priority_lanes
+        # With a priority reader, a bulk batch only yields to the loop at its checkpoints: the
+        # reader's outstanding read has the priority entries already.
+        yield_only = watch_priority and self.priority_reader_active
+        started = time.monotonic()
+        check_at = 1
         for index, (entry_id, fields) in enumerate(entries):
-            if (
-                watch_priority
-                and not index % _PRIORITY_SLICE
-                and time.monotonic() >= self._next_priority_read
-            ):
-                await self._serve_priority_lanes()
+            if index >= check_at:
+                check_at = index + await self._checkpoint(
+                    lane,
+                    entries,
+                    index,
+                    acks,
+                    held,
+                    started=started,
+                    watch_priority=watch_priority,
+                    yield_only=yield_only,
+                )
+            if gone and (lane, entry_id) in gone:
+                self.stats.skipped_taken_over += 1
+                continue
             deliveries = 1 if counts is None else counts.get(entry_id, 1)
             if deliveries > limit:
                 detail = f"not acknowledged after {deliveries - 1} deliveries (consumer died?)"
@@ -252,6 +436,50 @@ class Consumer:
             await self._transport.ack(lane, self._group, acks)
         return len(entries)
 
+    async def _checkpoint(
+        self,
+        lane: str,
+        entries: Sequence[Entry],
+        index: int,
+        acks: list[str],
+        held: _Held,
+        *,
+        started: float,
+        watch_priority: bool,
+        yield_only: bool,
+    ) -> int:
+        """Between two entries: serve the priority lanes and renew held entries when due.
+
+        Returns how many entries to handle before the next checkpoint: enough for about an
+        eighth of the renewal interval at the handler's measured pace, at most `_MAX_STRIDE`.
+        """
+        now = time.monotonic()
+        if now - held.renewed_at >= self._renew_s:
+            if acks:
+                await self._transport.ack(lane, self._group, acks)
+                acks.clear()
+            await self._renew(lane, entries[index:], held)
+        if yield_only:
+            await asyncio.sleep(0)
+        elif watch_priority and now >= self._next_priority_read:
+            await self._serve_priority_lanes()
+        per_entry_s = (now - started) / index
+        if per_entry_s <= 0:
+            return _MAX_STRIDE
+        return max(1, min(_MAX_STRIDE, int(self._renew_s / 8 / per_entry_s)))
+
+    async def _renew(self, lane: str, remaining: Sequence[Entry], held: _Held) -> None:
+        """Renew the claim on every held entry; note those a peer took over and acknowledged."""
+        held.renewed_at = time.monotonic()
+        for key, entries in ((lane, remaining), *held.waiting):
+            ids = [entry_id for entry_id, _ in entries]
+            if not ids:
+                continue
+            kept = set(await self._transport.keep_claimed(key, self._group, self._name, ids))
+            self.stats.renewed += len(kept)
+            if len(kept) < len(ids):
+                held.gone.update((key, entry_id) for entry_id in ids if entry_id not in kept)
+
     async def _serve_priority_lanes(self) -> None:
         """Read and handle what waits on the priority lanes (without blocking)."""
         self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
@@ -262,8 +490,7 @@ class Consumer:
             count=self._config.read_count,
             block_ms=None,
         )
-        for lane, entries in batches:
-            await self._process(lane, entries, None)
+        await self._process_all(batches)
 
     async def _dispatch(
         self,
@@ -276,20 +503,17 @@ class Consumer:
         """Hand one entry to its handler; True when it may be acknowledged."""
         values = decode_values(fields)
         message_type = values[0]
-        key = (message_type, values[1])
+        routes = self._routes[stream]
+        if routes.get(message_type) != values[3]:
+            raise self._misrouted(stream, message_type, values[3], routes)
         subscription = self._subscriptions.get(message_type)
-        cls = self._classes.get(key)
-        if cls is None:
-            try:
-                cls = self._classes[key] = await self._resolver.resolve(*key)
-            except UndeliverableEntryError as exc:
-                if subscription is None and exc.reason is DeadLetterReason.FINGERPRINT_MISMATCH:
-                    self.stats.ignored += 1
-                    return True
-                raise
         if subscription is None:
             self.stats.ignored += 1
             return True
+        key = (message_type, values[1])
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = await self._resolver.resolve(*key)
         _, _, payload, producer, published_at_ns, priority, partition_key, trace = values
         try:
             message = cls.FromString(payload)
@@ -316,7 +540,9 @@ class Consumer:
             result = subscription.handler(delivery)
             if result is not None and inspect.isawaitable(result):
                 await result
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and _being_cancelled():
+                raise
             self.stats.failed += 1
             if deliveries >= self._config.max_deliveries:
                 raise UndeliverableEntryError(
@@ -331,6 +557,27 @@ class Consumer:
         if observer is not None:
             observer.observe(delivery, time.perf_counter() - started)
         return True
+
+    def _misrouted(
+        self, stream: str, message_type: str, producer: str, routes: Mapping[str, str]
+    ) -> UndeliverableEntryError:
+        """Why an entry may not reach a handler: unknown type, or not this stream's route."""
+        expected = routes.get(message_type)
+        if expected is not None:
+            return UndeliverableEntryError(
+                DeadLetterReason.MISROUTED,
+                f"{message_type} on {stream} comes from {expected!r}, "
+                f"this entry names producer {producer!r}",
+            )
+        for routed, types in _contract_routes().items():
+            if message_type in types:
+                return UndeliverableEntryError(
+                    DeadLetterReason.MISROUTED,
+                    f"{message_type} is routed on {routed}, not {stream}",
+                )
+        return UndeliverableEntryError(
+            DeadLetterReason.UNKNOWN_TYPE, f"no schema for message type {message_type!r}"
+        )
 
     async def _dead_letter(
         self,
@@ -358,3 +605,9 @@ class Consumer:
         if self.observer is not None:
             self.observer.dead_lettered(lane, reason)
         _log.warning("%s %s dead-lettered: %s: %s", lane, entry_id, reason.value, detail)
+
+
+def _being_cancelled() -> bool:
+    """True when the running task itself is being cancelled (not a handler raising the error)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from nautilus.runtime.errors import DeadLetterReason, TransportError
+from nautilus.runtime.admin import RedisAdmin
+from nautilus.runtime.errors import DeadLetterReason
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.transport.base import Entry
 
@@ -154,17 +154,19 @@ def _text(value: Any) -> str:
 
 
 async def read_dead_letters(
-    redis: Redis, stream: str, *, start: str = "-", end: str = "+", count: int | None = None
+    redis: RedisAdmin | Redis,
+    stream: str,
+    *,
+    start: str = "-",
+    end: str = "+",
+    count: int | None = None,
 ) -> list[DeadLetter]:
     """Dead letters of route stream `stream`, oldest first: ids `start`..`end`, at most `count`.
 
-    Raises TransportError when the server cannot be reached.
+    Raises ServerUnreachableError or ServerRejectedError (runtime/admin.py).
     """
-    try:
-        raw: Any = await redis.xrange(dead_letter_stream(stream), start, end, count=count)
-    except (RedisError, OSError) as exc:
-        raise TransportError("XRANGE dead letters", repr(exc)) from exc
-    return [DeadLetter.from_entry((_text(entry_id), fields or {})) for entry_id, fields in raw]
+    entries = await RedisAdmin.of(redis).entries(dead_letter_stream(stream), start, end, count)
+    return [DeadLetter.from_entry(entry) for entry in entries]
 
 
 def select_dead_letters(
@@ -183,7 +185,7 @@ def select_dead_letters(
 
 
 async def replay_dead_letters(
-    redis: Redis, stream: str, letters: Sequence[DeadLetter]
+    redis: RedisAdmin | Redis, stream: str, letters: Sequence[DeadLetter]
 ) -> list[ReplayedDeadLetter]:
     """Put each dead letter's original fields back on its original lane, then delete it.
 
@@ -193,8 +195,10 @@ async def replay_dead_letters(
     a group that had already handled it sees a duplicate, which at-least-once handlers tolerate.
 
     Raises ValueError, before anything is moved, when a letter's lane is not a lane of `stream`;
-    TransportError when the server cannot be reached (entries replayed so far stay replayed).
+    ServerUnreachableError or ServerRejectedError when the server cannot be reached or refuses
+    (entries replayed so far stay replayed).
     """
+    admin = RedisAdmin.of(redis)
     lanes = lanes_in_read_order(stream)
     for letter in letters:
         if letter.lane not in lanes:
@@ -208,10 +212,9 @@ async def replay_dead_letters(
         arguments: list[bytes | str] = [letter.dead_letter_id]
         for name, value in letter.original_fields.items():
             arguments += (name, value)
-        try:
-            new_id = await redis.eval(_REPLAY_SCRIPT, 2, letter.lane, dead_letters, *arguments)
-        except (RedisError, OSError) as exc:
-            raise TransportError("replay dead letter", repr(exc)) from exc
+        new_id = await admin.run_script(
+            "replay dead letter", _REPLAY_SCRIPT, (letter.lane, dead_letters), *arguments
+        )
         results.append(
             ReplayedDeadLetter(
                 letter.dead_letter_id, letter.lane, None if new_id is None else _text(new_id)
@@ -220,11 +223,6 @@ async def replay_dead_letters(
     return results
 
 
-async def purge_dead_letters(redis: Redis, stream: str, ids: Sequence[str]) -> int:
+async def purge_dead_letters(redis: RedisAdmin | Redis, stream: str, ids: Sequence[str]) -> int:
     """Delete dead letters `ids` of route stream `stream` for good; the number deleted."""
-    if not ids:
-        return 0
-    try:
-        return int(await redis.xdel(dead_letter_stream(stream), *ids))
-    except (RedisError, OSError) as exc:
-        raise TransportError("XDEL dead letters", repr(exc)) from exc
+    return await RedisAdmin.of(redis).delete_entries(dead_letter_stream(stream), ids)

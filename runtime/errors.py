@@ -13,6 +13,8 @@ __all__ = [
     "RegistryEntryError",
     "RoutingError",
     "SchemaNotRegisteredError",
+    "ServerRejectedError",
+    "ServerUnreachableError",
     "TransportError",
     "UndeliverableEntryError",
 ]
@@ -40,6 +42,9 @@ class DeadLetterReason(StrEnum):
     INCOMPATIBLE_SCHEMA = "incompatible-schema"
     #: The handler failed (or its consumer died) on every one of `max_deliveries` deliveries.
     MAX_DELIVERIES = "max-deliveries"
+    #: The entry's type is not routed on the stream it was read from, or its producer field is not
+    #: the route's producer: it must not reach a handler.
+    MISROUTED = "misrouted"
 
 
 class UndeliverableEntryError(MessageBusError):
@@ -86,6 +91,23 @@ class TransportError(MessageBusError):
         super().__init__(f"{operation}: {detail}")
         self.operation = operation
         self.detail = detail
+
+
+class ServerUnreachableError(TransportError):
+    """The server could not be reached, or cannot answer yet (connection refused or lost, timeout,
+    loading its data set): the same command may succeed later, so callers retry with backoff."""
+
+
+class ServerRejectedError(TransportError):
+    """The server answered the command with an error (WRONGTYPE, NOPERM, OOM, a bad argument,
+    failed authentication): repeating it unchanged fails again, so it is surfaced, not retried.
+
+    `reply` is the server's error reply as it sent it.
+    """
+
+    def __init__(self, operation: str, reply: str) -> None:
+        super().__init__(operation, reply)
+        self.reply = reply
 
 
 class PublishRejectedError(MessageBusError):

@@ -7,8 +7,9 @@ should see. Each request gets one response and the connection is closed; nothing
 - `GET /metrics`: every metric of `BusMetrics` in the Prometheus text format.
 - `GET /health`: JSON `{"engine", "status", "lanes": {lane: {"pending", "lag"}}}` for the lanes
   the clients consume, from the server's own bookkeeping, merged with what the engine's `health`
-  callable adds. Status 200 when `status` is "ok", 503 otherwise (including an unreachable
-  server, reported as status "unreachable" with the error).
+  callable adds. Status 200 when `status` is "ok", 503 otherwise: an unreachable server is
+  reported as status "unreachable", a consume loop that has ended as "consumer-stopped", each
+  with the error.
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ async def health_report(
     except TransportError as exc:
         report["status"] = "unreachable"
         report["error"] = str(exc)
+    for client in clients:
+        if not client.consuming:
+            report["status"] = "consumer-stopped"
+            report["error"] = (
+                f"{client.config.engine} consume loop ended: {client.consume_failure!r}"
+            )
     if health is not None:
         extra = health()
         if inspect.isawaitable(extra):

@@ -20,6 +20,8 @@ Metrics (engine = the consuming or publishing engine; docs/operations.md lists t
     nautilus_bus_acked_total{engine}                 entries acknowledged (consumed + ignored +
                                                      dead-lettered)
     nautilus_bus_reclaimed_total{engine}             entries taken over from idle consumers
+    nautilus_bus_trim_failures_total{engine}         periodic trims that failed (retried)
+    nautilus_bus_consumer_restarts_total{engine}     consume cycles restarted after an error
     nautilus_bus_dead_lettered_total{engine,stream,reason}
     nautilus_bus_handler_seconds{engine,stream,type}        histogram: handler run time
     nautilus_bus_end_to_end_seconds{engine,stream,type}     histogram: receive time - publish time
@@ -92,6 +94,16 @@ _COUNTERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "nautilus_bus_reclaimed",
         "Entries taken over from idle consumers (XAUTOCLAIM).",
         ("reclaimed",),
+    ),
+    (
+        "nautilus_bus_consumer_restarts",
+        "Consume cycles that ended in an unexpected error and were started again.",
+        ("consumer_restarts",),
+    ),
+    (
+        "nautilus_bus_trim_failures",
+        "Periodic trims that failed and were retried with backoff.",
+        ("trim_failures",),
     ),
 )
 

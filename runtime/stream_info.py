@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
 
-from nautilus.runtime.errors import TransportError
+from nautilus.runtime.admin import RedisAdmin
 
 __all__ = ["ConsumerInfo", "GroupInfo", "LaneInfo", "lane_info"]
 
@@ -68,20 +67,18 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-async def lane_info(redis: Redis, key: str, *, with_consumers: bool = True) -> LaneInfo:
+async def lane_info(
+    redis: RedisAdmin | Redis, key: str, *, with_consumers: bool = True
+) -> LaneInfo:
     """The state of stream `key`; a missing key is reported as empty, not as an error.
 
-    Raises TransportError when the server cannot be reached.
+    Raises ServerUnreachableError or ServerRejectedError (runtime/admin.py).
     """
-    try:
-        stream: Any = await redis.xinfo_stream(key)
-    except ResponseError as exc:
-        if "no such key" in str(exc).lower():
-            return LaneInfo(key, False, 0, 0, None, ())
-        raise TransportError("XINFO STREAM", str(exc)) from exc
-    except (RedisError, OSError) as exc:
-        raise TransportError("XINFO STREAM", repr(exc)) from exc
-    groups = await _groups(redis, key, with_consumers) if int(stream.get("groups", 0)) else ()
+    admin = RedisAdmin.of(redis)
+    stream = await admin.stream_info(key)
+    if stream is None:
+        return LaneInfo(key, False, 0, 0, None, ())
+    groups = await _groups(admin, key, with_consumers) if int(stream.get("groups", 0)) else ()
     last_id = stream.get("last-generated-id")
     return LaneInfo(
         key=key,
@@ -93,29 +90,24 @@ async def lane_info(redis: Redis, key: str, *, with_consumers: bool = True) -> L
     )
 
 
-async def _groups(redis: Redis, key: str, with_consumers: bool) -> tuple[GroupInfo, ...]:
-    try:
-        raw: Any = await redis.xinfo_groups(key)
-        result = []
-        for group in raw:
-            name = _text(group["name"])
-            consumers: tuple[ConsumerInfo, ...] = ()
-            if with_consumers and int(group.get("consumers", 0)):
-                listed: Any = await redis.xinfo_consumers(key, name)
-                consumers = tuple(
-                    ConsumerInfo(_text(c["name"]), int(c["pending"]), int(c["idle"]))
-                    for c in listed
-                )
-            result.append(
-                GroupInfo(
-                    name=name,
-                    pending=int(group["pending"]),
-                    lag=_optional_int(group.get("lag")),
-                    last_delivered_id=_text(group["last-delivered-id"]),
-                    entries_read=_optional_int(group.get("entries-read")),
-                    consumers=consumers,
-                )
+async def _groups(admin: RedisAdmin, key: str, with_consumers: bool) -> tuple[GroupInfo, ...]:
+    result = []
+    for group in await admin.groups(key):
+        name = _text(group["name"])
+        consumers: tuple[ConsumerInfo, ...] = ()
+        if with_consumers and int(group.get("consumers", 0)):
+            consumers = tuple(
+                ConsumerInfo(_text(c["name"]), int(c["pending"]), int(c["idle"]))
+                for c in await admin.consumers(key, name)
             )
-    except (RedisError, OSError) as exc:
-        raise TransportError("XINFO GROUPS", repr(exc)) from exc
+        result.append(
+            GroupInfo(
+                name=name,
+                pending=int(group["pending"]),
+                lag=_optional_int(group.get("lag")),
+                last_delivered_id=_text(group["last-delivered-id"]),
+                entries_read=_optional_int(group.get("entries-read")),
+                consumers=consumers,
+            )
+        )
     return tuple(result)

@@ -17,12 +17,19 @@ before a consuming engine's first start are protected too.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from nautilus.runtime.backoff import Backoff
 from nautilus.runtime.clock import Clock
 from nautilus.runtime.transport.base import GroupState, Transport, parse_entry_id
 
-__all__ = ["TrimResult", "received_floor", "safe_trim"]
+__all__ = ["TrimLoop", "TrimResult", "received_floor", "safe_trim"]
+
+_log = logging.getLogger(__name__)
 
 _NS_PER_MS = 1_000_000
 
@@ -91,3 +98,57 @@ async def safe_trim(
         cut = min(cut, floor)
     min_id = f"{cut[0]}-{cut[1]}"
     return TrimResult(lane, await transport.trim_before(lane, min_id), min_id, held)
+
+
+class TrimLoop:
+    """Runs a trim every interval until stopped, and never stops on an error.
+
+    Whatever a trim raises (an unreachable server, a rejected command, a bug) is counted in
+    `failures`, logged once per kind of error (type and operation) with its traceback, and the
+    trim is retried after an exponential backoff capped at the interval. The loop ends only when
+    `stop` is set or its task is cancelled.
+    """
+
+    def __init__(
+        self,
+        trim: Callable[[], Awaitable[object]],
+        *,
+        interval_s: float,
+        backoff: Backoff,
+    ) -> None:
+        self._trim = trim
+        self._interval_s = interval_s
+        self._backoff = backoff
+        #: Trims that completed, and trims that raised.
+        self.runs = 0
+        self.failures = 0
+        #: Failures per kind ("TransportError: XTRIM", "ValueError", ...), each logged once.
+        self.failures_by_kind: dict[str, int] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        wait_s = self._interval_s
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait_s)
+            if stop.is_set():
+                return
+            try:
+                await self._trim()
+            except Exception as exc:
+                self._failed(exc)
+                wait_s = min(self._backoff.next_delay_s(), self._interval_s)
+            else:
+                self.runs += 1
+                if self._backoff.failures:
+                    _log.info("trim succeeded again after %d failures", self._backoff.failures)
+                    self._backoff.reset()
+                wait_s = self._interval_s
+
+    def _failed(self, exc: Exception) -> None:
+        self.failures += 1
+        operation = getattr(exc, "operation", None)
+        kind = type(exc).__name__ + (f": {operation}" if operation else "")
+        seen = self.failures_by_kind.get(kind, 0)
+        self.failures_by_kind[kind] = seen + 1
+        if not seen:
+            _log.error("trim failed (%s); retrying with backoff", kind, exc_info=exc)

@@ -86,24 +86,45 @@ def encode_entry(
     With `instance`, the entry carries the producer instance and its per-lane `sequence`: what a
     publisher reads back after losing a connection to resend only the entries the server lacks.
     """
-    entry: EncodedEntry = (
-        FIELD_VERSION,
-        WIRE_VERSION,
-        FIELD_TYPE,
-        message_type,
-        FIELD_FINGERPRINT,
-        fingerprint,
-        FIELD_PAYLOAD,
-        payload,
-        FIELD_PRODUCER,
-        producer,
-        FIELD_PUBLISHED_AT,
-        b"%d" % published_at_ns,
-        FIELD_PRIORITY,
-        _PRIORITY_BYTES[priority],
-    )
-    if instance is not None:
-        entry += (FIELD_PRODUCER_INSTANCE, instance, FIELD_SEQUENCE, b"%d" % sequence)
+    entry: EncodedEntry
+    if instance is None:
+        entry = (
+            FIELD_VERSION,
+            WIRE_VERSION,
+            FIELD_TYPE,
+            message_type,
+            FIELD_FINGERPRINT,
+            fingerprint,
+            FIELD_PAYLOAD,
+            payload,
+            FIELD_PRODUCER,
+            producer,
+            FIELD_PUBLISHED_AT,
+            b"%d" % published_at_ns,
+            FIELD_PRIORITY,
+            _PRIORITY_BYTES[priority],
+        )
+    else:
+        entry = (
+            FIELD_VERSION,
+            WIRE_VERSION,
+            FIELD_TYPE,
+            message_type,
+            FIELD_FINGERPRINT,
+            fingerprint,
+            FIELD_PAYLOAD,
+            payload,
+            FIELD_PRODUCER,
+            producer,
+            FIELD_PUBLISHED_AT,
+            b"%d" % published_at_ns,
+            FIELD_PRIORITY,
+            _PRIORITY_BYTES[priority],
+            FIELD_PRODUCER_INSTANCE,
+            instance,
+            FIELD_SEQUENCE,
+            b"%d" % sequence,
+        )
     if key is not None:
         entry += (FIELD_KEY, key.encode())
     if trace_context is not None:
@@ -165,7 +186,10 @@ def decode_values(fields: Mapping[bytes, bytes]) -> WireValues:
         fingerprint = fields[FIELD_FINGERPRINT].decode("ascii")
         payload = fields[FIELD_PAYLOAD]
         producer = fields[FIELD_PRODUCER].decode("ascii")
-        published_at_ns = int(fields[FIELD_PUBLISHED_AT])
+        stamp = fields[FIELD_PUBLISHED_AT]
+        if not stamp.isdigit():  # ASCII digits only: no sign, space or underscore int() allows
+            raise ValueError(f"ts {stamp!r} is not decimal ASCII digits")
+        published_at_ns = int(stamp)
         key_bytes = fields.get(FIELD_KEY)
         trace_bytes = fields.get(FIELD_TRACE_CONTEXT)
         key = None if key_bytes is None else key_bytes.decode()

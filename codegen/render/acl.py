@@ -125,11 +125,13 @@ _PRODUCER = (
     "+xadd", "+xtrim", "+xlen", "+xrange", "+xrevrange", "+xinfo|groups", "+xinfo|stream",
     "+xpending", "+xgroup|create",
 )  # fmt: skip
-# A consumer on the lanes it consumes: its group's reads, acks, reclaims and their bookkeeping,
-# and the lane state its /health reports.
+# A consumer on the lanes it consumes: its group's reads, acks, reclaims and their bookkeeping
+# (deleting itself, or dead consumers holding nothing, from its group), and the lane state its
+# /health reports.
 _CONSUMER = (
     "+xreadgroup", "+xack", "+xautoclaim", "+xclaim", "+xpending", "+xgroup|create",
-    "+xgroup|createconsumer", "+xinfo|groups", "+xinfo|stream", "+xinfo|consumers", "+xlen",
+    "+xgroup|createconsumer", "+xgroup|delconsumer", "+xinfo|groups", "+xinfo|stream",
+    "+xinfo|consumers", "+xlen",
 )  # fmt: skip
 # Reading the schema registry (engines and the operator).
 _REGISTRY_READ = (

@@ -118,7 +118,7 @@ class SchemaRegistry:
         self._redis = redis
         self._keys = RegistryKeys(prefix)
         self._writes = RegistryWrites(self._keys)
-        self._descriptors: dict[str, Descriptor] = {}
+        self._descriptors: dict[tuple[str, str], Descriptor] = {}
 
     def _schema_key(self, fingerprint_: str) -> str:
         return self._keys.schema(fingerprint_)
@@ -155,7 +155,7 @@ class SchemaRegistry:
         await self._write(
             "LREM", lambda pipe: self._writes.delete_version(pipe, message_type, fingerprint_)
         )
-        self._descriptors.pop(fingerprint_, None)
+        self._descriptors.pop((message_type, fingerprint_), None)
 
     async def _write(self, operation: str, queue: Callable[[Any], None]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -223,9 +223,14 @@ class SchemaRegistry:
         except DecodeError:
             raise RegistryEntryError(key, "descriptor_set is not a FileDescriptorSet") from None
 
+    async def registered_type(self, fingerprint_: str) -> str | None:
+        """The message type a fingerprint was registered for, or None when it never was."""
+        data = await self._call("HGET", self._redis.hget(self._schema_key(fingerprint_), "type"))
+        return None if data is None else (data.decode() if isinstance(data, bytes) else str(data))
+
     async def descriptor(self, message_type: str, fingerprint_: str) -> Descriptor | None:
         """The writer's descriptor for a registered fingerprint (cached), or None if unknown."""
-        cached = self._descriptors.get(fingerprint_)
+        cached = self._descriptors.get((message_type, fingerprint_))
         if cached is not None:
             return cached
         stored = await self.descriptor_set(fingerprint_)
@@ -235,7 +240,7 @@ class SchemaRegistry:
             found = message_descriptor(stored, message_type)
         except DescriptorSetError:
             return None
-        self._descriptors[fingerprint_] = found
+        self._descriptors[(message_type, fingerprint_)] = found
         return found
 
     async def register(
@@ -383,20 +388,31 @@ class RegistryTypeResolver:
         if verdict is None:
             if time.monotonic() < self._unknown_until.get(key, 0.0):
                 raise self._unknown(message_type, writer_fingerprint)
-            try:
-                writer = await self._registry.descriptor(message_type, writer_fingerprint)
-            except RegistryEntryError as exc:
-                # Only entries written with this fingerprint are affected; report the key.
-                self._verdicts[key] = UndeliverableEntryError(
-                    DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
+            registered = await self._registry.registered_type(writer_fingerprint)
+            if registered is not None and registered != message_type:
+                # A fingerprint is bound to the type it was registered for: another type's
+                # schema (and bytes) must never reach this type's handler.
+                verdict = UndeliverableEntryError(
+                    DeadLetterReason.FINGERPRINT_MISMATCH,
+                    f"{message_type} written with schema {writer_fingerprint}, "
+                    f"which is registered for {registered}",
                 )
-                raise UndeliverableEntryError(
-                    DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
-                ) from None
-            if writer is None:
-                self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
-                raise self._unknown(message_type, writer_fingerprint)
-            verdict = self._verdicts[key] = self._judge(cls, writer, writer_fingerprint)
+            else:
+                try:
+                    writer = await self._registry.descriptor(message_type, writer_fingerprint)
+                except RegistryEntryError as exc:
+                    # Only entries written with this fingerprint are affected; report the key.
+                    self._verdicts[key] = UndeliverableEntryError(
+                        DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
+                    )
+                    raise UndeliverableEntryError(
+                        DeadLetterReason.INCOMPATIBLE_SCHEMA, str(exc)
+                    ) from None
+                if writer is None:
+                    self._unknown_until[key] = time.monotonic() + _UNKNOWN_RETRY_S
+                    raise self._unknown(message_type, writer_fingerprint)
+                verdict = self._judge(cls, writer, writer_fingerprint)
+            self._verdicts[key] = verdict
         if isinstance(verdict, UndeliverableEntryError):
             raise UndeliverableEntryError(verdict.reason, verdict.detail)
         return verdict

@@ -127,6 +127,33 @@ class Transport(Protocol):
         """How many times each of `ids` (pending in `group`) has been delivered."""
         ...
 
+    async def keep_claimed(
+        self, key: str, group: str, consumer: str, ids: Sequence[str]
+    ) -> list[str]:
+        """Renew `consumer`'s claim on `ids` (XCLAIM ... 0 ... JUSTID): their idle time restarts.
+
+        Delivery counts are left alone. Returns the ids still pending in `group`; the others were
+        acknowledged (by a consumer that took them over) or deleted meanwhile.
+        """
+        ...
+
+    async def remove_consumers(
+        self,
+        key: str,
+        group: str,
+        *,
+        min_idle_ms: int,
+        names: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Delete consumers of `group` (all, or those in `names`) that hold no pending entry and
+        have been idle at least `min_idle_ms`; the names deleted.
+
+        Deleting a consumer drops its pending entries, so callers ask only for consumers that
+        cannot read meanwhile: themselves once their loop has stopped, or consumers idle for
+        minutes (dead processes).
+        """
+        ...
+
     async def group_states(self, key: str) -> list[GroupState]:
         """Every consumer group of `key`; empty when the stream does not exist."""
         ...

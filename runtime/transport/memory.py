@@ -229,6 +229,39 @@ class InMemoryTransport:
                 counts[entry_id] = item.deliveries
         return counts
 
+    async def keep_claimed(
+        self, key: str, group: str, consumer: str, ids: Sequence[str]
+    ) -> list[str]:
+        stream = self._streams.get(key)
+        state = stream.groups.get(group) if stream is not None else None
+        if state is None:
+            return []
+        now = self._clock.timestamp_ns()
+        kept = []
+        for entry_id in ids:
+            item = state.pending.get(parse_entry_id(entry_id))
+            if item is not None:
+                item.consumer, item.delivered_at_ns = consumer, now
+                kept.append(entry_id)
+        return kept
+
+    async def remove_consumers(
+        self,
+        key: str,
+        group: str,
+        *,
+        min_idle_ms: int,
+        names: Sequence[str] | None = None,
+    ) -> list[str]:
+        # Consumers exist here only through their pending entries: a named consumer holding none
+        # is already gone, and there is no registry of idle ones to sweep.
+        stream = self._streams.get(key)
+        state = stream.groups.get(group) if stream is not None else None
+        if state is None or names is None:
+            return []
+        holding = {item.consumer for item in state.pending.values()}
+        return [name for name in names if name not in holding]
+
     async def group_states(self, key: str) -> list[GroupState]:
         stream = self._streams.get(key)
         if stream is None:

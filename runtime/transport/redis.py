@@ -100,6 +100,16 @@ def _template(key: bytes, fields: EncodedEntry, length: int, holes: tuple[int, .
     return b"".join(parts)
 
 
+def _new_template(
+    cache_key: tuple[object, ...], key: bytes, fields: EncodedEntry, holes: tuple[int, ...]
+) -> bytes:
+    if len(_templates) >= _TEMPLATE_LIMIT:
+        _templates.clear()
+    length = _SEQUENCED_LENGTH if holes is _SEQUENCED_HOLES else _WIRE_LENGTH
+    template = _templates[cache_key] = _template(key, fields, length, holes)
+    return template
+
+
 def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
     """The RESP encoding of `XADD key * field value ...`.
 
@@ -108,28 +118,22 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
     arguments. Anything else is packed by hiredis; both give the same bytes.
     """
     if len(fields) >= _WIRE_LENGTH and fields[0:_WIRE_LENGTH:2] == _WIRE_NAMES:
-        sequenced = fields[_WIRE_LENGTH:_SEQUENCED_LENGTH:2] == _SEQUENCE_NAMES
-        length = _SEQUENCED_LENGTH if sequenced else _WIRE_LENGTH
-        instance = fields[15] if sequenced else None
-        cache_key = (
-            key,
-            fields[1],
-            fields[3],
-            fields[5],
-            fields[9],
-            fields[13],
-            instance,
-            len(fields),
+        sequenced = (
+            len(fields) >= _SEQUENCED_LENGTH
+            and fields[14] == FIELD_PRODUCER_INSTANCE
+            and fields[16] == FIELD_SEQUENCE
         )
-        template = _templates.get(cache_key)
         payload, stamp = fields[7], fields[11]
+        cache_key: tuple[object, ...]
         try:
-            if template is None:
-                if len(_templates) >= _TEMPLATE_LIMIT:
-                    _templates.clear()
-                holes = _SEQUENCED_HOLES if sequenced else _HOLES
-                template = _templates[cache_key] = _template(key, fields, length, holes)
             if sequenced:
+                cache_key = (
+                    key, fields[1], fields[3], fields[5], fields[9], fields[13], fields[15],
+                    len(fields),
+                )  # fmt: skip
+                template = _templates.get(cache_key)
+                if template is None:
+                    template = _new_template(cache_key, key, fields, _SEQUENCED_HOLES)
                 sequence = fields[17]
                 packed = template % (
                     len(payload),
@@ -139,7 +143,15 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
                     len(sequence),
                     sequence,
                 )
+                length = _SEQUENCED_LENGTH
             else:
+                length = _WIRE_LENGTH
+                cache_key = (
+                    key, fields[1], fields[3], fields[5], fields[9], fields[13], len(fields),
+                )  # fmt: skip
+                template = _templates.get(cache_key)
+                if template is None:
+                    template = _new_template(cache_key, key, fields, _HOLES)
                 packed = template % (len(payload), payload, len(stamp), stamp)
             if len(fields) == length:
                 return packed
@@ -589,24 +601,83 @@ class RedisTransport:
                 counts[_text(item["message_id"])] = int(item["times_delivered"])
         return counts
 
+    async def keep_claimed(
+        self, key: str, group: str, consumer: str, ids: Sequence[str]
+    ) -> list[str]:
+        if not ids:
+            return []
+        try:
+            raw: Any = await self._redis.xclaim(key, group, consumer, 0, list(ids), justid=True)
+        except (RedisError, OSError) as exc:
+            raise TransportError("XCLAIM", repr(exc)) from exc
+        return [_text(entry_id) for entry_id in raw]
+
+    async def remove_consumers(
+        self,
+        key: str,
+        group: str,
+        *,
+        min_idle_ms: int,
+        names: Sequence[str] | None = None,
+    ) -> list[str]:
+        # XINFO CONSUMERS, then XGROUP DELCONSUMER for each consumer found holding nothing (no
+        # script: engine identities may not run EVAL). Only a consumer itself adds to its own
+        # pending list, by reading or claiming under its name; the callers remove themselves
+        # after their loop stopped, or consumers idle for minutes, so none reads in between.
+        try:
+            listed: Any = await self._redis.xinfo_consumers(key, group)
+            wanted = None if names is None else set(names)
+            removed = []
+            for consumer in listed:
+                name = _text(consumer["name"])
+                if wanted is not None and name not in wanted:
+                    continue
+                if int(consumer["pending"]) or int(consumer["idle"]) < min_idle_ms:
+                    continue
+                await self._redis.xgroup_delconsumer(key, group, name)
+                removed.append(name)
+        except ResponseError as exc:
+            if "no such key" in str(exc).lower() or "NOGROUP" in str(exc):
+                return []
+            raise TransportError("XGROUP DELCONSUMER", str(exc)) from exc
+        except (RedisError, OSError) as exc:
+            raise TransportError("XGROUP DELCONSUMER", repr(exc)) from exc
+        return removed
+
     async def group_states(self, key: str) -> list[GroupState]:
+        # XINFO GROUPS, then each group's XPENDING summary (one pipelined round trip). Acks land
+        # in between: a summary may find the pending list emptied (min is nil) or holding entries
+        # delivered since; either answer is a valid later state, and the last-delivered id read
+        # first can only be older, so the floor computed from the pair stays safe.
         try:
             groups = await self._redis.xinfo_groups(key)
-            states = []
-            for group in groups:
-                name = _text(group["name"])
-                pending = int(group["pending"])
-                first = None
-                if pending:
-                    summary = await self._redis.xpending(key, name)
-                    first = _text(summary["min"])
-                states.append(GroupState(name, _text(group["last-delivered-id"]), pending, first))
+            names = [_text(group["name"]) for group in groups]
+            pipe = self._redis.pipeline(transaction=False)
+            for name in names:
+                pipe.xpending(key, name)
+            summaries = await pipe.execute(raise_on_error=False) if names else []
         except ResponseError as exc:
             if "no such key" in str(exc).lower():
                 return []
             raise TransportError("XINFO GROUPS", str(exc)) from exc
         except (RedisError, OSError) as exc:
             raise TransportError("XINFO GROUPS", repr(exc)) from exc
+        states = []
+        for group, name, summary in zip(groups, names, summaries, strict=True):
+            if isinstance(summary, ResponseError):
+                continue  # the group was destroyed in between: it needs nothing any more
+            if isinstance(summary, Exception):
+                raise TransportError("XPENDING", repr(summary)) from summary
+            first = summary.get("min") if summary else None
+            pending = int(summary.get("pending") or 0) if first is not None else 0
+            states.append(
+                GroupState(
+                    name,
+                    _text(group["last-delivered-id"]),
+                    pending,
+                    None if first is None else _text(first),
+                )
+            )
         return states
 
     async def length(self, key: str) -> int:

@@ -198,3 +198,18 @@ async def test_resolver_reads_an_older_writer_with_the_local_class(
     await registry.register(older)
     resolver = RegistryTypeResolver(registry, level=CompatLevel.WIRE)
     assert await resolver.resolve(QUOTE, fingerprint(older)) is Quote
+
+
+async def test_without_a_mode_a_registration_uses_the_types_mode_in_the_registry(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    registry = await _registry(redis_url)
+    await registry.register(Quote.DESCRIPTOR)
+    with pytest.raises(SchemaIncompatibleError):
+        await registry.register(quote_version(replace=BID_AS_TEXT))  # the default: FULL
+
+    await registry.set_mode(QUOTE, CompatMode.NONE)
+    registration = await registry.register(quote_version(replace=BID_AS_TEXT))
+
+    assert (await registry.mode(QUOTE), await registry.mode()) == (CompatMode.NONE, CompatMode.FULL)
+    assert registration.version == 2

@@ -1,0 +1,194 @@
+"""One way into Redis for everything off the bus's hot path: inspection, dead letters, tools.
+
+The `Transport` carries the hot commands (XADD batches, XREADGROUP, XACK, claims, trims). Operator
+commands and tools (XINFO, XRANGE over dead letters, replay scripts, consumer clean-up) go through
+`RedisAdmin` instead of calling redis.asyncio directly, so that a failure means the same thing
+everywhere. Errors are mapped once, here, into two kinds:
+
+- `ServerUnreachableError`: the connection was refused, lost or timed out, or the server is not
+  ready (loading its data set, busy with a script, a failover in progress: LOADING, BUSY,
+  TRYAGAIN, MASTERDOWN, READONLY, CLUSTERDOWN). Retry with backoff.
+- `ServerRejectedError`: the server answered with an error that repeating the command will not
+  change (WRONGTYPE, NOPERM, OOM, a bad argument, failed authentication). Surface it, with the
+  server's reply.
+
+Both are `TransportError`s, so code written against the older single type keeps working.
+`server_errors` applies the same mapping to code that must keep its own redis-py client (the
+schema registry's transactions, the CLI's connection checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    BusyLoadingError,
+    RedisError,
+    ResponseError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from nautilus.runtime.errors import ServerRejectedError, ServerUnreachableError, TransportError
+
+__all__ = [
+    "TRANSIENT_REPLY_PREFIXES",
+    "RedisAdmin",
+    "is_transient_reply",
+    "map_server_error",
+    "server_errors",
+]
+
+#: Error replies that mean "not now" rather than "never": the server is loading, busy with a
+#: script, or changing roles. Commands rejected with these are retried like an outage.
+TRANSIENT_REPLY_PREFIXES = (
+    "LOADING",
+    "BUSY",
+    "TRYAGAIN",
+    "MASTERDOWN",
+    "READONLY",
+    "CLUSTERDOWN",
+)
+
+
+def is_transient_reply(reply: str) -> bool:
+    """True when the server's error reply means the same command may succeed later."""
+    return reply.lstrip("-").startswith(TRANSIENT_REPLY_PREFIXES)
+
+
+def map_server_error(operation: str, exc: BaseException) -> TransportError:
+    """The typed error for `exc`, raised by redis-py or the socket while running `operation`."""
+    if isinstance(exc, AuthenticationError | AuthorizationError):
+        return ServerRejectedError(operation, str(exc))
+    if isinstance(exc, BusyLoadingError):
+        return ServerUnreachableError(operation, str(exc))
+    if isinstance(exc, ResponseError):
+        reply = str(exc)
+        if is_transient_reply(reply):
+            return ServerUnreachableError(operation, reply)
+        return ServerRejectedError(operation, reply)
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError | TimeoutError):
+        return ServerUnreachableError(operation, repr(exc))
+    return ServerRejectedError(operation, repr(exc))
+
+
+@contextmanager
+def server_errors(operation: str) -> Iterator[None]:
+    """Run a block of redis-py calls with their errors mapped (see the module docstring)."""
+    try:
+        yield
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise map_server_error(operation, exc) from exc
+
+
+def _is_missing_key(exc: ResponseError) -> bool:
+    return "no such key" in str(exc).lower()
+
+
+class RedisAdmin:
+    """Administrative and inspection commands on one server, with errors mapped once.
+
+    Wraps a redis.asyncio client (its own, from `from_url`, or one given). The client does no
+    retries of its own: a failure reaches the caller at once, typed, and the caller decides.
+    """
+
+    def __init__(self, redis: Redis, *, owned: bool = False) -> None:
+        self._redis = redis
+        self._owned = owned
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, socket_timeout_s: float = 10.0, connect_timeout_s: float = 2.0
+    ) -> RedisAdmin:
+        """An admin client on its own connection pool (closed by `close`)."""
+        redis = Redis.from_url(
+            url,
+            decode_responses=False,
+            socket_timeout=socket_timeout_s,
+            socket_connect_timeout=connect_timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=0,
+        )
+        return cls(redis, owned=True)
+
+    @staticmethod
+    def of(target: RedisAdmin | Redis) -> RedisAdmin:
+        """`target` itself, or an admin view of a redis.asyncio client (left open by `close`)."""
+        return target if isinstance(target, RedisAdmin) else RedisAdmin(target)
+
+    @property
+    def redis(self) -> Redis:
+        """The underlying client, for callers that wrap their own calls in `server_errors`."""
+        return self._redis
+
+    async def command(self, operation: str, *args: Any) -> Any:
+        """Run one raw command; its reply undecoded."""
+        with server_errors(operation):
+            client: Any = self._redis
+            return await client.execute_command(*args)
+
+    async def ping(self) -> None:
+        with server_errors("PING"):
+            await self._redis.ping()
+
+    async def stream_info(self, key: str) -> dict[Any, Any] | None:
+        """XINFO STREAM of `key`; None when the key does not exist."""
+        with server_errors("XINFO STREAM"):
+            try:
+                return dict(await self._redis.xinfo_stream(key))
+            except ResponseError as exc:
+                if _is_missing_key(exc):
+                    return None
+                raise
+
+    async def groups(self, key: str) -> list[dict[Any, Any]]:
+        """XINFO GROUPS of `key`; empty when the key does not exist."""
+        with server_errors("XINFO GROUPS"):
+            try:
+                return [dict(group) for group in await self._redis.xinfo_groups(key)]
+            except ResponseError as exc:
+                if _is_missing_key(exc):
+                    return []
+                raise
+
+    async def consumers(self, key: str, group: str) -> list[dict[Any, Any]]:
+        """XINFO CONSUMERS of `group` on `key`."""
+        with server_errors("XINFO CONSUMERS"):
+            return [dict(consumer) for consumer in await self._redis.xinfo_consumers(key, group)]
+
+    async def entries(
+        self, key: str, start: str = "-", end: str = "+", count: int | None = None
+    ) -> list[tuple[str, dict[bytes, bytes]]]:
+        """XRANGE of `key`: (id, fields) pairs, oldest first."""
+        with server_errors("XRANGE"):
+            raw: Any = await self._redis.xrange(key, start, end, count=count)
+        return [(_text(entry_id), fields or {}) for entry_id, fields in raw]
+
+    async def delete_entries(self, key: str, ids: Sequence[str]) -> int:
+        """XDEL `ids` from `key`; the number deleted."""
+        if not ids:
+            return 0
+        with server_errors("XDEL"):
+            return int(await self._redis.xdel(key, *ids))
+
+    async def run_script(self, operation: str, script: str, keys: Sequence[str], *args: Any) -> Any:
+        """EVAL `script` with `keys` and `args`; its reply."""
+        with server_errors(operation):
+            return await self._redis.eval(script, len(keys), *keys, *args)
+
+    async def close(self) -> None:
+        """Close the connection pool when this admin made it; a given client stays open."""
+        if self._owned:
+            with server_errors("close"):
+                await self._redis.aclose()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
