@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs.doc_promises import DOCS, Promise, promises
-from tests.docs.promise_map import NOT_PROMISES, PROMISE_TESTS
+from tests.docs.promise_map import KNOWN_GAPS, NOT_PROMISES, PROMISE_TESTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def test_every_promise_has_a_test() -> None:
     missing = [
         f"{p.id}\n    {p.text}"
         for p in _all_promises()
-        if not PROMISE_TESTS.get(p.id) and p.id not in NOT_PROMISES
+        if not PROMISE_TESTS.get(p.id) and p.id not in NOT_PROMISES and p.id not in KNOWN_GAPS
     ]
     assert not missing, (
         "promises of the docs without a test; list the tests that check each in "
@@ -56,7 +56,7 @@ def test_every_promise_has_a_test() -> None:
 
 def test_the_map_lists_no_promise_the_docs_no_longer_make() -> None:
     current = {promise.id for promise in _all_promises()}
-    stale = sorted((set(PROMISE_TESTS) | set(NOT_PROMISES)) - current)
+    stale = sorted((set(PROMISE_TESTS) | set(NOT_PROMISES) | set(KNOWN_GAPS)) - current)
     assert not stale, f"ids in tests/docs/promise_map.py that no doc has any more: {stale}"
 
 
@@ -68,3 +68,8 @@ def test_every_listed_test_exists(promise_id: str) -> None:
         assert path.is_file(), f"{promise_id}: no test file {file}"
         if name:
             assert name in _test_names(path), f"{promise_id}: no test {name} in {file}"
+
+
+def test_known_gaps_are_few_and_not_also_mapped() -> None:
+    assert len(KNOWN_GAPS) <= 3
+    assert not set(KNOWN_GAPS) & set(PROMISE_TESTS)
