@@ -38,6 +38,8 @@ def _generate(schema_text: str, package: str, sources: str) -> str:
         output_model_type=DataModelType.PydanticV2BaseModel,
         disable_timestamp=True,
         formatters=[Formatter.BUILTIN],
+        # Explicit, so the output does not depend on the pyproject.toml of the working directory.
+        builtin_format_line_length=100,
         use_title_as_name=True,
         use_schema_description=True,
         use_field_description=True,
