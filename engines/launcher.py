@@ -16,10 +16,10 @@ A live run:
    on its port, then starts MarketData, whose replay is the run's clock;
 3. shows the live table until `--duration` has passed since the market started, the market has
    ended, Ctrl-C is pressed, or an engine dies;
-4. stops cleanly: MarketData first (it writes what it buffered), then waits (bounded) until every
-   consumer group of every lane has read and acknowledged everything, then SIGTERM to the other
-   engines (SIGKILL after a grace period), each writing its summary as it exits; a second Ctrl-C
-   skips the waiting;
+4. stops cleanly: MarketData's replay first (SIGUSR1; it writes what it buffered and goes on
+   consuming), then waits (bounded) until every consumer group of every lane has read and
+   acknowledged everything, then SIGTERM to every engine (SIGKILL after a grace period), each
+   writing its summary as it exits; a second Ctrl-C skips the waiting;
 5. writes the report from the summaries plus the server's own delivery bookkeeping, and stops the
    private server.
 """
@@ -462,9 +462,17 @@ class Launcher:
                 await asyncio.wait_for(self._interrupted.wait(), _VIEW_EVERY_S)
 
     async def _stop_market(self) -> None:
+        """End the replay (SIGUSR1) but keep MarketData consuming until every engine stops, so
+        its groups read what the others still publish in reaction to the market."""
         process = self.processes["marketdata"]
-        process.terminate()
-        await self._wait_exit([process], self.options.stop_grace_s)
+        if process.alive:
+            process.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + self.options.stop_grace_s
+        while process.alive and time.monotonic() < deadline and self._interrupts < 2:
+            health = await fetch_health(process.port) or {}
+            if health.get("service", {}).get("replay") in ("done", "stopped"):
+                return
+            await asyncio.sleep(_POLL_S)
 
     async def _drain(self, redis: Redis) -> bool:
         """Wait until every group of every lane has read and acknowledged everything, twice in a
@@ -487,7 +495,7 @@ class Launcher:
         return False
 
     async def _stop_engines(self) -> None:
-        running = [p for e, p in self.processes.items() if e != "marketdata"]
+        running = list(self.processes.values())
         for process in running:
             process.terminate()
         grace = 0.0 if self._interrupts >= 2 else self.options.stop_grace_s

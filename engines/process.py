@@ -10,8 +10,9 @@ port. MarketData also starts replaying the run's market at once.
 It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone),
 then stops cleanly: MarketData stops replaying, every buffered message is written, the consumer
 stops, and, with `--run-dir`, the engine's summary is written to `<run-dir>/<engine>.summary.json`
-for the run report. With `--run-dir` it also writes `<run-dir>/<engine>.ready.json` (its port)
-once it is consuming and serving, which is how `nautilus up` knows the engine is up.
+for the run report. SIGUSR1 ends only MarketData's replay: the engine goes on consuming. With
+`--run-dir` it also writes `<run-dir>/<engine>.ready.json` (its port) once it is consuming and
+serving, which is how `nautilus up` knows the engine is up.
 
 Run settings (`--scenario`, `--seed`, `--duration`, `--speed`, `--start-ns`, `--market-csv`) are
 those of `RunSettings`: every engine of a run gets the same ones.
@@ -125,8 +126,11 @@ async def run_engine(
     if parent_pid is not None:
         watchers.append(asyncio.create_task(_watch_parent(parent_pid, stop)))
     replay: asyncio.Task[None] | None = None
+    # SIGUSR1 ends the replay but not the engine, which goes on consuming until SIGTERM.
+    replay_stop = asyncio.Event()
     if isinstance(service, MarketDataService):
-        replay = asyncio.create_task(service.replay(settings.market(), settings.speed, stop))
+        loop.add_signal_handler(signal.SIGUSR1, replay_stop.set)
+        replay = asyncio.create_task(service.replay(settings.market(), settings.speed, replay_stop))
         replay.add_done_callback(lambda task: _stop_on_failure(task, stop))
     if run_dir is not None:
         ready = {"engine": engine, "port": endpoints.port, "pid": os.getpid()}
@@ -137,7 +141,8 @@ async def run_engine(
         await stop.wait()
     finally:
         if replay is not None:
-            # The stop event is set: the replay ends at its next market instant and flushes.
+            # The replay ends at its next market instant; closing the client flushes.
+            replay_stop.set()
             try:
                 await replay
             except Exception:

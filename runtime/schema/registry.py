@@ -32,6 +32,7 @@ from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
+from nautilus.runtime.admin import map_server_error, server_errors
 from nautilus.runtime.errors import (
     DeadLetterReason,
     RegistryEntryError,
@@ -288,8 +289,8 @@ class SchemaRegistry:
                         return Registration(message.full_name, candidate, True, len(known) + 1)
                     except WatchError:
                         continue
-        except RedisError as exc:
-            raise TransportError("register schema", str(exc)) from exc
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise map_server_error("register schema", exc) from exc
 
     async def register_all(
         self,
@@ -355,10 +356,10 @@ class SchemaRegistry:
         return found
 
     async def _call(self, operation: str, awaitable: Awaitable[T]) -> T:
-        try:
+        """Errors mapped by the admin layer: ServerUnreachableError (retry) or
+        ServerRejectedError (surface), both TransportErrors."""
+        with server_errors(f"schema registry {operation}"):
             return await awaitable
-        except RedisError as exc:
-            raise TransportError(f"schema registry {operation}", str(exc)) from exc
 
 
 class RegistryTypeResolver:

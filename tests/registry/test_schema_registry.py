@@ -7,7 +7,7 @@ from google.protobuf.descriptor import Descriptor
 from redis.asyncio import Redis
 
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
-from nautilus.runtime.errors import DeadLetterReason, UndeliverableEntryError
+from nautilus.runtime.errors import DeadLetterReason, ServerRejectedError, UndeliverableEntryError
 from nautilus.runtime.schema import (
     CompatLevel,
     CompatMode,
@@ -213,3 +213,15 @@ async def test_without_a_mode_a_registration_uses_the_types_mode_in_the_registry
 
     assert (await registry.mode(QUOTE), await registry.mode()) == (CompatMode.NONE, CompatMode.FULL)
     assert registration.version == 2
+
+
+async def test_registry_errors_are_mapped_by_the_admin_layer(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    await client.set("nautilus:schema:types", "not a set")
+    registry = SchemaRegistry(client)
+
+    with pytest.raises(ServerRejectedError, match="WRONGTYPE"):
+        await registry.types()
+    with pytest.raises(ServerRejectedError, match="WRONGTYPE"):
+        await registry.register(Quote.DESCRIPTOR)
+    await client.aclose()
