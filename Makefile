@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
 
 .PHONY: install chromium run codegen codegen-check lint format typecheck buf-lint schema-gate baseline \
-        pytest golden test bench bench-websocket install-bench clean
+        pytest golden test bench bench-websocket install-bench mutate clean
 
 install: $(STAMP)
 
@@ -79,6 +79,12 @@ golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/contract/test_golden.py
 
 test: lint typecheck buf-lint schema-gate codegen-check pytest
+
+# Mutation testing of the delivery contract's modules, one worker; scores per module
+# (docs/testing.md). Slow (most of an hour), so not part of `make test`.
+mutate: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,mutation]'
+	$(PY) tools/mutate.py $(MUTATE_ARGS)
 
 # The benchmark suite: baselines and the bus, interleaved, on a private server (docs/performance.md).
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.

@@ -16,9 +16,9 @@ A live run:
    on its port, then starts MarketData, whose replay is the run's clock;
 3. shows the live table until `--duration` has passed since the market started, the market has
    ended, Ctrl-C is pressed, or an engine dies;
-4. stops cleanly: the market first (MarketData ends its replay and writes what it buffered, but
-   goes on consuming), then waits (bounded) until every consumer group of every lane has read and
-   acknowledged everything, then SIGTERM to the engines (SIGKILL after a grace period), each
+4. stops cleanly: MarketData's replay first (SIGUSR1; it writes what it buffered and goes on
+   consuming), then waits (bounded) until every consumer group of every lane has read and
+   acknowledged everything, then SIGTERM to every engine (SIGKILL after a grace period), each
    writing its summary as it exits; a second Ctrl-C skips the waiting;
 5. writes the report from the summaries plus the server's own delivery bookkeeping, and stops the
    private server.
@@ -202,11 +202,6 @@ class _EngineProcess:
         if self.alive:
             self.process.send_signal(signal.SIGTERM)
 
-    def stop_replay(self) -> None:
-        """MarketData only: end the market replay; the process goes on consuming."""
-        if self.alive:
-            self.process.send_signal(signal.SIGUSR1)
-
     def kill(self) -> None:
         if self.alive:
             self.process.kill()
@@ -321,12 +316,12 @@ class Launcher:
         started = time.monotonic()
         await self._start([engine for engine in ENGINES if engine != "marketdata"])
         self._say(f"11 engines ready in {time.monotonic() - started:.1f} s; starting the market")
-        websocket_port = self.processes["websocket"].port
         self._say(
             "every engine serves /health and /metrics on its port; browsers: "
-            f"ws://127.0.0.1:{websocket_port}/?topics=marketdata.quote.BTCUSDT.BINANCE"
+            f"ws://127.0.0.1:{self.processes['websocket'].port}/"
+            "?topics=marketdata.quote.BTCUSDT.BINANCE"
         )
-        self._say(f"dashboard: http://127.0.0.1:{websocket_port}/")
+        self._say(f"dashboard: http://127.0.0.1:{self.processes['websocket'].port}/")
         await self._start(["marketdata"])
         reason = await self._watch(time.monotonic())
         self._say(f"stopping: {reason}")
@@ -468,14 +463,15 @@ class Launcher:
                 await asyncio.wait_for(self._interrupted.wait(), _VIEW_EVERY_S)
 
     async def _stop_market(self) -> None:
-        """End the replay (bounded wait) but keep MarketData consuming: the other engines may
-        still publish what MarketData consumes (the factor model) while they catch up."""
+        """End the replay (SIGUSR1) but keep MarketData consuming until every engine stops, so
+        its groups read what the others still publish in reaction to the market."""
         process = self.processes["marketdata"]
-        process.stop_replay()
+        if process.alive:
+            process.process.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + self.options.stop_grace_s
         while process.alive and time.monotonic() < deadline and self._interrupts < 2:
-            health = await fetch_health(process.port)
-            if (health or {}).get("service", {}).get("replay") in ("done", "stopped"):
+            health = await fetch_health(process.port) or {}
+            if health.get("service", {}).get("replay") in ("done", "stopped"):
                 return
             await asyncio.sleep(_POLL_S)
 

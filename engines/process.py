@@ -8,12 +8,12 @@ and serves `/health` and `/metrics` on the engine's port (the contract's seed po
 port, and the desk's dashboard at `http://HOST:PORT/`. MarketData also starts replaying the
 run's market at once.
 
-It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone);
-SIGUSR1 only ends MarketData's replay, and the process goes on consuming. It then stops
-cleanly: MarketData stops replaying, every buffered message is written, the consumer stops,
-and, with `--run-dir`, the engine's summary is written to `<run-dir>/<engine>.summary.json` for
-the run report. With `--run-dir` it also writes `<run-dir>/<engine>.ready.json` (its port)
-once it is consuming and serving, which is how `nautilus up` knows the engine is up.
+It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone),
+then stops cleanly: MarketData stops replaying, every buffered message is written, the consumer
+stops, and, with `--run-dir`, the engine's summary is written to `<run-dir>/<engine>.summary.json`
+for the run report. SIGUSR1 ends only MarketData's replay: the engine goes on consuming. With
+`--run-dir` it also writes `<run-dir>/<engine>.ready.json` (its port) once it is consuming and
+serving, which is how `nautilus up` knows the engine is up.
 
 Run settings (`--scenario`, `--seed`, `--duration`, `--speed`, `--start-ns`, `--market-csv`) are
 those of `RunSettings`: every engine of a run gets the same ones.
@@ -122,10 +122,6 @@ async def run_engine(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    # SIGUSR1 ends MarketData's replay but keeps the process consuming: `nautilus up` stops the
-    # market first and lets every group (MarketData's too) catch up before stopping the engines.
-    replay_stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGUSR1, replay_stop.set)
     bus = UniversalMessageBusClient(MessageBusConfig(engine=engine, redis_url=redis_url))
     service = build_service(engine, bus, settings)
     await service.start()
@@ -135,7 +131,10 @@ async def run_engine(
     if parent_pid is not None:
         watchers.append(asyncio.create_task(_watch_parent(parent_pid, stop)))
     replay: asyncio.Task[None] | None = None
+    # SIGUSR1 ends the replay but not the engine, which goes on consuming until SIGTERM.
+    replay_stop = asyncio.Event()
     if isinstance(service, MarketDataService):
+        loop.add_signal_handler(signal.SIGUSR1, replay_stop.set)
         replay = asyncio.create_task(service.replay(settings.market(), settings.speed, replay_stop))
         replay.add_done_callback(lambda task: _stop_on_failure(task, stop))
     if run_dir is not None:
@@ -146,9 +145,9 @@ async def run_engine(
     try:
         await stop.wait()
     finally:
-        replay_stop.set()
         if replay is not None:
-            # The replay ends at its next market instant and flushes.
+            # The replay ends at its next market instant; closing the client flushes.
+            replay_stop.set()
             try:
                 await replay
             except Exception:

@@ -142,7 +142,13 @@ def test_config_defaults_come_from_the_engine() -> None:
     assert config.consumer_group == "vpin"
     assert config.consumer_name.startswith("vpin-")
     assert (config.buffer_interval_ms, config.max_buffer_size) == (10, 5000)
-    assert config.reclaim_idle_ms <= 1000
+    assert config.reclaim_idle_ms == 1000
+    assert config.max_deliveries == 5
+    assert (config.trim_interval_ms, config.trim_max_len, config.trim_max_age_ms) == (
+        5_000,
+        1_000_000,
+        None,
+    )
 
 
 def test_config_rejects_unknown_engines_and_foreign_groups() -> None:
