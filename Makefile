@@ -11,8 +11,8 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 PROJECT_DIRS := codegen runtime engines cli bench
 
-.PHONY: install run codegen codegen-check lint format typecheck buf-lint schema-gate baseline \
-        pytest golden test bench install-bench clean
+.PHONY: install chromium run codegen codegen-check lint format typecheck buf-lint schema-gate baseline \
+        pytest golden test bench bench-websocket install-bench mutate clean
 
 install: $(STAMP)
 
@@ -31,6 +31,12 @@ $(STAMP): pyproject.toml $(FILE_LIST)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	@touch $(STAMP)
+
+# The dashboard's browser test drives Debian's Chromium (never a downloaded one); installed once.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 # The twelve engines as processes on a private Redis, 30 s of a flash-crash market (README).
 run: $(STAMP)
@@ -71,7 +77,7 @@ schema-gate: $(STAMP)
 baseline: $(STAMP)
 	$(BIN)/nautilus schema baseline $(if $(FORCE),--force "$(FORCE)")
 
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/pytest
 
 # Rewrite the generator's golden files after an intended change; review the diff before committing.
@@ -80,10 +86,21 @@ golden: $(STAMP)
 
 test: lint typecheck buf-lint schema-gate codegen-check pytest
 
+# Mutation testing of the delivery contract's modules, one worker; scores per module
+# (docs/testing.md). Slow (most of an hour), so not part of `make test`.
+mutate: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,mutation]'
+	$(PY) tools/mutate.py $(MUTATE_ARGS)
+
 # The benchmark suite: baselines and the bus, interleaved, on a private server (docs/performance.md).
 # `make bench BENCH_ARGS="--quick --json out.json --plot latency.png"` for a one-minute run.
 bench: $(STAMP)
 	$(BIN)/nautilus bench $(BENCH_ARGS)
+
+# Fan-out to many browsers: N WebSocket clients on one WebSocket engine process (docs/performance.md).
+# `make bench-websocket BENCH_WEBSOCKET_ARGS="--clients 1000 --seconds 5"` for a short run.
+bench-websocket: $(STAMP)
+	$(PY) -m nautilus.bench.websocket_fanout $(BENCH_WEBSOCKET_ARGS)
 
 # The benchmark's optional extras: the FastStream and NautilusTrader baselines and the profilers.
 install-bench: $(STAMP)

@@ -23,7 +23,9 @@ from nautilus.cli import (
     bench_command,
     codegen_command,
     contract_command,
+    dashboard_command,
     dlq_command,
+    docs_command,
     group_command,
     publish_command,
     schema_command,
@@ -68,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     up_command.register(commands)
     acl_command.register(commands)
     bench_command.register(commands)
+    dashboard_command.register(commands)
+    docs_command.register(commands)
     return parser
 
 

@@ -322,6 +322,7 @@ class Launcher:
             f"ws://127.0.0.1:{self.processes['websocket'].port}/"
             "?topics=marketdata.quote.BTCUSDT.BINANCE"
         )
+        self._say(f"dashboard: http://127.0.0.1:{self.processes['websocket'].port}/")
         await self._start(["marketdata"])
         reason = await self._watch(time.monotonic())
         self._say(f"stopping: {reason}")

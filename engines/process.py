@@ -5,7 +5,8 @@ The process builds the engine's service on its generated client against Redis: t
 identity, never on the command line), else `--redis-url`, else REDIS_URL. It starts consuming,
 and serves `/health` and `/metrics` on the engine's port (the contract's seed port unless
 `--port` says otherwise; 0 picks a free one). The WebSocket engine serves browsers on the same
-port. MarketData also starts replaying the run's market at once.
+port, and the desk's dashboard at `http://HOST:PORT/`. MarketData also starts replaying the
+run's market at once.
 
 It runs until SIGTERM or SIGINT (or until the process that started it, `--parent-pid`, is gone),
 then stops cleanly: MarketData stops replaying, every buffered message is written, the consumer
@@ -27,6 +28,7 @@ import gc
 import json
 import logging
 import os
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -44,7 +46,7 @@ from nautilus.runtime.http_endpoints import serve_http
 from nautilus.runtime.metrics import BusMetrics
 from nautilus.runtime.redaction import RedactingFilter
 
-__all__ = ["main", "ready_file", "run_engine", "summary_file"]
+__all__ = ["main", "raise_open_file_limit", "ready_file", "run_engine", "summary_file"]
 
 _log = logging.getLogger("nautilus.engines.process")
 
@@ -71,15 +73,18 @@ class _Endpoints(Protocol):
     async def close(self) -> None: ...
 
 
-async def _serve(service: EngineService[Any], host: str, port: int) -> _Endpoints:
+async def _serve(
+    service: EngineService[Any], host: str, port: int, run_dir: Path | None
+) -> _Endpoints:
     if service.ENGINE == "websocket":
         from nautilus.engines.websocket.browser_server import BrowserServer
+        from nautilus.engines.websocket.peers import PeerWatch
         from nautilus.engines.websocket.service import WebSocketService
 
         assert isinstance(service, WebSocketService)
         metrics = BusMetrics()
         metrics.attach(service.client.bus)
-        server = BrowserServer(service, metrics)
+        server = BrowserServer(service, metrics, peers=PeerWatch(run_dir, lambda: server.port))
         await server.start(host, port)
         return server
     return await serve_http(port, [service.client.bus], health=service.health, host=host)
@@ -120,7 +125,7 @@ async def run_engine(
     bus = UniversalMessageBusClient(MessageBusConfig(engine=engine, redis_url=redis_url))
     service = build_service(engine, bus, settings)
     await service.start()
-    endpoints = await _serve(service, host, port)
+    endpoints = await _serve(service, host, port, run_dir)
     _freeze_start_up_objects()
     watchers: list[asyncio.Task[None]] = []
     if parent_pid is not None:
@@ -187,6 +192,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def raise_open_file_limit() -> None:
+    """Up to the hard limit: the WebSocket engine holds one socket per connected browser."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _redis_url(given: str) -> str:
     """The URL file of NAUTILUS_REDIS_URL_FILE, else `--redis-url`, else REDIS_URL."""
     url_file = os.environ.get(URL_FILE_ENV, "")
@@ -197,6 +209,8 @@ def _redis_url(given: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, rest = _parser().parse_known_args(argv)
+    if args.engine == "websocket":
+        raise_open_file_limit()
     try:
         redis_url = _redis_url(args.redis_url)
     except CredentialsError as exc:

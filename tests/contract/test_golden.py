@@ -21,6 +21,11 @@ HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
 SCHEMAS = HERE.parents[1] / "schemas"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+if UPDATE and os.environ.get("CI"):
+    # Under CI an update would make every golden test pass by writing what it compares.
+    raise RuntimeError(
+        "UPDATE_GOLDEN=1 is refused under CI: update golden files with `make golden`"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ MATRIX: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "vpin": (
         "nautilus-vpin-streams",
         ("nautilus.vpin.v1.ToxicityAlert", "nautilus.vpin.v1.FlashCrashWarning"),
-        ("risk", "analytics", "strategy"),
+        ("risk", "analytics", "strategy", "websocket"),
     ),
     "risk": (
         "nautilus-risk-streams",
@@ -47,12 +47,12 @@ MATRIX: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "strategy": (
         "nautilus-strategy-streams",
         ("nautilus.strategy.v1.TradingSignal", "nautilus.strategy.v1.OrderRequest"),
-        ("portfolio", "risk"),
+        ("portfolio", "risk", "websocket"),
     ),
     "portfolio": (
         "nautilus-portfolio-streams",
         ("nautilus.portfolio.v1.PositionUpdate", "nautilus.portfolio.v1.PnlUpdate"),
-        ("risk", "analytics", "collateral"),
+        ("risk", "analytics", "collateral", "websocket"),
     ),
     "marketdata": (
         "nautilus-marketdata-streams",
@@ -67,7 +67,7 @@ MATRIX: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "collateral": (
         "nautilus-collateral-streams",
         ("nautilus.collateral.v1.MarginAlert", "nautilus.collateral.v1.MarginRequirement"),
-        ("risk", "portfolio"),
+        ("risk", "portfolio", "websocket"),
     ),
     "websocket": (
         "nautilus-websocket-streams",

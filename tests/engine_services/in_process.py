@@ -1,12 +1,15 @@
-"""A tiny in-process bus for service tests: one transport, one test clock, typed clients on it.
+"""The bus of service tests: engine services in this process, one test clock, typed clients.
 
 Services and the test's own typed clients (the feeders and listeners standing in for the other
-engines) share an `InMemoryTransport`; `settle()` writes and polls every client until nothing is
-left to read, as the backtest driver does, so each test step is deterministic.
+engines) share an `InMemoryTransport`, or, given a `redis_url`, each talk to that real server
+through a transport of their own, as engine processes do. `settle()` writes and polls every client
+until nothing is left to read, as the backtest driver does, so each test step is deterministic on
+either.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 from nautilus.engines.run_settings import DEFAULT_START_NS, RunSettings
@@ -24,11 +27,12 @@ S = TypeVar("S", bound=EngineService[Any])
 
 
 class InProcessBus:
-    """Typed clients and engine services on one in-memory transport under one test clock."""
+    """Typed clients and engine services on one transport kind under one test clock."""
 
-    def __init__(self, start_ns: int = DEFAULT_START_NS) -> None:
+    def __init__(self, start_ns: int = DEFAULT_START_NS, *, redis_url: str | None = None) -> None:
         self.clock = TestClock(start_ns)
-        self.transport = InMemoryTransport(self.clock)
+        self.redis_url = redis_url
+        self.transport = None if redis_url else InMemoryTransport(self.clock)
         self.clients: list[TypedClient] = []
 
     def bus(self, engine: str, **config: Any) -> UniversalMessageBusClient:
@@ -37,6 +41,7 @@ class InProcessBus:
             "clock": self.clock,
             "schema_registry": False,
             "trim_interval_ms": 0,
+            "redis_url": self.redis_url or "",
             **config,
         }
         return UniversalMessageBusClient(
@@ -64,9 +69,11 @@ class InProcessBus:
         for client in self.clients:
             await client.start(consume=False)
 
-    async def settle(self) -> None:
+    async def settle(self, timeout_s: float = 60.0) -> None:
         """Write every buffered message and poll every client until a round reads nothing."""
+        deadline = time.monotonic() + timeout_s  # bounds a hang; asserts no timing
         while True:
+            assert time.monotonic() < deadline, "the engines kept exchanging messages"
             for client in self.clients:
                 if client.bus.publisher.unsent:
                     await client.flush()

@@ -1,6 +1,6 @@
-"""Engine services on their generated clients, on the in-process transport: each core's outputs
-reach the bus through the typed publish methods, timers run on market time, and bad input is
-retried and dead-lettered without stopping the engine."""
+"""Engine services on their generated clients, on the in-process transport and on a real server:
+each core's outputs reach the bus through the typed publish methods, timers run on market time,
+and bad input is retried and dead-lettered without stopping the engine."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from nautilus.runtime.priority import MessagePriority
 from nautilus.strategy.v1 import strategy_pb2
 from nautilus.strategy.v1.strategy_pb2 import OrderRequest
 from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning, ToxicityAlert
-from tests.engine_services.in_process import InProcessBus
+from tests.engine_services.conftest import MakeBus
 
 T0 = DEFAULT_START_NS
 BTC = "BTCUSDT.BINANCE"
@@ -65,11 +65,13 @@ def _prediction(direction: int, confidence: float, ts_ns: int) -> Prediction:
     )
 
 
-async def test_vpin_publishes_a_flash_crash_warning_during_the_scripted_crash() -> None:
+async def test_vpin_publishes_a_flash_crash_warning_during_the_scripted_crash(
+    make_bus: MakeBus,
+) -> None:
     settings = RunSettings()  # the flash-crash scenario
     crash_start = settings.crash_start_ns()
     assert crash_start is not None
-    bus = InProcessBus()
+    bus = make_bus()
     bus.service(VpinService, settings)
     marketdata = bus.client(MarketDataClient)
     risk = bus.client(RiskClient)
@@ -102,8 +104,10 @@ async def test_vpin_publishes_a_flash_crash_warning_during_the_scripted_crash() 
     assert crash_start <= first.message.ts_event <= crash_start + 30 * NS_PER_SECOND
 
 
-async def test_strategy_stops_opening_positions_on_an_instrument_after_a_toxicity_alert() -> None:
-    bus = InProcessBus()
+async def test_strategy_stops_opening_positions_on_an_instrument_after_a_toxicity_alert(
+    make_bus: MakeBus,
+) -> None:
+    bus = make_bus()
     strategy = bus.service(StrategyService)
     marketdata, ml = bus.client(MarketDataClient), bus.client(MLClient)
     vpin, portfolio = bus.client(VPINClient), bus.client(PortfolioClient)
@@ -139,8 +143,10 @@ async def test_strategy_stops_opening_positions_on_an_instrument_after_a_toxicit
     assert facts["opened_while_gated"] == 0
 
 
-async def test_features_close_a_quiet_instruments_interval_on_the_market_time_timer() -> None:
-    bus = InProcessBus()
+async def test_features_close_a_quiet_instruments_interval_on_the_market_time_timer(
+    make_bus: MakeBus,
+) -> None:
+    bus = make_bus()
     bus.service(FeaturesService)
     marketdata, ml = bus.client(MarketDataClient), bus.client(MLClient)
     vectors: list[FeatureVector] = []
@@ -160,8 +166,8 @@ async def test_features_close_a_quiet_instruments_interval_on_the_market_time_ti
     assert quiet == [T0 + NS_PER_SECOND, T0 + 2 * NS_PER_SECOND, T0 + 3 * NS_PER_SECOND]
 
 
-async def test_risk_publishes_its_metrics_on_every_market_time_period() -> None:
-    bus = InProcessBus()
+async def test_risk_publishes_its_metrics_on_every_market_time_period(make_bus: MakeBus) -> None:
+    bus = make_bus()
     bus.service(RiskService)
     marketdata, strategy = bus.client(MarketDataClient), bus.client(StrategyClient)
     snapshots: list[RiskMetrics] = []
@@ -178,10 +184,10 @@ async def test_risk_publishes_its_metrics_on_every_market_time_period() -> None:
     assert all(s.account_id == "BINANCE-001" for s in snapshots)
 
 
-async def test_an_order_the_core_rejects_is_retried_then_dead_lettered_and_the_engine_goes_on() -> (
-    None
-):
-    bus = InProcessBus()
+async def test_an_order_the_core_rejects_is_retried_then_dead_lettered_and_the_engine_goes_on(
+    make_bus: MakeBus,
+) -> None:
+    bus = make_bus()
     portfolio = bus.service(PortfolioService, reclaim_idle_ms=1, max_deliveries=2)
     marketdata, strategy, risk = (
         bus.client(MarketDataClient),

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from websockets.asyncio.client import connect
 
 from nautilus.clients.marketdata import MarketDataClient
@@ -25,16 +26,32 @@ from nautilus.runtime.metrics import BusMetrics
 from nautilus.runtime.transport.memory import InMemoryTransport
 
 BTC = "BTCUSDT.BINANCE"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def server_url(request: pytest.FixtureRequest) -> str | None:
+    """None for the in-process transport, else the session server's URL (emptied for the test)."""
+    if request.param == "redis":
+        url: str = request.getfixturevalue("redis_url")
+        return url
+    return None
+
+
 TS = 1_767_225_600_000_000_000
 
 
 @asynccontextmanager
-async def _websocket_engine() -> AsyncIterator[tuple[BrowserServer, MarketDataClient]]:
-    """A consuming WebSocket engine serving on a free port, and a MarketData client beside it."""
-    transport = InMemoryTransport()
+async def _websocket_engine(
+    redis_url: str | None,
+) -> AsyncIterator[tuple[BrowserServer, MarketDataClient]]:
+    """A consuming WebSocket engine serving on a free port, and a MarketData client beside it,
+    on one in-memory transport or, given `redis_url`, each on its own connection to that server."""
+    transport = None if redis_url else InMemoryTransport()
 
     def bus(engine: str) -> UniversalMessageBusClient:
-        config = MessageBusConfig(engine=engine, read_block_ms=20, trim_interval_ms=0)
+        config = MessageBusConfig(
+            engine=engine, read_block_ms=20, trim_interval_ms=0, redis_url=redis_url or ""
+        )
         return UniversalMessageBusClient(config, transport)
 
     service = WebSocketService(WebSocketClient(bus("websocket")), RunSettings())
@@ -60,11 +77,13 @@ async def _wait_for(condition: object) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_browser_gets_the_quotes_it_asked_for_as_json_frames() -> None:
-    async with _websocket_engine() as (server, marketdata):
+async def test_a_browser_gets_the_quotes_it_asked_for_as_json_frames(
+    server_url: str | None,
+) -> None:
+    async with _websocket_engine(server_url) as (server, marketdata):
         url = f"ws://127.0.0.1:{server.port}/?topics=marketdata.quote.*"
         async with connect(url) as browser:
-            await _wait_for(lambda: server.service.browsers)
+            await _wait_for(lambda: server.service.fanout.browsers)
             trade = Trade(instrument_id=BTC, price_e9=64_250 * 10**9, size_e9=10**8, ts_event=TS)
             trade.aggressor_side = common_pb2.ORDER_SIDE_BUY
             await marketdata.publish_trade(trade)  # not a topic this browser asked for
@@ -85,8 +104,10 @@ async def test_a_browser_gets_the_quotes_it_asked_for_as_json_frames() -> None:
     assert server.service.tally.published == {"nautilus.websocket.v1.FrontendUpdate": 1}
 
 
-async def test_the_websocket_port_answers_health_and_metrics_over_http() -> None:
-    async with _websocket_engine() as (server, _):
+async def test_the_websocket_port_answers_health_and_metrics_over_http(
+    server_url: str | None,
+) -> None:
+    async with _websocket_engine(server_url) as (server, _):
 
         def get(path: str) -> tuple[int, str, bytes]:
             with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}") as answer:

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from nautilus.contract import bus_message_classes
+from nautilus.engines.catalog import ENGINES
+from nautilus.runtime.routing import message_spec
 from tests.engines_e2e.up_command import nautilus_up
 
 pytestmark = pytest.mark.slow
@@ -44,9 +47,25 @@ def test_the_backtest_report_is_json_about_the_whole_scenario(
     assert report["orders"]["opened_while_gated"] == 0
     assert report["pnl"]["final"]["currency"] == "USDT"
     assert report["latency_ms"]["clock"] == "test"
-    for counts in report["streams"].values():
-        for consumed in counts["consumed"].values():
-            assert consumed == counts["published"]
+
+
+def test_every_engine_consumed_everything_published_on_its_streams(
+    two_reports: tuple[bytes, bytes],
+) -> None:
+    streams: dict[str, Any] = json.loads(two_reports[0])["streams"]
+    routes = [message_spec(cls).route for cls in bus_message_classes().values()]
+    assert set(streams) == {route.stream for route in routes}
+    consuming_groups = {
+        (route.stream, group) for route in routes for group in route.consumers if group in ENGINES
+    }
+    checked = {
+        (stream, group) for stream, counts in streams.items() for group in counts["consumed"]
+    }
+    assert checked == consuming_groups
+    assert sum(sum(counts["published"].values()) for counts in streams.values()) > 0
+    for stream, group in sorted(checked):
+        counts = streams[stream]
+        assert counts["consumed"][group] == counts["published"], (stream, group)
 
 
 def test_a_backtest_needs_no_server_and_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ def live_run(
     tmp_path_factory: pytest.TempPathFactory, session_server: Any
 ) -> tuple[dict[str, Any], str]:
     """One live run of the flash-crash scenario at 40x (ten minutes of market in 15 s)."""
+    session_server.verify_owned()
     with redis.Redis.from_url(session_server.url) as connection:
         connection.flushall()
     workdir = tmp_path_factory.mktemp("up")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -127,7 +128,9 @@ async def test_reclaimed_entries_are_counted(redis_url: str) -> None:
     async with Traffic(redis_url, fail_first, reclaim_idle_ms=1) as traffic:
         await publish(traffic.vpin, 2)
         await traffic.risk.poll()
+        deadline = time.monotonic() + 30  # bounds a hang; asserts no timing
         while len(attempts) < 4:  # the next polls reclaim both once they are idle
+            assert time.monotonic() < deadline, f"reclaimed attempts so far: {attempts}"
             await asyncio.sleep(0.01)
             await traffic.risk.poll()
 

@@ -6,9 +6,12 @@ import asyncio
 import json
 from typing import Any
 
-from .conftest import VPIN, RunCli, consume_once, publish_alerts
+import pytest
+
+from .conftest import MARKETDATA, VPIN, RunCli, consume_once, publish_alerts, publish_quotes
 
 URGENT = VPIN + ":urgent"
+INTERVAL_S = 0.25
 
 
 def fail(delivery: object) -> None:
@@ -68,13 +71,52 @@ def test_dead_letters_are_counted_per_stream_and_group(redis_url: str, run_cli: 
     assert group(document, URGENT, "risk")["dead_letters"] == 2
 
 
-def test_entries_per_second_is_sampled_over_the_interval(redis_url: str, run_cli: RunCli) -> None:
+def test_entries_per_second_is_the_growth_of_each_lane_over_the_interval(
+    redis_url: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three alerts (priority lane) and four quotes (bulk lane) are written inside the window.
+
+    The window between the two samples is the command's one sleep of `--interval` seconds; the
+    test makes that sleep publish instead of waiting, so the entries fall inside the window
+    whatever the machine's speed, and the rate is exactly entries / interval.
+    """
+    asyncio.run(publish_alerts(redis_url, 2))  # before the window: not part of the rate
+    real_sleep = asyncio.sleep
+    windows: list[float] = []
+
+    async def publish_inside_the_window(delay: float, *args: Any) -> Any:
+        if delay != INTERVAL_S:
+            return await real_sleep(delay, *args)
+        windows.append(delay)
+        await publish_alerts(redis_url, 3)
+        await publish_quotes(redis_url, 4)
+        return None
+
+    monkeypatch.setattr(asyncio, "sleep", publish_inside_the_window)
+    result = run_cli("stats", VPIN, MARKETDATA, "--json", "--interval", str(INTERVAL_S))
+    monkeypatch.undo()
+
+    assert result.status == 0, result.err
+    assert windows == [INTERVAL_S]
+    rates = {
+        lane["key"]: lane["entries_per_second"]
+        for stream in json.loads(result.out)["streams"]
+        for lane in stream["lanes"]
+    }
+    assert rates == {
+        VPIN: 0.0,
+        URGENT: 3 / INTERVAL_S,
+        MARKETDATA: 4 / INTERVAL_S,
+        MARKETDATA + ":urgent": 0.0,
+    }
+
+
+def test_without_an_interval_no_rate_is_reported(redis_url: str, run_cli: RunCli) -> None:
     asyncio.run(publish_alerts(redis_url, 1))
 
-    result = run_cli("stats", VPIN, "--json", "--interval", "0.05")
+    (stream,) = stats_json(run_cli, VPIN)["streams"]
 
-    rates = [lane["entries_per_second"] for lane in json.loads(result.out)["streams"][0]["lanes"]]
-    assert all(isinstance(rate, float) and rate >= 0 for rate in rates)
+    assert [lane["entries_per_second"] for lane in stream["lanes"]] == [None, None]
 
 
 def test_table_shows_every_section_and_the_empty_streams(redis_url: str, run_cli: RunCli) -> None:

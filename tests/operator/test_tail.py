@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -174,14 +175,15 @@ def test_tail_follow_prints_entries_published_after_it_started(
     statuses: list[int] = []
     argv = ["tail", VPIN, "--follow", "--count", "0", "--max-entries", "1", "--json"]
     argv += ["--redis-url", redis_url]
-    follower = threading.Thread(target=lambda: statuses.append(main(argv)))
+    # A daemon thread: should the follower never stop, the test fails and the run still ends.
+    follower = threading.Thread(target=lambda: statuses.append(main(argv)), daemon=True)
     capsys.readouterr()
     follower.start()
-    for _ in range(200):  # publish until the follower has seen one (bounded: ~10 s)
+    deadline = time.monotonic() + 30
+    while follower.is_alive():  # publish until the follower has seen one
+        assert time.monotonic() < deadline, "tail --follow printed nothing within 30 s"
         asyncio.run(publish_alerts(redis_url, 1))
         follower.join(0.05)
-        if not follower.is_alive():
-            break
 
     out = capsys.readouterr().out
     assert statuses == [0]

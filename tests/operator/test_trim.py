@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import redis
 
-from .conftest import VPIN, RunCli, consume_once, publish_alerts
+from tests.wire.raw_server import raw_connection, xadd_raw, xrange_raw
+
+from .conftest import MARKETDATA, VPIN, RunCli, consume_once, publish_alerts
 
 URGENT = VPIN + ":urgent"
 
@@ -66,3 +69,20 @@ def test_trim_needs_a_bound(redis_url: str, run_cli: RunCli) -> None:
 
     assert result.status == 2
     assert "--max-len N and/or --max-age-ms MS" in result.err
+
+
+HOUR_MS = 3_600_000
+
+
+def test_trim_by_age_deletes_only_older_entries(redis_url: str, run_cli: RunCli) -> None:
+    two_hours_ago_ms = time.time_ns() // 1_000_000 - 2 * HOUR_MS
+    with raw_connection(redis_url) as server:
+        for ms in range(two_hours_ago_ms, two_hours_ago_ms + 3):
+            xadd_raw(server, MARKETDATA, [(b"v", b"1")], entry_id=f"{ms}-0")
+        recent = xadd_raw(server, MARKETDATA, [(b"v", b"1")])
+
+        result = run_cli("trim", MARKETDATA, "--max-age-ms", str(HOUR_MS))
+
+        assert result.status == 0, result.err
+        assert f"bulk lane {MARKETDATA}: deleted 3 entries below " in result.out
+        assert [entry_id for entry_id, _ in xrange_raw(server, MARKETDATA)] == [recent]

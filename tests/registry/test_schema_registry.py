@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
+from google.protobuf.descriptor import Descriptor
 from redis.asyncio import Redis
 
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
@@ -109,19 +108,40 @@ async def test_mode_none_accepts_anything(redis_url: str, quote_version: QuoteVe
     assert registration.version == 2
 
 
-async def test_concurrent_incompatible_registrations_let_exactly_one_win(
+class _RegistryRacedDuringItsCheck(SchemaRegistry):
+    """A registry whose first compatibility check is overlapped by a rival's registration.
+
+    The check reads the registered versions' descriptors between WATCH and EXEC; the first read
+    lets `rival` (its own connection) register `rival_schema` to completion, so this registry's
+    transaction is deterministically the second to commit.
+    """
+
+    def __init__(self, redis: Redis, rival: SchemaRegistry, rival_schema: Descriptor) -> None:
+        super().__init__(redis)
+        self._rival: SchemaRegistry | None = rival
+        self._rival_schema = rival_schema
+
+    async def descriptor(self, message_type: str, fingerprint_: str) -> Descriptor | None:
+        rival, self._rival = self._rival, None
+        if rival is not None:
+            await rival.register(self._rival_schema)
+        return await super().descriptor(message_type, fingerprint_)
+
+
+async def test_a_registration_that_overlaps_a_rival_is_checked_against_the_rivals_version(
     redis_url: str, quote_version: QuoteVersion
 ) -> None:
-    registry_a, registry_b = await _registry(redis_url), await _registry(redis_url)
-    await registry_a.register(Quote.DESCRIPTOR)
+    await (await _registry(redis_url)).register(Quote.DESCRIPTOR)
     as_text = quote_version(append="  // Venue.\n  string venue = 8;")
     as_number = quote_version(append="  // Venue.\n  int64 venue = 8;")
-    results = await asyncio.gather(
-        registry_a.register(as_text), registry_b.register(as_number), return_exceptions=True
+    raced = _RegistryRacedDuringItsCheck(
+        Redis.from_url(redis_url), await _registry(redis_url), as_number
     )
-    refused = [r for r in results if isinstance(r, SchemaIncompatibleError)]
-    assert len(refused) == 1
-    assert len(await registry_a.versions(QUOTE)) == 2
+
+    with pytest.raises(SchemaIncompatibleError):
+        await raced.register(as_text)
+
+    assert await raced.versions(QUOTE) == [fingerprint(Quote.DESCRIPTOR), fingerprint(as_number)]
 
 
 async def test_a_registered_version_is_found_by_its_fingerprint(

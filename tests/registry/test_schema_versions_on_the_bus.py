@@ -13,7 +13,7 @@ from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.delivery import Delivery
-from nautilus.runtime.errors import DeadLetterReason
+from nautilus.runtime.errors import ClientStateError, DeadLetterReason
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.schema import CompatMode, Rule, SchemaIncompatibleError, fingerprint
 from nautilus.runtime.wire import encode_entry
@@ -102,7 +102,7 @@ async def test_an_incompatible_producer_is_refused_at_start(
     assert [(v.field, v.rule) for v in refused.value.violations] == [
         ("Quote.bid_price_e9", Rule.FIELD_TYPE_CHANGED)
     ]
-    with pytest.raises(Exception, match="not started"):
+    with pytest.raises(ClientStateError, match="not started"):
         await v2.publish(text_prices(instrument_id="AAPL.XNAS"))
     await v1.close()
     await v2.close()

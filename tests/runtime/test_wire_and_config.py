@@ -132,7 +132,7 @@ def test_message_spec_reads_the_route_and_fingerprint() -> None:
 
     assert spec.route.stream == "nautilus-vpin-streams"
     assert spec.route.producer == "vpin"
-    assert spec.route.consumers == {"risk", "analytics", "strategy"}
+    assert spec.route.consumers == {"risk", "analytics", "strategy", "websocket"}
     assert spec.route.priority is MessagePriority.URGENT
     assert spec.fingerprint == fingerprint(ToxicityAlert.DESCRIPTOR)
 
@@ -144,7 +144,13 @@ def test_config_defaults_come_from_the_engine() -> None:
     assert config.consumer_group == "vpin"
     assert config.consumer_name.startswith("vpin-")
     assert (config.buffer_interval_ms, config.max_buffer_size) == (10, 5000)
-    assert config.reclaim_idle_ms <= 1000
+    assert config.reclaim_idle_ms == 1000
+    assert config.max_deliveries == 5
+    assert (config.trim_interval_ms, config.trim_max_len, config.trim_max_age_ms) == (
+        5_000,
+        1_000_000,
+        None,
+    )
 
 
 def test_config_rejects_unknown_engines_and_foreign_groups() -> None:

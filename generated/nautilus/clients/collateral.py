@@ -41,7 +41,7 @@ class CollateralClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a MarginAlert on `nautilus-collateral-streams` (default priority URGENT; consumed by Risk, Portfolio).
+        """Publish a MarginAlert on `nautilus-collateral-streams` (default priority URGENT; consumed by Risk, Portfolio, WebSocket).
 
         An account's margin utilization crossed an alert threshold; Risk and Portfolio must reduce
         exposure or add collateral.
@@ -73,7 +73,7 @@ class CollateralClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a MarginRequirement on `nautilus-collateral-streams` (default priority NORMAL; consumed by Risk, Portfolio).
+        """Publish a MarginRequirement on `nautilus-collateral-streams` (default priority NORMAL; consumed by Risk, Portfolio, WebSocket).
 
         A periodic statement of an account's margin requirement and headroom.
 

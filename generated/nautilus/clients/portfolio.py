@@ -43,7 +43,7 @@ class PortfolioClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a PnlUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral).
+        """Publish a PnlUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral, WebSocket).
 
         Profit and loss of an account, optionally narrowed to one strategy or instrument, after a fill
         or a mark-to-market.
@@ -75,7 +75,7 @@ class PortfolioClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a PositionUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral).
+        """Publish a PositionUpdate on `nautilus-portfolio-streams` (default priority NORMAL; consumed by Risk, Analytics, Collateral, WebSocket).
 
         A position changed because of a fill.
 

@@ -43,7 +43,7 @@ class StrategyClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a OrderRequest on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio).
+        """Publish a OrderRequest on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio, WebSocket).
 
         A request to submit an order; Risk checks it before it reaches a venue.
 
@@ -74,7 +74,7 @@ class StrategyClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a TradingSignal on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio).
+        """Publish a TradingSignal on `nautilus-strategy-streams` (default priority HIGH; consumed by Risk, Portfolio, WebSocket).
 
         A strategy's directional view on an instrument.
 

@@ -40,7 +40,7 @@ class VPINClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a FlashCrashWarning on `nautilus-vpin-streams` (default priority CRITICAL; consumed by Risk, Analytics, Strategy).
+        """Publish a FlashCrashWarning on `nautilus-vpin-streams` (default priority CRITICAL; consumed by Risk, Analytics, Strategy, WebSocket).
 
         A flash crash may be under way: the price has fallen fast while order flow is highly toxic.
         Receivers must act at once (Risk halts or de-risks, Strategy stops adding exposure).
@@ -72,7 +72,7 @@ class VPINClient(TypedClient):
         trace_context: str | None = None,
         wait_landed: bool = False,
     ) -> None:
-        """Publish a ToxicityAlert on `nautilus-vpin-streams` (default priority URGENT; consumed by Risk, Analytics, Strategy).
+        """Publish a ToxicityAlert on `nautilus-vpin-streams` (default priority URGENT; consumed by Risk, Analytics, Strategy, WebSocket).
 
         Order flow on an instrument has become toxic: VPIN's percentile crossed the alert threshold at
         the close of a volume bucket. Risk tightens limits, Strategy widens or pulls quotes, Analytics

@@ -27,7 +27,7 @@ from nautilus.bus.v1 import options_pb2 as nautilus_dot_bus_dot_v1_dot_options__
 from nautilus.common.v1 import common_pb2 as nautilus_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'nautilus/collateral/v1/collateral.proto\x12\x16nautilus.collateral.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\x9f\x03\n\x0bMarginAlert\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n\x08\x63urrency\x18\x02 \x01(\tR\x08\x63urrency\x12\x38\n\x08severity\x18\x03 \x01(\x0e\x32\x1c.nautilus.common.v1.SeverityR\x08severity\x12 \n\x0butilization\x18\x04 \x01(\x01R\x0butilization\x12\x1c\n\tthreshold\x18\x05 \x01(\x01R\tthreshold\x12,\n\x12required_margin_e9\x18\x06 \x01(\x03R\x10requiredMarginE9\x12\x36\n\x17\x61vailable_collateral_e9\x18\x07 \x01(\x03R\x15\x61vailableCollateralE9\x12\x16\n\x06reason\x18\x08 \x01(\tR\x06reason\x12\x19\n\x08ts_event\x18\t \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\n \x01(\x04R\x06tsInit:)\xaa\xbb\x18%\n\x1bnautilus-collateral-streams\x10\n\x1a\x02\x02\x07 \x04\"\xbe\x03\n\x11MarginRequirement\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n\x08\x63urrency\x18\x02 \x01(\tR\x08\x63urrency\x12*\n\x11initial_margin_e9\x18\x03 \x01(\x03R\x0finitialMarginE9\x12\x32\n\x15maintenance_margin_e9\x18\x04 \x01(\x03R\x13maintenanceMarginE9\x12\x1b\n\tequity_e9\x18\x05 \x01(\x03R\x08\x65quityE9\x12$\n\x0e\x66ree_margin_e9\x18\x06 \x01(\x03R\x0c\x66reeMarginE9\x12 \n\x0butilization\x18\x07 \x01(\x01R\x0butilization\x12J\n\x0binstruments\x18\x08 \x03(\x0b\x32(.nautilus.collateral.v1.InstrumentMarginR\x0binstruments\x12\x19\n\x08ts_event\x18\t \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\n \x01(\x04R\x06tsInit:)\xaa\xbb\x18%\n\x1bnautilus-collateral-streams\x10\n\x1a\x02\x02\x07 \x02\"\xb8\x01\n\x10InstrumentMargin\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12\x1f\n\x0bnotional_e9\x18\x02 \x01(\x03R\nnotionalE9\x12*\n\x11initial_margin_e9\x18\x03 \x01(\x03R\x0finitialMarginE9\x12\x32\n\x15maintenance_margin_e9\x18\x04 \x01(\x03R\x13maintenanceMarginE9b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'nautilus/collateral/v1/collateral.proto\x12\x16nautilus.collateral.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xa0\x03\n\x0bMarginAlert\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n\x08\x63urrency\x18\x02 \x01(\tR\x08\x63urrency\x12\x38\n\x08severity\x18\x03 \x01(\x0e\x32\x1c.nautilus.common.v1.SeverityR\x08severity\x12 \n\x0butilization\x18\x04 \x01(\x01R\x0butilization\x12\x1c\n\tthreshold\x18\x05 \x01(\x01R\tthreshold\x12,\n\x12required_margin_e9\x18\x06 \x01(\x03R\x10requiredMarginE9\x12\x36\n\x17\x61vailable_collateral_e9\x18\x07 \x01(\x03R\x15\x61vailableCollateralE9\x12\x16\n\x06reason\x18\x08 \x01(\tR\x06reason\x12\x19\n\x08ts_event\x18\t \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\n \x01(\x04R\x06tsInit:*\xaa\xbb\x18&\n\x1bnautilus-collateral-streams\x10\n\x1a\x03\x02\x07\x0b \x04\"\xbf\x03\n\x11MarginRequirement\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n\x08\x63urrency\x18\x02 \x01(\tR\x08\x63urrency\x12*\n\x11initial_margin_e9\x18\x03 \x01(\x03R\x0finitialMarginE9\x12\x32\n\x15maintenance_margin_e9\x18\x04 \x01(\x03R\x13maintenanceMarginE9\x12\x1b\n\tequity_e9\x18\x05 \x01(\x03R\x08\x65quityE9\x12$\n\x0e\x66ree_margin_e9\x18\x06 \x01(\x03R\x0c\x66reeMarginE9\x12 \n\x0butilization\x18\x07 \x01(\x01R\x0butilization\x12J\n\x0binstruments\x18\x08 \x03(\x0b\x32(.nautilus.collateral.v1.InstrumentMarginR\x0binstruments\x12\x19\n\x08ts_event\x18\t \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\n \x01(\x04R\x06tsInit:*\xaa\xbb\x18&\n\x1bnautilus-collateral-streams\x10\n\x1a\x03\x02\x07\x0b \x02\"\xb8\x01\n\x10InstrumentMargin\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12\x1f\n\x0bnotional_e9\x18\x02 \x01(\x03R\nnotionalE9\x12*\n\x11initial_margin_e9\x18\x03 \x01(\x03R\x0finitialMarginE9\x12\x32\n\x15maintenance_margin_e9\x18\x04 \x01(\x03R\x13maintenanceMarginE9b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nautilus.collateral.v1.coll
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MARGINALERT']._loaded_options = None
-  _globals['_MARGINALERT']._serialized_options = b'\252\273\030%\n\033nautilus-collateral-streams\020\n\032\002\002\007 \004'
+  _globals['_MARGINALERT']._serialized_options = b'\252\273\030&\n\033nautilus-collateral-streams\020\n\032\003\002\007\013 \004'
   _globals['_MARGINREQUIREMENT']._loaded_options = None
-  _globals['_MARGINREQUIREMENT']._serialized_options = b'\252\273\030%\n\033nautilus-collateral-streams\020\n\032\002\002\007 \002'
+  _globals['_MARGINREQUIREMENT']._serialized_options = b'\252\273\030&\n\033nautilus-collateral-streams\020\n\032\003\002\007\013 \002'
   _globals['_MARGINALERT']._serialized_start=132
-  _globals['_MARGINALERT']._serialized_end=547
-  _globals['_MARGINREQUIREMENT']._serialized_start=550
-  _globals['_MARGINREQUIREMENT']._serialized_end=996
-  _globals['_INSTRUMENTMARGIN']._serialized_start=999
-  _globals['_INSTRUMENTMARGIN']._serialized_end=1183
+  _globals['_MARGINALERT']._serialized_end=548
+  _globals['_MARGINREQUIREMENT']._serialized_start=551
+  _globals['_MARGINREQUIREMENT']._serialized_end=998
+  _globals['_INSTRUMENTMARGIN']._serialized_start=1001
+  _globals['_INSTRUMENTMARGIN']._serialized_end=1185
 # @@protoc_insertion_point(module_scope)

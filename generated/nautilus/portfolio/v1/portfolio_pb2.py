@@ -27,7 +27,7 @@ from nautilus.bus.v1 import options_pb2 as nautilus_dot_bus_dot_v1_dot_options__
 from nautilus.common.v1 import common_pb2 as nautilus_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%nautilus/portfolio/v1/portfolio.proto\x12\x15nautilus.portfolio.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xa3\x04\n\x0ePositionUpdate\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x34\n\x04side\x18\x04 \x01(\x0e\x32 .nautilus.common.v1.PositionSideR\x04side\x12\x1f\n\x0bquantity_e9\x18\x05 \x01(\x03R\nquantityE9\x12 \n\x0c\x61vg_price_e9\x18\x06 \x01(\x03R\navgPriceE9\x12\x43\n\x0elast_fill_side\x18\x07 \x01(\x0e\x32\x1d.nautilus.common.v1.OrderSideR\x0clastFillSide\x12\x31\n\x15last_fill_quantity_e9\x18\x08 \x01(\x03R\x12lastFillQuantityE9\x12+\n\x12last_fill_price_e9\x18\t \x01(\x03R\x0flastFillPriceE9\x12/\n\x14last_client_order_id\x18\n \x01(\tR\x11lastClientOrderId\x12\x19\n\x08ts_event\x18\x0b \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0c \x01(\x04R\x06tsInit:)\xaa\xbb\x18%\n\x1anautilus-portfolio-streams\x10\x07\x1a\x03\x02\x05\n \x02\"\xa5\x03\n\tPnlUpdate\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x1a\n\x08\x63urrency\x18\x04 \x01(\tR\x08\x63urrency\x12&\n\x0frealized_pnl_e9\x18\x05 \x01(\x03R\rrealizedPnlE9\x12*\n\x11unrealized_pnl_e9\x18\x06 \x01(\x03R\x0funrealizedPnlE9\x12 \n\x0ctotal_pnl_e9\x18\x07 \x01(\x03R\ntotalPnlE9\x12%\n\x0e\x63ommissions_e9\x18\x08 \x01(\x03R\rcommissionsE9\x12\x1b\n\tequity_e9\x18\t \x01(\x03R\x08\x65quityE9\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:)\xaa\xbb\x18%\n\x1anautilus-portfolio-streams\x10\x07\x1a\x03\x02\x05\n \x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%nautilus/portfolio/v1/portfolio.proto\x12\x15nautilus.portfolio.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xa4\x04\n\x0ePositionUpdate\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x34\n\x04side\x18\x04 \x01(\x0e\x32 .nautilus.common.v1.PositionSideR\x04side\x12\x1f\n\x0bquantity_e9\x18\x05 \x01(\x03R\nquantityE9\x12 \n\x0c\x61vg_price_e9\x18\x06 \x01(\x03R\navgPriceE9\x12\x43\n\x0elast_fill_side\x18\x07 \x01(\x0e\x32\x1d.nautilus.common.v1.OrderSideR\x0clastFillSide\x12\x31\n\x15last_fill_quantity_e9\x18\x08 \x01(\x03R\x12lastFillQuantityE9\x12+\n\x12last_fill_price_e9\x18\t \x01(\x03R\x0flastFillPriceE9\x12/\n\x14last_client_order_id\x18\n \x01(\tR\x11lastClientOrderId\x12\x19\n\x08ts_event\x18\x0b \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0c \x01(\x04R\x06tsInit:*\xaa\xbb\x18&\n\x1anautilus-portfolio-streams\x10\x07\x1a\x04\x02\x05\n\x0b \x02\"\xa6\x03\n\tPnlUpdate\x12\x1d\n\naccount_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x1a\n\x08\x63urrency\x18\x04 \x01(\tR\x08\x63urrency\x12&\n\x0frealized_pnl_e9\x18\x05 \x01(\x03R\rrealizedPnlE9\x12*\n\x11unrealized_pnl_e9\x18\x06 \x01(\x03R\x0funrealizedPnlE9\x12 \n\x0ctotal_pnl_e9\x18\x07 \x01(\x03R\ntotalPnlE9\x12%\n\x0e\x63ommissions_e9\x18\x08 \x01(\x03R\rcommissionsE9\x12\x1b\n\tequity_e9\x18\t \x01(\x03R\x08\x65quityE9\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:*\xaa\xbb\x18&\n\x1anautilus-portfolio-streams\x10\x07\x1a\x04\x02\x05\n\x0b \x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,11 +35,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nautilus.portfolio.v1.portf
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POSITIONUPDATE']._loaded_options = None
-  _globals['_POSITIONUPDATE']._serialized_options = b'\252\273\030%\n\032nautilus-portfolio-streams\020\007\032\003\002\005\n \002'
+  _globals['_POSITIONUPDATE']._serialized_options = b'\252\273\030&\n\032nautilus-portfolio-streams\020\007\032\004\002\005\n\013 \002'
   _globals['_PNLUPDATE']._loaded_options = None
-  _globals['_PNLUPDATE']._serialized_options = b'\252\273\030%\n\032nautilus-portfolio-streams\020\007\032\003\002\005\n \002'
+  _globals['_PNLUPDATE']._serialized_options = b'\252\273\030&\n\032nautilus-portfolio-streams\020\007\032\004\002\005\n\013 \002'
   _globals['_POSITIONUPDATE']._serialized_start=129
-  _globals['_POSITIONUPDATE']._serialized_end=676
-  _globals['_PNLUPDATE']._serialized_start=679
-  _globals['_PNLUPDATE']._serialized_end=1100
+  _globals['_POSITIONUPDATE']._serialized_end=677
+  _globals['_PNLUPDATE']._serialized_start=680
+  _globals['_PNLUPDATE']._serialized_end=1102
 # @@protoc_insertion_point(module_scope)

@@ -27,7 +27,7 @@ from nautilus.bus.v1 import options_pb2 as nautilus_dot_bus_dot_v1_dot_options__
 from nautilus.common.v1 import common_pb2 as nautilus_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#nautilus/strategy/v1/strategy.proto\x12\x14nautilus.strategy.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xba\x03\n\rTradingSignal\x12\x1b\n\tsignal_id\x18\x01 \x01(\tR\x08signalId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x43\n\tdirection\x18\x04 \x01(\x0e\x32%.nautilus.strategy.v1.SignalDirectionR\tdirection\x12\x1a\n\x08strength\x18\x05 \x01(\x01R\x08strength\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x31\n\x07sources\x18\x07 \x03(\x0e\x32\x17.nautilus.bus.v1.EngineR\x07sources\x12 \n\x0cmid_price_e9\x18\x08 \x01(\x03R\nmidPriceE9\x12\x1b\n\tts_expire\x18\t \x01(\x04R\x08tsExpire\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:\'\xaa\xbb\x18#\n\x19nautilus-strategy-streams\x10\x06\x1a\x02\x02\x07 \x03\"\xb5\x04\n\x0cOrderRequest\x12&\n\x0f\x63lient_order_id\x18\x01 \x01(\tR\rclientOrderId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x31\n\x04side\x18\x04 \x01(\x0e\x32\x1d.nautilus.common.v1.OrderSideR\x04side\x12>\n\norder_type\x18\x05 \x01(\x0e\x32\x1f.nautilus.strategy.v1.OrderTypeR\torderType\x12\x1f\n\x0bquantity_e9\x18\x06 \x01(\x03R\nquantityE9\x12$\n\x0elimit_price_e9\x18\x07 \x01(\x03R\x0climitPriceE9\x12\x45\n\rtime_in_force\x18\x08 \x01(\x0e\x32!.nautilus.strategy.v1.TimeInForceR\x0btimeInForce\x12\x1f\n\x0breduce_only\x18\t \x01(\x08R\nreduceOnly\x12\x1b\n\tpost_only\x18\n \x01(\x08R\x08postOnly\x12\x1b\n\tsignal_id\x18\x0b \x01(\tR\x08signalId\x12\x19\n\x08ts_event\x18\x0c \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\r \x01(\x04R\x06tsInit:\'\xaa\xbb\x18#\n\x19nautilus-strategy-streams\x10\x06\x1a\x02\x02\x07 \x03*\x85\x01\n\x0fSignalDirection\x12 \n\x1cSIGNAL_DIRECTION_UNSPECIFIED\x10\x00\x12\x19\n\x15SIGNAL_DIRECTION_LONG\x10\x01\x12\x1a\n\x16SIGNAL_DIRECTION_SHORT\x10\x02\x12\x19\n\x15SIGNAL_DIRECTION_FLAT\x10\x03*T\n\tOrderType\x12\x1a\n\x16ORDER_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11ORDER_TYPE_MARKET\x10\x01\x12\x14\n\x10ORDER_TYPE_LIMIT\x10\x02*\x88\x01\n\x0bTimeInForce\x12\x1d\n\x19TIME_IN_FORCE_UNSPECIFIED\x10\x00\x12\x15\n\x11TIME_IN_FORCE_GTC\x10\x01\x12\x15\n\x11TIME_IN_FORCE_IOC\x10\x02\x12\x15\n\x11TIME_IN_FORCE_FOK\x10\x03\x12\x15\n\x11TIME_IN_FORCE_DAY\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#nautilus/strategy/v1/strategy.proto\x12\x14nautilus.strategy.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xbb\x03\n\rTradingSignal\x12\x1b\n\tsignal_id\x18\x01 \x01(\tR\x08signalId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x43\n\tdirection\x18\x04 \x01(\x0e\x32%.nautilus.strategy.v1.SignalDirectionR\tdirection\x12\x1a\n\x08strength\x18\x05 \x01(\x01R\x08strength\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x31\n\x07sources\x18\x07 \x03(\x0e\x32\x17.nautilus.bus.v1.EngineR\x07sources\x12 \n\x0cmid_price_e9\x18\x08 \x01(\x03R\nmidPriceE9\x12\x1b\n\tts_expire\x18\t \x01(\x04R\x08tsExpire\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:(\xaa\xbb\x18$\n\x19nautilus-strategy-streams\x10\x06\x1a\x03\x02\x07\x0b \x03\"\xb6\x04\n\x0cOrderRequest\x12&\n\x0f\x63lient_order_id\x18\x01 \x01(\tR\rclientOrderId\x12\x1f\n\x0bstrategy_id\x18\x02 \x01(\tR\nstrategyId\x12#\n\rinstrument_id\x18\x03 \x01(\tR\x0cinstrumentId\x12\x31\n\x04side\x18\x04 \x01(\x0e\x32\x1d.nautilus.common.v1.OrderSideR\x04side\x12>\n\norder_type\x18\x05 \x01(\x0e\x32\x1f.nautilus.strategy.v1.OrderTypeR\torderType\x12\x1f\n\x0bquantity_e9\x18\x06 \x01(\x03R\nquantityE9\x12$\n\x0elimit_price_e9\x18\x07 \x01(\x03R\x0climitPriceE9\x12\x45\n\rtime_in_force\x18\x08 \x01(\x0e\x32!.nautilus.strategy.v1.TimeInForceR\x0btimeInForce\x12\x1f\n\x0breduce_only\x18\t \x01(\x08R\nreduceOnly\x12\x1b\n\tpost_only\x18\n \x01(\x08R\x08postOnly\x12\x1b\n\tsignal_id\x18\x0b \x01(\tR\x08signalId\x12\x19\n\x08ts_event\x18\x0c \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\r \x01(\x04R\x06tsInit:(\xaa\xbb\x18$\n\x19nautilus-strategy-streams\x10\x06\x1a\x03\x02\x07\x0b \x03*\x85\x01\n\x0fSignalDirection\x12 \n\x1cSIGNAL_DIRECTION_UNSPECIFIED\x10\x00\x12\x19\n\x15SIGNAL_DIRECTION_LONG\x10\x01\x12\x1a\n\x16SIGNAL_DIRECTION_SHORT\x10\x02\x12\x19\n\x15SIGNAL_DIRECTION_FLAT\x10\x03*T\n\tOrderType\x12\x1a\n\x16ORDER_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11ORDER_TYPE_MARKET\x10\x01\x12\x14\n\x10ORDER_TYPE_LIMIT\x10\x02*\x88\x01\n\x0bTimeInForce\x12\x1d\n\x19TIME_IN_FORCE_UNSPECIFIED\x10\x00\x12\x15\n\x11TIME_IN_FORCE_GTC\x10\x01\x12\x15\n\x11TIME_IN_FORCE_IOC\x10\x02\x12\x15\n\x11TIME_IN_FORCE_FOK\x10\x03\x12\x15\n\x11TIME_IN_FORCE_DAY\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,17 +35,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nautilus.strategy.v1.strate
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TRADINGSIGNAL']._loaded_options = None
-  _globals['_TRADINGSIGNAL']._serialized_options = b'\252\273\030#\n\031nautilus-strategy-streams\020\006\032\002\002\007 \003'
+  _globals['_TRADINGSIGNAL']._serialized_options = b'\252\273\030$\n\031nautilus-strategy-streams\020\006\032\003\002\007\013 \003'
   _globals['_ORDERREQUEST']._loaded_options = None
-  _globals['_ORDERREQUEST']._serialized_options = b'\252\273\030#\n\031nautilus-strategy-streams\020\006\032\002\002\007 \003'
-  _globals['_SIGNALDIRECTION']._serialized_start=1139
-  _globals['_SIGNALDIRECTION']._serialized_end=1272
-  _globals['_ORDERTYPE']._serialized_start=1274
-  _globals['_ORDERTYPE']._serialized_end=1358
-  _globals['_TIMEINFORCE']._serialized_start=1361
-  _globals['_TIMEINFORCE']._serialized_end=1497
+  _globals['_ORDERREQUEST']._serialized_options = b'\252\273\030$\n\031nautilus-strategy-streams\020\006\032\003\002\007\013 \003'
+  _globals['_SIGNALDIRECTION']._serialized_start=1141
+  _globals['_SIGNALDIRECTION']._serialized_end=1274
+  _globals['_ORDERTYPE']._serialized_start=1276
+  _globals['_ORDERTYPE']._serialized_end=1360
+  _globals['_TIMEINFORCE']._serialized_start=1363
+  _globals['_TIMEINFORCE']._serialized_end=1499
   _globals['_TRADINGSIGNAL']._serialized_start=126
-  _globals['_TRADINGSIGNAL']._serialized_end=568
-  _globals['_ORDERREQUEST']._serialized_start=571
-  _globals['_ORDERREQUEST']._serialized_end=1136
+  _globals['_TRADINGSIGNAL']._serialized_end=569
+  _globals['_ORDERREQUEST']._serialized_start=572
+  _globals['_ORDERREQUEST']._serialized_end=1138
 # @@protoc_insertion_point(module_scope)

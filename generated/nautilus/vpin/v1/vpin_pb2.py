@@ -27,7 +27,7 @@ from nautilus.bus.v1 import options_pb2 as nautilus_dot_bus_dot_v1_dot_options__
 from nautilus.common.v1 import common_pb2 as nautilus_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bnautilus/vpin/v1/vpin.proto\x12\x10nautilus.vpin.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xb3\x03\n\rToxicityAlert\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12\x12\n\x04vpin\x18\x02 \x01(\x01R\x04vpin\x12\x19\n\x08vpin_cdf\x18\x03 \x01(\x01R\x07vpinCdf\x12\x1c\n\tthreshold\x18\x04 \x01(\x01R\tthreshold\x12\x38\n\x08severity\x18\x05 \x01(\x0e\x32\x1c.nautilus.common.v1.SeverityR\x08severity\x12!\n\x0c\x62ucket_index\x18\x06 \x01(\x04R\x0b\x62ucketIndex\x12(\n\x10\x62ucket_volume_e9\x18\x07 \x01(\x03R\x0e\x62ucketVolumeE9\x12%\n\x0ewindow_buckets\x18\x08 \x01(\rR\rwindowBuckets\x12(\n\x10price_change_bps\x18\t \x01(\x01R\x0epriceChangeBps\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:$\xaa\xbb\x18 \n\x15nautilus-vpin-streams\x10\x01\x1a\x03\x02\x05\x06 \x04\"\xbf\x03\n\x11\x46lashCrashWarning\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12$\n\x0eprice_drop_bps\x18\x02 \x01(\x01R\x0cpriceDropBps\x12\x1b\n\twindow_ns\x18\x03 \x01(\x04R\x08windowNs\x12\x33\n\x16reference_mid_price_e9\x18\x04 \x01(\x03R\x13referenceMidPriceE9\x12 \n\x0cmid_price_e9\x18\x05 \x01(\x03R\nmidPriceE9\x12\x12\n\x04vpin\x18\x06 \x01(\x01R\x04vpin\x12\x19\n\x08vpin_cdf\x18\x07 \x01(\x01R\x07vpinCdf\x12(\n\x10window_volume_e9\x18\x08 \x01(\x03R\x0ewindowVolumeE9\x12\x38\n\x08severity\x18\t \x01(\x0e\x32\x1c.nautilus.common.v1.SeverityR\x08severity\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:$\xaa\xbb\x18 \n\x15nautilus-vpin-streams\x10\x01\x1a\x03\x02\x05\x06 \x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bnautilus/vpin/v1/vpin.proto\x12\x10nautilus.vpin.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\xb4\x03\n\rToxicityAlert\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12\x12\n\x04vpin\x18\x02 \x01(\x01R\x04vpin\x12\x19\n\x08vpin_cdf\x18\x03 \x01(\x01R\x07vpinCdf\x12\x1c\n\tthreshold\x18\x04 \x01(\x01R\tthreshold\x12\x38\n\x08severity\x18\x05 \x01(\x0e\x32\x1c.nautilus.common.v1.SeverityR\x08severity\x12!\n\x0c\x62ucket_index\x18\x06 \x01(\x04R\x0b\x62ucketIndex\x12(\n\x10\x62ucket_volume_e9\x18\x07 \x01(\x03R\x0e\x62ucketVolumeE9\x12%\n\x0ewindow_buckets\x18\x08 \x01(\rR\rwindowBuckets\x12(\n\x10price_change_bps\x18\t \x01(\x01R\x0epriceChangeBps\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:%\xaa\xbb\x18!\n\x15nautilus-vpin-streams\x10\x01\x1a\x04\x02\x05\x06\x0b \x04\"\xc0\x03\n\x11\x46lashCrashWarning\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12$\n\x0eprice_drop_bps\x18\x02 \x01(\x01R\x0cpriceDropBps\x12\x1b\n\twindow_ns\x18\x03 \x01(\x04R\x08windowNs\x12\x33\n\x16reference_mid_price_e9\x18\x04 \x01(\x03R\x13referenceMidPriceE9\x12 \n\x0cmid_price_e9\x18\x05 \x01(\x03R\nmidPriceE9\x12\x12\n\x04vpin\x18\x06 \x01(\x01R\x04vpin\x12\x19\n\x08vpin_cdf\x18\x07 \x01(\x01R\x07vpinCdf\x12(\n\x10window_volume_e9\x18\x08 \x01(\x03R\x0ewindowVolumeE9\x12\x38\n\x08severity\x18\t \x01(\x0e\x32\x1c.nautilus.common.v1.SeverityR\x08severity\x12\x19\n\x08ts_event\x18\n \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x0b \x01(\x04R\x06tsInit:%\xaa\xbb\x18!\n\x15nautilus-vpin-streams\x10\x01\x1a\x04\x02\x05\x06\x0b \x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,11 +35,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nautilus.vpin.v1.vpin_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TOXICITYALERT']._loaded_options = None
-  _globals['_TOXICITYALERT']._serialized_options = b'\252\273\030 \n\025nautilus-vpin-streams\020\001\032\003\002\005\006 \004'
+  _globals['_TOXICITYALERT']._serialized_options = b'\252\273\030!\n\025nautilus-vpin-streams\020\001\032\004\002\005\006\013 \004'
   _globals['_FLASHCRASHWARNING']._loaded_options = None
-  _globals['_FLASHCRASHWARNING']._serialized_options = b'\252\273\030 \n\025nautilus-vpin-streams\020\001\032\003\002\005\006 \005'
+  _globals['_FLASHCRASHWARNING']._serialized_options = b'\252\273\030!\n\025nautilus-vpin-streams\020\001\032\004\002\005\006\013 \005'
   _globals['_TOXICITYALERT']._serialized_start=114
-  _globals['_TOXICITYALERT']._serialized_end=549
-  _globals['_FLASHCRASHWARNING']._serialized_start=552
-  _globals['_FLASHCRASHWARNING']._serialized_end=999
+  _globals['_TOXICITYALERT']._serialized_end=550
+  _globals['_FLASHCRASHWARNING']._serialized_start=553
+  _globals['_FLASHCRASHWARNING']._serialized_end=1001
 # @@protoc_insertion_point(module_scope)
