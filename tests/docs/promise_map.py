@@ -32,6 +32,11 @@ _METRICS = _OPS + "test_metrics.py::"
 _FAULTS = _OPS + "test_metrics_under_faults.py::"
 _READ_ONLY = _OPS + "test_read_only_commands.py::"
 _SCHEMA_CLI = _OPS + "test_schema_registry_cli.py::"
+_REPLAY = "tests/cli/test_dlq_replay_to_group.py::"
+_GROUP_CLI = "tests/cli/test_group_command.py::"
+_PUBLISH_CLI = "tests/cli/test_publish_command.py::"
+_OBSERVER = "tests/observers/test_observer_client.py::"
+_RP = "wire-format#replay:-back-to-the-group-that-gave-up-and-to-no-other/"
 
 PROMISE_TESTS: dict[str, list[str]] = {
     # docs/wire-format.md
@@ -48,6 +53,11 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#streams-and-lanes/<stream>:dead-letter": [
         _DEAD + "test_an_undecodable_entry_is_kept_whole_with_the_dl_fields_after_it",
     ],
+    "wire-format#streams-and-lanes/<stream>:retry:<group>": [
+        _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
+        _DLQ_RAW
+        + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
+    ],
     "wire-format#streams-and-lanes/a-writer-puts-a-message-on": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
         _ENTRIES + "test_without_a_chosen_priority_the_routes_priority_applies",
@@ -60,6 +70,12 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#consumer-groups/one-consumer-group-per-consuming-engine": [
         _ENTRIES + "test_a_producer_declares_a_group_per_routed_engine_on_both_lanes",
         _CONTRACT + "test_every_consuming_engine_gets_every_message_through_its_own_group",
+        _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
+    ],
+    "wire-format#consumer-groups/observers-consumers-that-are-not-engines": [
+        _OBSERVER + "test_an_observer_consumes_through_a_group_of_its_own",
+        _OBSERVER + "test_an_observer_may_not_claim_an_engine_group",
+        _OBSERVER + "test_an_observer_sees_every_entry_an_engine_group_also_gets",
     ],
     "wire-format#consumer-groups/read-with-xreadgroup-group-<engine>-<consumer>": [
         _CONTRACT + "test_urgent_messages_use_the_priority_lane_and_are_read_first",
@@ -87,6 +103,27 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _READING + "test_a_registry_backed_consumer_skips_a_type_it_does_not_handle",
         _ENTRIES + "test_a_group_reads_the_whole_lane_and_acknowledges_types_it_does_not_handle",
         _CONTRACT + "test_types_an_engine_does_not_subscribe_to_are_acknowledged_unhandled",
+    ],
+    _RP + "a-dead-letter-is-replayed-to": [
+        _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
+        _DLQ_RAW
+        + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
+    ],
+    _RP + "if-the-dead-letter-is-gone": [
+        _DLQ + "test_replaying_a_letter_twice_writes_it_once",
+        _REPLAY + "test_replaying_again_delivers_nothing_more",
+    ],
+    _RP + "if-hget-<stream>:dead-letter:replayed-<dl.group>-n<dl.lane>-n<dl.id>": [
+        _REPLAY + "test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed",
+    ],
+    _RP + "otherwise-xgroup-create-<stream>:retry:<dl.group>-<dl.group>-0": [
+        _DLQ_RAW
+        + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
+        _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
+    ],
+    _RP + "the-entry-keeps-its-original-fields": [
+        _DLQ + "test_replay_keeps_the_original_fields",
+        _DLQ_RAW + "test_a_replayed_letter_that_fails_again_is_dead_lettered_from_the_retry_lane",
     ],
     "wire-format#entry-fields/one-message-is-one-stream-entry": [
         _ENTRIES + "test_an_entry_has_the_documented_fields_in_the_documented_order",
@@ -351,7 +388,27 @@ PROMISE_TESTS: dict[str, list[str]] = {
     ],
     "operations#commands/nautilus dlq replay": [
         _DLQ + "test_replay_by_id_moves_only_that_letter",
-        _DLQ_RAW + "test_replay_by_reason_moves_only_letters_of_that_reason_back_to_their_lane",
+        _DLQ_RAW
+        + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
+    ],
+    "operations#commands/nautilus publish": [
+        _PUBLISH_CLI + "test_a_published_message_reaches_its_consumers_as_the_producers",
+        _PUBLISH_CLI + "test_a_lower_priority_goes_to_the_bulk_lane",
+        _PUBLISH_CLI + "test_publishing_as_another_engine_is_refused",
+        _PUBLISH_CLI + "test_json_that_is_not_the_type_is_one_line",
+    ],
+    "operations#commands/nautilus group list": [
+        _GROUP_CLI + "test_list_tells_engine_groups_from_observer_groups",
+    ],
+    "operations#commands/nautilus group setid": [
+        _GROUP_CLI + "test_setid_to_the_end_skips_an_observers_backlog",
+    ],
+    "operations#commands/nautilus group delconsumer": [
+        _GROUP_CLI + "test_a_consumer_with_pending_entries_is_kept_unless_forced",
+    ],
+    "operations#commands/nautilus group destroy": [
+        _GROUP_CLI + "test_an_engine_group_is_not_destroyed_without_force",
+        _GROUP_CLI + "test_a_departed_observer_holds_trim_back_until_its_group_is_destroyed",
     ],
     "operations#commands/nautilus dlq purge": [
         _DLQ + "test_purge_without_yes_deletes_nothing",
@@ -401,14 +458,27 @@ PROMISE_TESTS: dict[str, list[str]] = {
         "test_entries_per_second_is_the_growth_of_each_lane_over_the_interval",
         "tests/operator/test_stats.py::test_dead_letters_are_counted_per_stream_and_group",
     ],
-    "operations#commands/dlq-replay-writes-each-dead-letter": [
+    "operations#commands/dlq-replay-gives-each-dead-letter": [
         _DLQ + "test_replay_keeps_the_original_fields",
-        _DLQ + "test_replaying_a_letter_twice_writes_it_once",
-        _DLQ_RAW + "test_replay_by_reason_moves_only_letters_of_that_reason_back_to_their_lane",
+        _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
+        _REPLAY + "test_replaying_again_delivers_nothing_more",
+        _REPLAY + "test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed",
+        _DLQ_RAW + "test_a_replayed_letter_that_fails_again_is_dead_lettered_from_the_retry_lane",
     ],
     "operations#commands/trim-uses-runtime-trim.py-s-safe_trim": [
         _OPS + "test_trim.py::test_trim_keeps_what_is_pending_in_a_group",
         _OPS + "test_trim.py::test_trim_keeps_what_a_group_has_not_received",
+    ],
+    "operations#observers/a-script-notebook-or-screen-that": [
+        _OBSERVER + "test_an_observer_consumes_through_a_group_of_its_own",
+        _OBSERVER + "test_an_observer_cannot_publish",
+        _OBSERVER + "test_an_observer_declares_no_engine_groups",
+        _OBSERVER + "test_an_observer_sees_every_entry_an_engine_group_also_gets",
+        "tests/observers/test_readme_observer.py::test_the_readme_observer_takes_nothing_from_risk",
+        "tests/observers/test_observer_resumes.py::"
+        "test_an_observer_starts_at_the_oldest_entry_and_resumes_where_it_stopped",
+        _GROUP_CLI + "test_a_departed_observer_holds_trim_back_until_its_group_is_destroyed",
+        _GROUP_CLI + "test_setid_to_the_end_skips_an_observers_backlog",
     ],
     "operations#metrics-and-health/serve_http-runs-on-the-engine-s": [
         _METRICS + "test_published_and_consumed_counts_match_the_traffic",

@@ -1,6 +1,7 @@
 """`nautilus dlq show|replay|purge` checked on the server's own state: the payload hex of `show`
 against the raw entry, and what `replay`/`purge` with `--id` or `--reason` leave in the
-dead-letter stream and the lanes (XRANGE), with letters of two reasons side by side."""
+dead-letter stream, the lanes and the retry lane of the group that gave up (XRANGE), with
+letters of two reasons side by side."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from nautilus.runtime.lanes import dead_letter_stream
+from nautilus.runtime.lanes import dead_letter_stream, retry_lane
 from tests.wire.raw_server import raw_connection, xadd_raw, xrange_raw
 
 from .conftest import VPIN, RunCli, consume_once, publish_alerts
 
 DEAD = dead_letter_stream(VPIN)
 URGENT = VPIN + ":urgent"
+RISK_RETRY = retry_lane(VPIN, "risk")
 
 
 def fail(delivery: object) -> None:
@@ -79,17 +81,37 @@ def test_purge_by_reason_deletes_only_letters_of_that_reason(
     assert letter_ids(server) == [two_reasons["undecodable"]]
 
 
-def test_replay_by_reason_moves_only_letters_of_that_reason_back_to_their_lane(
+def test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane(
     run_cli: RunCli, server: redis.Redis, two_reasons: dict[str, str]
 ) -> None:
     before = xrange_raw(server, URGENT)
     ((_, letter),) = [e for e in xrange_raw(server, DEAD) if e[0] == two_reasons["undecodable"]]
+    assert dict(letter)[b"dl.group"] == b"risk"
 
     result = run_cli("dlq", "replay", VPIN, "--all", "--reason", "undecodable")
 
     assert result.status == 0, result.err
     assert letter_ids(server) == [two_reasons["max-deliveries"]]
-    after = xrange_raw(server, URGENT)
-    assert after[: len(before)] == before
-    ((_, replayed),) = after[len(before) :]
+    assert xrange_raw(server, URGENT) == before
+    ((_, replayed),) = xrange_raw(server, RISK_RETRY)
     assert replayed == [(name, value) for name, value in letter if not name.startswith(b"dl.")]
+    assert [g["name"] for g in server.xinfo_groups(RISK_RETRY)] == [b"risk"]
+
+
+def test_a_replayed_letter_that_fails_again_is_dead_lettered_from_the_retry_lane(
+    run_cli: RunCli, redis_url: str, server: redis.Redis, two_reasons: dict[str, str]
+) -> None:
+    run_cli("dlq", "replay", VPIN, "--id", two_reasons["undecodable"])
+    ((replayed_id, _),) = xrange_raw(server, RISK_RETRY)
+
+    asyncio.run(consume_once(redis_url, "risk", handler=fail, max_deliveries=1))
+
+    (again,) = [
+        dict(fields)
+        for letter_id, fields in xrange_raw(server, DEAD)
+        if letter_id != two_reasons["max-deliveries"]
+    ]
+    assert again[b"dl.reason"] == b"undecodable"
+    assert again[b"dl.group"] == b"risk"
+    assert again[b"dl.lane"] == RISK_RETRY.encode()
+    assert again[b"dl.id"] == replayed_id.encode()

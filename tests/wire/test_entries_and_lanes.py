@@ -140,7 +140,12 @@ async def test_a_producer_declares_a_group_per_routed_engine_on_both_lanes(
 
     for lane in (VPIN, VPIN + ":urgent"):
         groups: list[dict[str, Any]] = server.xinfo_groups(lane)
-        assert {g["name"].decode() for g in groups} == {"risk", "analytics", "strategy"}
+        assert {g["name"].decode() for g in groups} == {
+            "risk",
+            "analytics",
+            "strategy",
+            "websocket",
+        }
         assert all(g["last-delivered-id"] == b"0-0" for g in groups), lane
 
 
