@@ -18,7 +18,8 @@ from nautilus.contract import fingerprints
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import MessageBusConfig, TestClock, UniversalMessageBusClient
 from nautilus.runtime.priority import MessagePriority
-from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
+from nautilus.runtime.routing import engine_info, message_spec
+from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning, ToxicityAlert
 from tests.runtime.conftest import TS_OPEN, flash_crash_warning, quote, toxicity_alert
 from tests.wire.raw_server import raw_connection, xadd_raw, xrange_raw
 
@@ -138,14 +139,17 @@ async def test_a_producer_declares_a_group_per_routed_engine_on_both_lanes(
         await producer.publish(toxicity_alert(1))
         await producer.flush()
 
+    # Every engine the contract routes VPIN's types to; external parties keep no group.
+    routed = {
+        consumer
+        for message in (ToxicityAlert, FlashCrashWarning)
+        for consumer in message_spec(message).route.consumers
+        if not engine_info(consumer).external
+    }
+    assert {"risk", "analytics", "strategy"} <= routed
     for lane in (VPIN, VPIN + ":urgent"):
         groups: list[dict[str, Any]] = server.xinfo_groups(lane)
-        assert {g["name"].decode() for g in groups} == {
-            "risk",
-            "analytics",
-            "strategy",
-            "websocket",
-        }
+        assert {g["name"].decode() for g in groups} == routed
         assert all(g["last-delivered-id"] == b"0-0" for g in groups), lane
 
 
