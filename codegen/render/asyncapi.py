@@ -74,6 +74,7 @@ def _message(contract: ContractModel, message: MessageModel) -> dict[str, Any]:
         },
         "x-nautilus-fingerprint": message.fingerprint,
         "x-nautilus-default-priority": message.route.priority,
+        "x-nautilus-delivery": message.route.delivery,
     }
 
 
