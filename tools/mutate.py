@@ -122,6 +122,7 @@ TESTS: dict[str, list[str]] = {
         "tests/schema/test_compat_check.py",
         "tests/schema/test_compat_modes.py",
         "tests/schema/test_compat_testdata.py",
+        "tests/schema/test_violation_reports.py",
         "tests/registry/test_schema_registry.py",
         "tests/registry/test_registry_details.py",
     ],
