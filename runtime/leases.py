@@ -48,6 +48,7 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 
 from nautilus.runtime.errors import TransportError
+from nautilus.runtime.lanes import hash_tag
 
 __all__ = [
     "LEASE_INFIX",
@@ -92,7 +93,7 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 
 def lease_key(unit: str, group: str) -> str:
     """The lease of `unit` (a stream) for consumer group `group`, in the unit's hash tag."""
-    return "{" + unit + "}" + LEASE_INFIX + group
+    return hash_tag(unit) + LEASE_INFIX + group
 
 
 def members_key(group: str) -> str:
