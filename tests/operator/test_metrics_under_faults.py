@@ -14,16 +14,17 @@ import redis
 
 from nautilus.runtime import BackpressureError, MessagePriority
 from nautilus.runtime.http_endpoints import serve_http
+from nautilus.runtime.lanes import priority_lane
 from nautilus.runtime.server import EmbeddedServer
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 from tests.runtime.conftest import flash_crash_warning, quote, toxicity_alert
 
-from .conftest import make_client
+from .conftest import VPIN, make_client
 from .test_metrics import get, labels, scrape
 
 PUBLISH_FAILURES = "nautilus_bus_publish_failures_total"
 RESTARTS = "nautilus_bus_consumer_restarts_total"
-URGENT = "nautilus-vpin-streams:urgent"
+URGENT = priority_lane(VPIN)
 
 
 async def test_health_is_503_unreachable_with_the_error_when_the_server_is_down(

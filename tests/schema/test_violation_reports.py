@@ -491,3 +491,62 @@ def test_a_reservation_taken_by_a_field_does_not_hide_a_dropped_one(
         ("Quote.seq", "reserved number 4", Rule.FIELD_RESERVED_REUSED),
         ("Quote", "reserved 11", Rule.RESERVED_REMOVED),
     ]
+
+
+def test_a_change_inside_a_nested_message_is_reported_on_its_path(
+    load_message: LoadMessage,
+) -> None:
+    level = "message Level {{ {size} size = 1; }}\n Level best = 8;"
+    found = reports(
+        load_message,
+        quote(level.format(size="int64")),
+        quote(level.format(size="string")),
+        WIRE,
+    )
+
+    assert [(field, rule) for field, _, _, rule, _ in found] == [
+        ("Quote.best.size", Rule.FIELD_TYPE_CHANGED)
+    ]
+
+
+def test_a_reservation_dropped_from_an_enum_is_reported_on_the_enum(
+    load_message: LoadMessage,
+) -> None:
+    found = reports(
+        load_message,
+        quote("Side side = 5;", side="SIDE_BUY = 1;\n SIDE_SELL = 2;\n reserved 9;"),
+        quote("Side side = 5;"),
+        WIRE,
+    )
+
+    assert found == [
+        (
+            "Quote.side",
+            "reserved 9",
+            "",
+            Rule.RESERVED_REMOVED,
+            "reserved 9 -> (absent): keep reservations: a later version could reuse the numbers",
+        )
+    ]
+
+
+def test_a_value_removed_from_a_closed_enum_is_lost_on_newer_readers(
+    load_message: LoadMessage,
+) -> None:
+    found = reports(
+        load_message,
+        quote("optional Side side = 5;", syntax="proto2"),
+        quote("optional Side side = 5;", side="SIDE_BUY = 1;\n reserved 2;", syntax="proto2"),
+        WIRE,
+    )
+
+    assert found == [
+        (
+            "Quote.side.SIDE_SELL",
+            "SIDE_SELL = 2",
+            "",
+            Rule.ENUM_VALUE_NOT_IN_CLOSED_ENUM,
+            "SIDE_SELL = 2 -> (absent): a closed enum does not keep numbers it does not know: "
+            "readers drop the value",
+        )
+    ]
