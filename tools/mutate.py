@@ -171,7 +171,24 @@ def _copy_read_files(stage: Path) -> None:
             shutil.copy2(source, stage / name)
 
 
-def stage(path: str) -> None:
+def _settings(path: str, timeout_multiplier: float) -> str:
+    """The [tool.mutmut] table of the module's staging copy."""
+    return "\n".join(
+        [
+            "",
+            "[tool.mutmut]",
+            'source_paths = ["src"]',
+            f"only_mutate = {json.dumps([_stage_module(path)])}",
+            f"also_copy = {json.dumps(ALSO_COPY)}",
+            f"pytest_add_cli_args = {json.dumps(PYTEST_ARGS)}",
+            f"pytest_add_cli_args_test_selection = {json.dumps(TESTS[path])}",
+            f"timeout_multiplier = {timeout_multiplier}",
+            "",
+        ]
+    )
+
+
+def stage(path: str, timeout_multiplier: float) -> None:
     """Lay out the module's staging copy as the installed package plus what the tests read."""
     target = stage_dir(path)
     shutil.rmtree(target, ignore_errors=True)
@@ -180,19 +197,18 @@ def stage(path: str) -> None:
     for folder, into in PACKAGES.items():
         shutil.copytree(ROOT / folder, target / "src" / into, ignore=_IGNORED)
     _copy_read_files(target)
-    settings = [
-        "",
-        "[tool.mutmut]",
-        'source_paths = ["src"]',
-        f"only_mutate = {json.dumps([_stage_module(path)])}",
-        f"also_copy = {json.dumps(ALSO_COPY)}",
-        f"pytest_add_cli_args = {json.dumps(PYTEST_ARGS)}",
-        f"pytest_add_cli_args_test_selection = {json.dumps(TESTS[path])}",
-        "timeout_multiplier = 3.0",
-        "",
-    ]
     pyproject = (ROOT / "pyproject.toml").read_text()
-    (target / "pyproject.toml").write_text(pyproject + "\n".join(settings))
+    (target / "pyproject.toml").write_text(pyproject + _settings(path, timeout_multiplier))
+
+
+def restage_tests(path: str, timeout_multiplier: float) -> None:
+    """Keep the staged source; take the current tests, selection and timeout. mutmut then
+    collects the new tests' stats, and checks timed-out mutants again if the timeout changed."""
+    target = stage_dir(path)
+    _copy_read_files(target)
+    pyproject = (target / "pyproject.toml").read_text()
+    kept = pyproject[: pyproject.index("\n[tool.mutmut]")]
+    (target / "pyproject.toml").write_text(kept + _settings(path, timeout_multiplier))
 
 
 def run_mutmut(path: str, names: list[str] | None = None) -> None:
@@ -288,6 +304,13 @@ def main() -> int:
         "--resume", action="store_true", help="keep the staged copy and its results; go on"
     )
     parser.add_argument(
+        "--timeout-multiplier",
+        type=float,
+        default=3.0,
+        help="a mutant times out after this many times its tests' usual duration (plus 1 s); "
+        "changing it on --resume checks the timed-out mutants again",
+    )
+    parser.add_argument(
         "--survivors",
         action="store_true",
         help="check the last run's survivors again with the current tests",
@@ -300,11 +323,11 @@ def main() -> int:
     if not args.report_only:
         for path in modules:
             if (args.resume or args.survivors) and stage_dir(path).exists():
-                _copy_read_files(stage_dir(path))
+                restage_tests(path, args.timeout_multiplier)
                 again = [n for n, s in results(path).items() if s not in KILLED]
                 run_mutmut(path, again if args.survivors else None)
             else:
-                stage(path)
+                stage(path, args.timeout_multiplier)
                 run_mutmut(path)
     return 0 if report(modules, args.target) else 1
 
