@@ -73,7 +73,11 @@ TESTS: dict[str, list[str]] = {
         _DELIVERY,
         _ON_THE_BUS,
     ],
-    "runtime/lanes.py": ["tests/wire/test_entries_and_lanes.py", _DELIVERY],
+    "runtime/lanes.py": [
+        "tests/wire/test_entries_and_lanes.py",
+        "tests/cluster/test_key_layout.py",
+        _DELIVERY,
+    ],
     "runtime/dead_letter.py": [
         "tests/wire/test_dead_letter_entries.py",
         "tests/operator/test_dlq.py",
