@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from redis.asyncio import Redis
-from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import AuthenticationError, RedisClusterException, RedisError
 
 from nautilus.codegen.render.acl import ServerFlavor
 from nautilus.contract import bus_message_classes
@@ -59,6 +59,7 @@ from nautilus.engines.run_identities import (
 )
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.throwaway_tls import TlsSetupError, throwaway_tls
+from nautilus.runtime.admin import open_client
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
 from nautilus.runtime.errors import MessageBusError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
@@ -247,7 +248,15 @@ class Launcher:
                     self.options.credentials_dir, tls=self.options.tls
                 )
             self._identities = identities
-            redis = Redis.from_url(identities.operator, socket_connect_timeout=2.0)
+            try:
+                # A cluster client when the server is a cluster node (runtime/admin.py).
+                redis: Any = await open_client(
+                    identities.operator, socket_timeout_s=None, connect_timeout_s=2.0
+                )
+            except (RedisError, RedisClusterException, OSError) as exc:
+                raise LaunchError(
+                    redacted(f"cannot use the server {identities.server_url}: {exc}")
+                ) from None
             try:
                 return await self._run_on(redis, identities, private=server is not None)
             except (RedisError, TransportError) as exc:
@@ -383,7 +392,8 @@ class Launcher:
                 "counts what the streams hold. Use a fresh server (omit --redis-url and unset "
                 "REDIS_URL for a private one) or pass --reset-streams to delete them"
             )
-        await redis.delete(*keys)
+        for key in keys:  # one key per command: keys of different streams are in other slots
+            await redis.delete(key)
         self._say(f"deleted {len(keys)} bus stream keys (--reset-streams)")
 
     def _prepare_run_dir(self) -> None:
@@ -570,7 +580,12 @@ def _start_private_server(
 
 async def _register_contract(schema_admin_url: str) -> None:
     """Register every schema of the contract as schema-admin: engines only read the registry."""
-    redis = Redis.from_url(schema_admin_url, socket_connect_timeout=2.0)
+    try:
+        redis: Any = await open_client(
+            schema_admin_url, socket_timeout_s=None, connect_timeout_s=2.0
+        )
+    except (RedisError, RedisClusterException, OSError) as exc:
+        raise LaunchError(redacted(f"registering the contract's schemas failed: {exc}")) from None
     try:
         await SchemaRegistry(redis).register_all(
             [cls.DESCRIPTOR for cls in bus_message_classes().values()], producer="schema-admin"
