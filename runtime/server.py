@@ -300,6 +300,20 @@ class EmbeddedServer:
 CLUSTER_SLOTS = 16384
 
 
+def _acl_rules(rules: list[str]) -> list[str]:
+    """The rules of one ACL file line as `ACL SETUSER` arguments: a selector `(...)` stays one
+    argument, spaces and all."""
+    arguments: list[str] = []
+    depth = 0
+    for word in rules[0].split(" ") if rules else []:
+        if depth:
+            arguments[-1] += " " + word
+        else:
+            arguments.append(word)
+        depth += word.count("(") - word.count(")")
+    return arguments
+
+
 class EmbeddedCluster:
     """A private Redis Cluster of `masters` servers on free ports of 127.0.0.1 (no replicas)."""
 
@@ -409,6 +423,20 @@ class EmbeddedCluster:
             except RedisError as exc:
                 return f"node on port {node.port}: {exc}"
         return ""
+
+    def apply_acl(self, acl_file: Path) -> None:
+        """Give every node the users of `acl_file` (the `aclfile` format), as `ACL LOAD` would.
+
+        A cluster's setup commands need the default user, so the users are set afterwards with
+        `ACL SETUSER`, the default user's line last (it usually turns that user off; later
+        setup calls of this object then fail, which is what such an ACL asks for).
+        """
+        lines = [line.split(maxsplit=2) for line in acl_file.read_text().splitlines() if line]
+        users = sorted(lines, key=lambda line: line[1] == "default")
+        for node in self.nodes:
+            with self._connection(node) as connection:
+                for _user, name, *rules in users:
+                    connection.execute_command("ACL SETUSER", name, *_acl_rules(rules))
 
     def flush(self) -> None:
         """Empty every master (tests: a fresh keyspace), after checking each is ours."""
