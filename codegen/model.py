@@ -35,12 +35,14 @@ class EngineModel:
 
 @dataclass(frozen=True)
 class RouteModel:
-    """Where a bus message travels: its stream, producer, consumers and default priority."""
+    """Where a bus message travels: its stream, producer, consumers, default priority and
+    delivery (`AT_LEAST_ONCE`, or `BEST_EFFORT`: read from the bulk lane with NOACK)."""
 
     stream: str
     producer: str
     consumers: tuple[str, ...]
     priority: str
+    delivery: str = "AT_LEAST_ONCE"
 
 
 @dataclass(frozen=True)

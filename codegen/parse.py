@@ -101,6 +101,7 @@ class _Parser:
             producer=route.producer,
             consumers=route.consumers,
             priority=route.priority_name,
+            delivery="BEST_EFFORT" if route.best_effort else "AT_LEAST_ONCE",
         )
 
     def field(self, proto: Any, comment: str, map_entries: dict[str, Any]) -> FieldModel:
@@ -228,6 +229,11 @@ def _route_violations(contract: ContractModel) -> list[str]:
             found.append(f"{where}: {route.producer} consumes its own message")
         if route.priority == "UNSPECIFIED":
             found.append(f"{where}: no default priority")
+        if route.delivery == "BEST_EFFORT" and route.priority in ("URGENT", "CRITICAL"):
+            found.append(
+                f"{where}: best-effort delivery with default priority {route.priority} "
+                "(the priority lane is always read at least once)"
+            )
     return found
 
 

@@ -53,6 +53,7 @@ from nautilus.runtime.schema.registry import (
     RegistryTypeResolver,
     SchemaRegistry,
 )
+from nautilus.runtime.schema.registry_writes import RegistryKeys
 from nautilus.runtime.transport.base import Transport
 from nautilus.runtime.transport.redis import RedisTransport
 from nautilus.runtime.trim import TrimLoop, TrimResult, safe_trim
@@ -257,7 +258,7 @@ class UniversalMessageBusClient:
             except TransportError as exc:
                 if "WRONGTYPE" not in exc.detail:
                     raise
-                key = f"{REGISTRY_PREFIX}:versions:{spec.full_name}"
+                key = RegistryKeys(REGISTRY_PREFIX).versions(spec.full_name)
                 raise RegistryEntryError(key, "not a list of fingerprints") from None
             if spec.fingerprint in known:
                 version = known.index(spec.fingerprint) + 1

@@ -21,6 +21,7 @@ from nautilus.runtime.errors import MessageBusError
 from nautilus.runtime.schema.descriptor_sets import DescriptorSetError, build_pool
 
 __all__ = [
+    "DELIVERY_BEST_EFFORT",
     "OPTIONS_PACKAGE",
     "EngineOption",
     "RouteOption",
@@ -54,18 +55,28 @@ class EngineOption:
 
 @dataclass(frozen=True, slots=True)
 class RouteOption:
-    """A message's `(route)` option, engines by name; `priority` is the enum number (0: unset)."""
+    """A message's `(route)` option, engines by name; `priority` and `delivery` are enum numbers
+    (0: unset)."""
 
     stream: str
     producer: str
     consumers: tuple[str, ...]
     priority: int
+    delivery: int = 0
+
+    @property
+    def best_effort(self) -> bool:
+        """Whether consumers read the type from the bulk lane without acknowledging it (NOACK)."""
+        return self.delivery == DELIVERY_BEST_EFFORT
 
     @property
     def priority_name(self) -> str:
         """LOW .. CRITICAL, or UNSPECIFIED."""
         return _PRIORITY_NAMES.get(self.priority, str(self.priority))
 
+
+#: `Delivery.DELIVERY_BEST_EFFORT`: the route's bulk-lane entries are read with NOACK.
+DELIVERY_BEST_EFFORT = 2
 
 _PRIORITY_NAMES = {0: "UNSPECIFIED", 1: "LOW", 2: "NORMAL", 3: "HIGH", 4: "URGENT", 5: "CRITICAL"}
 
@@ -185,5 +196,8 @@ def read_route_options(descriptor_set: descriptor_pb2.FileDescriptorSet) -> Rout
                 raise RouteOptionsError(
                     f"{full_name}: route names an undeclared engine number {exc}"
                 ) from exc
-            routes[full_name] = RouteOption(raw.stream, producer, consumers, raw.priority)
+            # A contract older than the `delivery` field (a baseline) reads as at least once.
+            has_delivery = "delivery" in raw.DESCRIPTOR.fields_by_name
+            delivery = raw.delivery if has_delivery else 0
+            routes[full_name] = RouteOption(raw.stream, producer, consumers, raw.priority, delivery)
     return RouteOptions(engines=engines, routes=dict(sorted(routes.items())))

@@ -48,12 +48,14 @@ class EngineInfo:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a message type travels: its stream, its producer, its consumers, its priority."""
+    """Where a message type travels: its stream, its producer, its consumers, its priority, and
+    whether its bulk-lane entries are delivered best effort (read with NOACK)."""
 
     stream: str
     producer: str
     consumers: frozenset[str]
     priority: MessagePriority
+    best_effort: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ def _route_of(descriptor: Descriptor) -> Route:
         producer=raw.producer,
         consumers=frozenset(raw.consumers),
         priority=MessagePriority(raw.priority or MessagePriority.NORMAL),
+        best_effort=raw.best_effort,
     )
 
 

@@ -6,10 +6,11 @@ writes when an entry cannot be delivered). The schema registry is read-only to e
 `schema-admin` writes it. `operator` is what the `nautilus` commands need: reads everywhere, plus
 dead-letter replay and purge, trimming, deleting bus streams and consumer-group management.
 
-Key names come from `runtime/lanes.py`, so a change of key layout (hash tags for Redis Cluster)
-flows into the ACL without touching this module. Command permissions are per key through ACL
-selectors (Redis 7.0+, Valkey 7.2+): a command is allowed when the root permissions or one
-selector allow both the command and every key it names.
+Key names come from `runtime/lanes.py` and the registry's `RegistryKeys`, so the key layout
+(hash tags for Redis Cluster: `{<stream>}:urgent`, `{nautilus:schema}:*`) flows into the ACL
+without touching this module; braces are not glob characters, so the patterns match them as is.
+Command permissions are per key through ACL selectors (Redis 7.0+, Valkey 7.2+): a command is
+allowed when the root permissions or one selector allow both the command and every key it names.
 
 Servers differ: Redis 7.2+ and Valkey know `CLIENT SETINFO`, which redis-py sends on connect and
 whose refusal it ignores (it would still be logged in `ACL LOG`); Redis 7.0 does not know it and
@@ -27,8 +28,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nautilus.codegen.model import ContractModel
-from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order, retry_lane
-from nautilus.runtime.retry_lane import replayed_key
+from nautilus.runtime.lanes import (
+    dead_letter_stream,
+    lanes_in_read_order,
+    replayed_key,
+    retry_lane,
+)
 from nautilus.runtime.schema.registry import REGISTRY_PREFIX
 
 __all__ = [

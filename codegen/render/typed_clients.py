@@ -130,7 +130,12 @@ def _publish_methods(message: MessageModel, names: dict[str, str]) -> str:
 
 def _subscribe_method(message: MessageModel, names: dict[str, str]) -> str:
     assert message.route is not None
-    doc = f"Handle every {message.name} from {names[message.route.producer]}.\n\n{message.comment}"
+    producer = names[message.route.producer]
+    if message.route.delivery == "BEST_EFFORT":
+        summary = f"Handle {message.name}s from {producer}, delivered best effort."
+    else:
+        summary = f"Handle every {message.name} from {producer}."
+    doc = f"{summary}\n\n{message.comment}"
     return (
         f"    def on_{_stem(message)}(\n"
         f"        self, handler: MessageHandler[{_ref(message)}]\n"

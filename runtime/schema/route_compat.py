@@ -11,7 +11,10 @@ lane). Readers subscribe to a stream's lanes and a producer declares its consume
   and how it is buffered (ROUTE_LANE_CHANGED);
 - a type that keeps its schema but loses its route is no longer on the bus (ROUTE_REMOVED).
 
-An added consumer, or a priority change within a lane, is compatible. A deleted type is
+An added consumer, or a priority change within a lane, is compatible. So is a change of delivery
+(at least once <-> best effort): the type stays on the same lane, and only how each group reads
+that lane changes (XREADGROUP with or without NOACK), which consumers of either contract do
+correctly side by side. A deleted type is
 MESSAGE_REMOVED (the schema check), not reported again here.
 """
 

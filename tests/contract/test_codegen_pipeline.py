@@ -100,6 +100,12 @@ def test_a_regular_run_repairs_edits_and_removes_stale_files(
             id="missing-priority",
         ),
         pytest.param(
+            "    priority: MESSAGE_PRIORITY_URGENT\n",
+            "    priority: MESSAGE_PRIORITY_URGENT\n    delivery: DELIVERY_BEST_EFFORT\n",
+            "best-effort delivery with default priority URGENT",
+            id="best-effort-on-the-priority-lane",
+        ),
+        pytest.param(
             'stream: "nautilus-vpin-streams"\n    producer: ENGINE_VPIN',
             'stream: ""\n    producer: ENGINE_FRONTEND',
             "external party frontend cannot publish",

@@ -165,3 +165,12 @@ def test_alerts_default_to_the_priority_lane_and_bulk_to_low() -> None:
         _route("nautilus.risk.v1.PositionLimitEvent").priority == priority.MESSAGE_PRIORITY_CRITICAL
     )
     assert _route("nautilus.toraniko.v1.FactorCovariance").priority == priority.MESSAGE_PRIORITY_LOW
+
+
+def test_quotes_alone_are_delivered_best_effort() -> None:
+    best_effort = {
+        name
+        for name in fingerprints()
+        if _route(name).delivery == options_pb2.Delivery.DELIVERY_BEST_EFFORT
+    }
+    assert best_effort == {"nautilus.marketdata.v1.Quote"}

@@ -36,6 +36,7 @@ _REPLAY = "tests/cli/test_dlq_replay_to_group.py::"
 _GROUP_CLI = "tests/cli/test_group_command.py::"
 _PUBLISH_CLI = "tests/cli/test_publish_command.py::"
 _OBSERVER = "tests/observers/test_observer_client.py::"
+_LAYOUT = "tests/cluster/test_key_layout.py::"
 _RP = "wire-format#replay:-back-to-the-group-that-gave-up-and-to-no-other/"
 
 PROMISE_TESTS: dict[str, list[str]] = {
@@ -47,16 +48,29 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#streams-and-lanes/<stream>": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
     ],
-    "wire-format#streams-and-lanes/<stream>:urgent": [
+    "wire-format#streams-and-lanes/{<stream>}:urgent": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
     ],
-    "wire-format#streams-and-lanes/<stream>:dead-letter": [
+    "wire-format#streams-and-lanes/{<stream>}:dead-letter": [
         _DEAD + "test_an_undecodable_entry_is_kept_whole_with_the_dl_fields_after_it",
     ],
-    "wire-format#streams-and-lanes/<stream>:retry:<group>": [
+    "wire-format#streams-and-lanes/{<stream>}:retry:<group>": [
         _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
         _DLQ_RAW
         + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
+    ],
+    "wire-format#intro/two-things-are-versioned:-the-entry": [
+        _LAYOUT + "test_layout_2_keeps_the_bulk_lane_key_and_tags_the_others",
+        _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
+    ],
+    "wire-format#streams-and-lanes/{<stream>}:dead-letter:replayed": [
+        _LAYOUT + "test_layout_2_keeps_the_bulk_lane_key_and_tags_the_others",
+        _REPLAY + "test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed",
+    ],
+    "wire-format#streams-and-lanes/all-keys-of-one-stream-share": [
+        _LAYOUT + "test_every_key_of_a_routed_stream_is_in_the_bulk_lanes_slot",
+        _LAYOUT + "test_every_registry_key_of_the_contract_is_in_one_slot",
+        _LAYOUT + "test_a_stream_name_that_would_change_the_hash_tag_is_refused",
     ],
     "wire-format#streams-and-lanes/a-writer-puts-a-message-on": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
@@ -113,10 +127,10 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _DLQ + "test_replaying_a_letter_twice_writes_it_once",
         _REPLAY + "test_replaying_again_delivers_nothing_more",
     ],
-    _RP + "if-hget-<stream>:dead-letter:replayed-<dl.group>-n<dl.lane>-n<dl.id>": [
+    _RP + "if-hget-<stream>-:dead-letter:replayed-<dl.group>-n<dl.lane>": [
         _REPLAY + "test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed",
     ],
-    _RP + "otherwise-xgroup-create-<stream>:retry:<dl.group>-<dl.group>-0": [
+    _RP + "otherwise-xgroup-create-<stream>-:retry:<dl.group>-<dl.group>": [
         _DLQ_RAW
         + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
         _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
@@ -255,7 +269,7 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _ENTRIES + "test_a_reader_accepts_fields_in_any_order_and_ignores_unknown_ones",
         _DEAD + "test_a_long_detail_is_cut_to_4096_bytes_of_valid_utf8",
     ],
-    "wire-format#dead-letter-entries/written-with-xadd-<stream>:dead-letter-...-before": [
+    "wire-format#dead-letter-entries/written-with-xadd-<stream>-:dead-letter-...": [
         _DEAD + "test_an_undecodable_entry_is_kept_whole_with_the_dl_fields_after_it",
         _DEAD + "test_the_original_entry_is_acknowledged_after_it_is_moved",
     ],
@@ -547,7 +561,7 @@ KNOWN_GAPS: dict[str, str] = {
 
 NOT_PROMISES: dict[str, str] = {
     "wire-format#intro/this-page-is-the-contract-for": "introduction of the page",
-    "wire-format#streams-and-lanes/example:-nautilus-vpin-streams-nautilus-vpin-streams:urgent": (
+    "wire-format#streams-and-lanes/example:-nautilus-vpin-streams-nautilus-vpin-streams-:urgent": (
         "an example of the table above it"
     ),
     "wire-format#entry-fields/example-a-normal-quote-:": "an example of the table above it",

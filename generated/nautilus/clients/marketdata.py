@@ -42,6 +42,11 @@ class MarketDataClient(TypedClient):
 
         The best bid and offer of an instrument.
 
+        Delivered best effort: each quote supersedes the previous one of its instrument, so its
+        consumer groups read it without a pending-entries list, and a consumer that crashes loses the
+        quotes it had read and not yet handled. Trades stay at least once: each one adds volume that
+        VPIN's buckets, features and factors accumulate, and no later message replaces it.
+
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
         await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)

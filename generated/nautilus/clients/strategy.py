@@ -118,9 +118,14 @@ class StrategyClient(TypedClient):
     def on_quote(
         self, handler: MessageHandler[_marketdata_v1.Quote]
     ) -> None:
-        """Handle every Quote from MarketData.
+        """Handle Quotes from MarketData, delivered best effort.
 
         The best bid and offer of an instrument.
+
+        Delivered best effort: each quote supersedes the previous one of its instrument, so its
+        consumer groups read it without a pending-entries list, and a consumer that crashes loses the
+        quotes it had read and not yet handled. Trades stay at least once: each one adds volume that
+        VPIN's buckets, features and factors accumulate, and no later message replaces it.
         """
         self._subscribe(_marketdata_v1.Quote, handler)
 

@@ -9,6 +9,16 @@ from enum import StrEnum
 from pydantic import BaseModel, RootModel, conint, constr
 
 
+class Delivery(StrEnum):
+    """
+    How the consumer groups of a route receive its entries from the stream's bulk lane.
+    """
+
+    DELIVERY_UNSPECIFIED = "DELIVERY_UNSPECIFIED"
+    DELIVERY_AT_LEAST_ONCE = "DELIVERY_AT_LEAST_ONCE"
+    DELIVERY_BEST_EFFORT = "DELIVERY_BEST_EFFORT"
+
+
 class Engine(StrEnum):
     """
     A party on the bus: the twelve engines, plus the browser frontend as an external consumer.
@@ -95,6 +105,10 @@ class Route(BaseModel):
     priority: MessagePriority | None = None
     """
     Priority used when the publisher does not choose one.
+    """
+    delivery: Delivery | None = None
+    """
+    How consumers receive the type from the bulk lane; unset means at least once.
     """
 
 

@@ -65,6 +65,46 @@ MESSAGE_PRIORITY_CRITICAL: MessagePriority.ValueType  # 5
 """Safety-critical events (flash crashes, breached limits); priority lane, never buffered."""
 Global___MessagePriority: _TypeAlias = MessagePriority  # noqa: Y015
 
+class _Delivery:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeliveryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Delivery.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DELIVERY_UNSPECIFIED: _Delivery.ValueType  # 0
+    """Not set: at least once."""
+    DELIVERY_AT_LEAST_ONCE: _Delivery.ValueType  # 1
+    """Each entry stays pending in the consumer group until its handler returned; entries held by a
+    consumer that died are reclaimed and handled by a live one.
+    """
+    DELIVERY_BEST_EFFORT: _Delivery.ValueType  # 2
+    """For data that the next message supersedes (quotes): the bulk lane is read without a
+    pending-entries list (XREADGROUP NOACK), so entries of this type are never acknowledged,
+    reclaimed or redelivered. A consumer that dies loses the entries it had read and not yet
+    handled (at most one read batch); a handler that fails sends the entry to the dead-letter
+    stream at once. Entries published on the priority lane (URGENT, CRITICAL) and replayed dead
+    letters are delivered at least once regardless.
+    """
+
+class Delivery(_Delivery, metaclass=_DeliveryEnumTypeWrapper):
+    """How the consumer groups of a route receive its entries from the stream's bulk lane."""
+
+DELIVERY_UNSPECIFIED: Delivery.ValueType  # 0
+"""Not set: at least once."""
+DELIVERY_AT_LEAST_ONCE: Delivery.ValueType  # 1
+"""Each entry stays pending in the consumer group until its handler returned; entries held by a
+consumer that died are reclaimed and handled by a live one.
+"""
+DELIVERY_BEST_EFFORT: Delivery.ValueType  # 2
+"""For data that the next message supersedes (quotes): the bulk lane is read without a
+pending-entries list (XREADGROUP NOACK), so entries of this type are never acknowledged,
+reclaimed or redelivered. A consumer that dies loses the entries it had read and not yet
+handled (at most one read batch); a handler that fails sends the entry to the dead-letter
+stream at once. Entries published on the priority lane (URGENT, CRITICAL) and replayed dead
+letters are delivered at least once regardless.
+"""
+Global___Delivery: _TypeAlias = Delivery  # noqa: Y015
+
 class _Engine:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -181,12 +221,15 @@ class Route(_message.Message):
     PRODUCER_FIELD_NUMBER: _builtins.int
     CONSUMERS_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
     stream: _builtins.str
     """Redis stream key the message is published on. A stream has exactly one producing engine."""
     producer: Global___Engine.ValueType
     """The only engine allowed to publish this message type."""
     priority: Global___MessagePriority.ValueType
     """Priority used when the publisher does not choose one."""
+    delivery: Global___Delivery.ValueType
+    """How consumers receive the type from the bulk lane; unset means at least once."""
     @_builtins.property
     def consumers(self) -> _containers.RepeatedScalarFieldContainer[Global___Engine.ValueType]:
         """Engines that consume this message type, each through its own consumer group."""
@@ -198,10 +241,11 @@ class Route(_message.Message):
         producer: Global___Engine.ValueType = ...,
         consumers: _abc.Iterable[Global___Engine.ValueType] | None = ...,
         priority: Global___MessagePriority.ValueType = ...,
+        delivery: Global___Delivery.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consumers", b"consumers", "priority", b"priority", "producer", b"producer", "stream", b"stream"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consumers", b"consumers", "delivery", b"delivery", "priority", b"priority", "producer", b"producer", "stream", b"stream"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,6 +22,11 @@ class OrderSide(StrEnum):
 class Quote(BaseModel):
     """
     The best bid and offer of an instrument.
+
+    Delivered best effort: each quote supersedes the previous one of its instrument, so its
+    consumer groups read it without a pending-entries list, and a consumer that crashes loses the
+    quotes it had read and not yet handled. Trades stay at least once: each one adds volume that
+    VPIN's buckets, features and factors accumulate, and no later message replaces it.
     """
 
     instrumentId: str | None = None
