@@ -1,9 +1,9 @@
-"""A consumer process for fault runs: one `risk` consumer of Quote until SIGTERM (clean close).
+"""A consumer process for fault runs: one `risk` consumer of Trade until SIGTERM (clean close).
 
-Each handled quote appends `<seq> <delivery_count> <monotonic_ns>` to `<out>/<name>.log` with one
+Each handled trade appends `<seq> <delivery_count> <monotonic_ns>` to `<out>/<name>.log` with one
 unbuffered write before the entry is acknowledged, so a kill -9 loses no record of work done: a
 message handled but not acknowledged shows up again with a higher delivery count. The message
-number is the quote's `ts_event`; the time is CLOCK_MONOTONIC, which every process on the machine
+number is the trade's `ts_event`; the time is CLOCK_MONOTONIC, which every process on the machine
 shares, so handlings of different consumers can be compared in time.
 
 A loaded machine can leave a live process without CPU for a while. A consumer that gets no CPU
@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.marketdata.v1.marketdata_pb2 import Trade
 from nautilus.runtime import Delivery, MessageBusConfig, UniversalMessageBusClient
 
 #: Gaps in the watchdog's wake-ups shorter than this are ordinary scheduling and not recorded.
@@ -57,7 +57,7 @@ async def main(url: str, name: str, out: Path, handler_ms: float, reclaim_idle_m
     )
     watchdog.start()
 
-    def handle(delivery: Delivery[Quote]) -> None:
+    def handle(delivery: Delivery[Trade]) -> None:
         if pause_s:
             time.sleep(pause_s)  # a handler that blocks, the harder case for renewals
         os.write(
@@ -77,7 +77,7 @@ async def main(url: str, name: str, out: Path, handler_ms: float, reclaim_idle_m
         declare_consumer_groups=False,
     )
     client = UniversalMessageBusClient(config)
-    client.subscribe(Quote, handle)
+    client.subscribe(Trade, handle)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await client.start()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.marketdata.v1.marketdata_pb2 import Trade
 from nautilus.runtime import MessageBusConfig, UniversalMessageBusClient
 from nautilus.runtime.dead_letter import read_dead_letters
 from nautilus.runtime.errors import DeadLetterReason
@@ -89,11 +89,14 @@ class Consumers:
         self.running.clear()
 
 
-def numbered(seq: int) -> Quote:
-    return Quote(
+def numbered(seq: int) -> Trade:
+    """Trade number `seq` (its `ts_event`): a type delivered at least once (Quote is best
+    effort, read without acknowledgement, so a killed consumer's quotes are not redelivered)."""
+    return Trade(
         instrument_id="AAPL.XNAS",
-        bid_price_e9=229_150_000_000 + seq,
-        ask_price_e9=229_170_000_000 + seq,
+        price_e9=229_150_000_000 + seq,
+        size_e9=100_000_000_000,
+        trade_id=f"T{seq}",
         ts_event=seq,
     )
 
@@ -118,25 +121,25 @@ async def wait_for(condition: object, deadline_s: float, consumers: Consumers) -
         await asyncio.sleep(0.2)
 
 
-#: Garbage interleaved with the quotes, by the dead-letter reason it must get.
+#: Garbage interleaved with the trades, by the dead-letter reason it must get.
 GARBAGE: dict[str, dict[bytes, bytes]] = {
-    DeadLetterReason.UNDECODABLE.value: {b"v": b"1", b"t": b"nautilus.marketdata.v1.Quote"},
+    DeadLetterReason.UNDECODABLE.value: {b"v": b"1", b"t": b"nautilus.marketdata.v1.Trade"},
     DeadLetterReason.UNSUPPORTED_VERSION.value: {b"v": b"9", b"t": b"x"},
-    DeadLetterReason.MISROUTED.value: {},  # a real quote claiming another producer: built below
+    DeadLetterReason.MISROUTED.value: {},  # a real trade claiming another producer: built below
 }
 
 
-def garbage_entry(reason: str, quote_fields: dict[bytes, bytes]) -> dict[bytes, bytes]:
+def garbage_entry(reason: str, trade_fields: dict[bytes, bytes]) -> dict[bytes, bytes]:
     if reason == DeadLetterReason.MISROUTED.value:
-        return {**quote_fields, b"s": b"vpin"}
+        return {**trade_fields, b"s": b"vpin"}
     return GARBAGE[reason]
 
 
 async def publish(
     url: str, total: int, *, chunk: int, garbage_every: int | None = None, pause_s: float = 0.0
 ) -> Counter[str]:
-    """Publish quotes 1..total in chunks, `pause_s` apart; with `garbage_every`, a garbage entry
-    after every that many quotes (the reasons in turn). Returns the garbage written, by reason."""
+    """Publish trades 1..total in chunks, `pause_s` apart; with `garbage_every`, a garbage entry
+    after every that many trades (the reasons in turn). Returns the garbage written, by reason."""
     client = UniversalMessageBusClient(
         MessageBusConfig(engine="marketdata", redis_url=url, trim_interval_ms=0)
     )
