@@ -34,6 +34,7 @@ from nautilus.runtime.lanes import (
     replayed_key,
     retry_lane,
 )
+from nautilus.runtime.leases import lease_key, members_key
 from nautilus.runtime.schema.registry import REGISTRY_PREFIX
 
 __all__ = [
@@ -139,6 +140,12 @@ _CONSUMER = (
     "+xgroup|createconsumer", "+xgroup|delconsumer", "+xinfo|groups", "+xinfo|stream",
     "+xinfo|consumers", "+xlen",
 )  # fmt: skip
+# A replica of a consuming engine on its group's leases (runtime/leases.py): take, renew and
+# release a lease (SET NX PX, compare-and-set scripts), and keep its membership (server TIME).
+_REPLICA = (
+    "+set", "+get", "+del", "+pexpire", "+eval", "+evalsha", "+zadd", "+zrem", "+zrange",
+    "+zremrangebyscore", "+time",
+)  # fmt: skip
 # Reading the schema registry (engines and the operator).
 _REGISTRY_READ = (
     "+lrange", "+llen", "+lindex", "+hget", "+hmget", "+hgetall", "+hexists", "+smembers",
@@ -199,6 +206,8 @@ def _engine_rules(access: EngineAccess, flavor: ServerFlavor) -> list[str]:
         rules.append(_selector(*_lanes(access.consumes), *retries, *_CONSUMER))
         dead_letters = [_pattern(dead_letter_stream(s)) for s in access.consumes]
         rules.append(_selector(*dead_letters, "+xadd"))
+        leases = [_pattern(lease_key(s, access.engine)) for s in access.consumes]
+        rules.append(_selector(*leases, _pattern(members_key(access.engine)), *_REPLICA))
     return rules
 
 

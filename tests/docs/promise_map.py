@@ -36,6 +36,7 @@ _REPLAY = "tests/cli/test_dlq_replay_to_group.py::"
 _GROUP_CLI = "tests/cli/test_group_command.py::"
 _PUBLISH_CLI = "tests/cli/test_publish_command.py::"
 _OBSERVER = "tests/observers/test_observer_client.py::"
+_LEASES = "tests/replicas/test_replica_leases.py::"
 _LAYOUT = "tests/cluster/test_key_layout.py::"
 _RP = "wire-format#replay:-back-to-the-group-that-gave-up-and-to-no-other/"
 
@@ -80,6 +81,26 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#streams-and-lanes/only-the-route-s-producer-engine": [
         _WIRE_UNIT + "test_an_engine_may_only_publish_its_own_message_types",
         _WIRE_UNIT + "test_an_engine_may_only_subscribe_to_types_routed_to_it",
+    ],
+    "wire-format#replica-leases/processes-of-one-engine-that-keep": [
+        _LEASES + "test_each_replica_handles_only_the_streams_it_holds",
+        "tests/engines_e2e/test_replicas_on_redis.py::"
+        "test_two_vpin_replicas_raise_the_alerts_of_one_vpin",
+    ],
+    "wire-format#replica-leases/{<stream>}:lease:<group>": [
+        _LEASES + "test_a_newcomer_gets_its_fair_share_and_no_stream_has_two_holders",
+        _LEASES + "test_a_killed_holder_is_replaced_and_nothing_is_lost",
+        "tests/security/test_replica_leases_under_acl.py::"
+        "test_an_engine_user_may_not_touch_another_engines_leases",
+    ],
+    "wire-format#replica-leases/nautilus:replicas:<group>": [
+        _LEASES + "test_a_newcomer_gets_its_fair_share_and_no_stream_has_two_holders",
+        _LEASES + "test_a_replica_that_stops_hands_its_streams_to_the_others",
+    ],
+    "wire-format#replica-leases/a-round-every-third-of-lease_ms:": [
+        _LEASES + "test_shares_add_up_to_the_units_and_differ_by_at_most_one",
+        _LEASES + "test_a_replica_that_stops_hands_its_streams_to_the_others",
+        _LEASES + "test_a_killed_holder_is_replaced_and_nothing_is_lost",
     ],
     "wire-format#consumer-groups/one-consumer-group-per-consuming-engine": [
         _ENTRIES + "test_a_producer_declares_a_group_per_routed_engine_on_both_lanes",
