@@ -72,7 +72,7 @@ from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
 from nautilus.runtime.errors import MessageBusError, ServerRejectedError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.redaction import redacted
-from nautilus.runtime.routing import engine_info
+from nautilus.runtime.routing import engine_info, message_spec
 from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
 from nautilus.runtime.stream_info import lane_info
@@ -418,10 +418,8 @@ class Launcher:
         keys = [
             key
             for engine in ENGINES
-            for key in (
-                *lanes_in_read_order(engine_info(engine).stream),
-                dead_letter_stream(engine_info(engine).stream),
-            )
+            for stream in _stored_streams(engine)
+            for key in (*lanes_in_read_order(stream), dead_letter_stream(stream))
         ]
         try:
             lengths = [await admin.length(key) for key in keys]
@@ -614,7 +612,9 @@ class Launcher:
             if replicas:
                 summaries[engine] = merge_summaries(replicas)
         dead_letters = {
-            engine_info(e).stream: await admin.length(dead_letter_stream(engine_info(e).stream))
+            engine_info(e).stream: sum(
+                [await admin.length(dead_letter_stream(s)) for s in _stored_streams(e)]
+            )
             for e in ENGINES
         }
         report = build_report(
@@ -705,12 +705,22 @@ async def _acl_log(admin: RedisAdmin) -> list[dict[str, Any]] | None:
     ]
 
 
+def _stored_streams(engine: str) -> tuple[str, ...]:
+    """The streams holding what `engine` publishes: its stream, or that stream's partitions."""
+    stream = engine_info(engine).stream
+    for cls in bus_message_classes().values():
+        route = message_spec(cls).route
+        if route.stream == stream:
+            return route.streams
+    return (stream,)
+
+
 async def _backlog(admin: RedisAdmin) -> tuple[dict[str, int], int]:
     """Every lane's length, and the entries not yet read or not yet acknowledged by a group."""
     lengths: dict[str, int] = {}
     behind = 0
     for engine in ENGINES:
-        for lane in lanes_in_read_order(engine_info(engine).stream):
+        for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
             info = await lane_info(admin, lane, with_consumers=False)
             lengths[lane] = info.entries_added
             for group in info.groups:
@@ -723,7 +733,7 @@ async def _delivery(admin: RedisAdmin) -> dict[str, Any]:
     lanes: dict[str, Any] = {}
     complete = True
     for engine in ENGINES:
-        for lane in lanes_in_read_order(engine_info(engine).stream):
+        for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
             info = await lane_info(admin, lane, with_consumers=False)
             groups = {}
             for group in info.groups:

@@ -27,7 +27,7 @@ from nautilus.runtime.leases import fair_share, lease_key
 from nautilus.runtime.server import EmbeddedServer
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 
-from ..runtime.conftest import quote
+from ..runtime.conftest import quote, trade
 
 LEASE_MS = 300
 DEADLINE_S = 30.0
@@ -160,7 +160,7 @@ def worker_log(folder: Path, name: str) -> list[tuple[int, int]]:
     if not path.exists():
         return []
     return [
-        ((int(ts_event) - quote(0).ts_event) // 1_000_000, int(count))
+        ((int(ts_event) - trade(0).ts_event) // 1_000_000, int(count))
         for ts_event, count in (line.split() for line in path.read_text().splitlines() if line)
     ]
 
@@ -193,20 +193,20 @@ async def test_a_killed_holder_is_replaced_and_nothing_is_lost(
             "risk-b is a live replica",
         )
         for seq in range(total // 2):
-            await producer.publish(quote(seq))
+            await producer.publish(trade(seq))
         await producer.flush()
         await until(lambda: len(worker_log(tmp_path, "risk-a")) > 1000, "risk-a at work")
         workers["risk-a"].send_signal(signal.SIGKILL)
         workers["risk-a"].wait()
         for seq in range(total // 2, total):
-            await producer.publish(quote(seq))
+            await producer.publish(trade(seq))
         await producer.flush()
         await until(lambda: server.get(lease) == b"risk-b", "risk-b took the stream over")
 
         def seen() -> set[int]:
             return {seq for name in workers for seq, _ in worker_log(tmp_path, name)}
 
-        await until(lambda: len(seen()) == total, "every quote handled", deadline_s=120)
+        await until(lambda: len(seen()) == total, "every trade handled", deadline_s=120)
     finally:
         await producer.close()
         for worker in workers.values():
