@@ -87,7 +87,8 @@ def select_server_url(explicit: str | None, cwd: Path | None = None) -> str:
 
 @asynccontextmanager
 async def connect(explicit_url: str | None) -> AsyncIterator[tuple[RedisAdmin, str]]:
-    """The selected server (PINGed) through the admin layer, and its URL; closed on exit.
+    """The selected server (PINGed) through the admin layer, and its URL; closed on exit. On a
+    node of a Redis Cluster the admin talks to the whole cluster (runtime/admin.py).
 
     A malformed URL is a usage error; a server that does not answer, or refuses this identity,
     is a failure naming the URL (redacted). Later server errors reach the caller as the admin

@@ -67,14 +67,19 @@ from nautilus.engines.run_identities import (
 )
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.throwaway_tls import TlsSetupError, throwaway_tls
-from nautilus.runtime.admin import RedisAdmin
+from nautilus.runtime.admin import RedisAdmin, server_errors
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
 from nautilus.runtime.errors import MessageBusError, ServerRejectedError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.routing import engine_info, message_spec
 from nautilus.runtime.schema.registry import SchemaRegistry
-from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
+from nautilus.runtime.server import (
+    EmbeddedCluster,
+    EmbeddedServer,
+    find_server_binary,
+    server_version,
+)
 from nautilus.runtime.stream_info import lane_info
 
 __all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health", "parse_replicas"]
@@ -162,6 +167,8 @@ class UpOptions:
     #: Engine logs, ready files and summaries (emptied at the start of a run).
     run_dir: Path = Path(".nautilus") / "run"
     reset_streams: bool = False
+    #: Masters of a private Redis Cluster for the run (`--cluster N`); 0: a single server.
+    cluster: int = 0
     #: Processes per engine where more than one (`--replicas`); those read under leases.
     replicas: Mapping[str, int] = field(default_factory=dict)
     lease_ms: int = DEFAULT_LEASE_MS
@@ -281,7 +288,7 @@ class Launcher:
         loop = asyncio.get_running_loop()
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, self._on_sigint)
-        server: EmbeddedServer | None = None
+        server: EmbeddedServer | EmbeddedCluster | None = None
         url = self.options.redis_url or os.environ.get("REDIS_URL", "")
         try:
             await self._check_not_running()
@@ -290,7 +297,9 @@ class Launcher:
                 identities = self._given_identities(url)
             else:
                 server, identities = _start_private_server(
-                    self.options.credentials_dir, tls=self.options.tls
+                    self.options.credentials_dir,
+                    tls=self.options.tls,
+                    cluster=self.options.cluster,
                 )
             self._identities = identities
             admin = RedisAdmin.from_url(identities.operator, connect_timeout_s=2.0)
@@ -433,7 +442,8 @@ class Launcher:
                 "counts what the streams hold. Use a fresh server (omit --redis-url and unset "
                 "REDIS_URL for a private one) or pass --reset-streams to delete them"
             )
-        await admin.delete_keys(keys)
+        for key in keys:  # one key per command: keys of different streams are in other slots
+            await admin.delete_keys([key])
         self._say(f"deleted {len(keys)} bus stream keys (--reset-streams)")
 
     def _prepare_run_dir(self) -> None:
@@ -646,10 +656,13 @@ def _leases_settled(healths: list[dict[str, Any] | None], replicas: int) -> bool
 
 
 def _start_private_server(
-    credentials_dir: Path, *, tls: bool = False
-) -> tuple[EmbeddedServer, RunIdentities]:
+    credentials_dir: Path, *, tls: bool = False, cluster: int = 0
+) -> tuple[EmbeddedServer | EmbeddedCluster, RunIdentities]:
     """The run's own server, with the generated ACL for its version and fresh passwords; with
-    `tls`, listening on TLS only with a throwaway CA's certificate."""
+    `tls`, listening on TLS only with a throwaway CA's certificate; with `cluster`, a private
+    Redis Cluster of that many masters instead (each with the same users)."""
+    if cluster:
+        return _start_private_cluster(credentials_dir, cluster, tls=tls)
     try:
         binary = find_server_binary()
         flavor = ServerFlavor.for_version(server_version(binary))
@@ -672,10 +685,37 @@ def _start_private_server(
     return server, private_identities(server.url, passwords)
 
 
+def _start_private_cluster(
+    credentials_dir: Path, masters: int, *, tls: bool
+) -> tuple[EmbeddedCluster, RunIdentities]:
+    if tls:
+        raise LaunchError(
+            "--tls is for a private single server; it does not combine with --cluster"
+        )
+    try:
+        binary = find_server_binary()
+        flavor = ServerFlavor.for_version(server_version(binary))
+    except FileNotFoundError as exc:
+        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        raise LaunchError(f"cannot use the server binary for the private cluster: {exc}") from None
+    acl_file, passwords = private_acl(credentials_dir, flavor)
+    cluster = EmbeddedCluster(masters, binary=binary)
+    try:
+        with server_errors("starting the private cluster"):
+            cluster.start()
+            cluster.apply_acl(acl_file)
+    except (OSError, RuntimeError, TimeoutError, TransportError) as exc:
+        cluster.close()
+        raise LaunchError(f"the private cluster did not start: {exc}") from None
+    return cluster, private_identities(cluster.url, passwords)
+
+
 async def _register_contract(schema_admin_url: str) -> None:
     """Register every schema of the contract as schema-admin: engines only read the registry."""
     admin = RedisAdmin.from_url(schema_admin_url, connect_timeout_s=2.0)
     try:
+        await admin.ping()  # on a cluster node, the admin's client becomes a cluster client
         await SchemaRegistry(admin.redis).register_all(
             [cls.DESCRIPTOR for cls in bus_message_classes().values()], producer="schema-admin"
         )
