@@ -20,11 +20,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_USAGE, CommandError
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.credentials import CredentialsError, read_secret_file
+from nautilus.runtime.errors import ServerRejectedError, ServerUnreachableError
 from nautilus.runtime.redaction import redacted
 
 __all__ = [
@@ -87,29 +86,35 @@ def select_server_url(explicit: str | None, cwd: Path | None = None) -> str:
 
 
 @asynccontextmanager
-async def connect(explicit_url: str | None) -> AsyncIterator[tuple[Redis, str]]:
-    """An open connection to the selected server (PINGed) and its URL; closed on exit.
+async def connect(explicit_url: str | None) -> AsyncIterator[tuple[RedisAdmin, str]]:
+    """The selected server (PINGed) through the admin layer, and its URL; closed on exit. On a
+    node of a Redis Cluster the admin talks to the whole cluster (runtime/admin.py).
 
-    A malformed URL is a usage error; a server that does not answer is a failure naming the URL.
+    A malformed URL is a usage error; a server that does not answer, or refuses this identity,
+    is a failure naming the URL (redacted). Later server errors reach the caller as the admin
+    layer's typed errors (runtime/admin.py), which `run_command` reports in one line.
     """
     url = select_server_url(explicit_url)
     try:
-        redis = Redis.from_url(
-            url,
-            socket_connect_timeout=_CONNECT_TIMEOUT_S,
-            socket_timeout=_SOCKET_TIMEOUT_S,
+        admin = RedisAdmin.from_url(
+            url, socket_timeout_s=_SOCKET_TIMEOUT_S, connect_timeout_s=_CONNECT_TIMEOUT_S
         )
     except ValueError as exc:
         raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}", EXIT_USAGE) from None
     try:
         try:
-            await redis.ping()
+            await admin.ping()
         except ValueError as exc:
             raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}") from None
-        except (RedisError, OSError) as exc:
+        except ServerUnreachableError as exc:
             raise CommandError(
-                f"cannot reach Redis at {redacted(url)}: {exc}", EXIT_FAILURE
+                f"cannot reach Redis at {redacted(url)}: {exc.detail}", EXIT_FAILURE
             ) from None
-        yield redis, url
+        except ServerRejectedError as exc:
+            raise CommandError(
+                f"cannot reach Redis at {redacted(url)}: it refused this client: {exc.reply}",
+                EXIT_FAILURE,
+            ) from None
+        yield admin, url
     finally:
-        await redis.aclose()
+        await admin.close()

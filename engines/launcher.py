@@ -47,9 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from redis.asyncio import Redis
-from redis.exceptions import AuthenticationError, RedisError
-
 from nautilus.codegen.render.acl import ServerFlavor
 from nautilus.contract import bus_message_classes
 from nautilus.engines.catalog import ENGINES, engine_port
@@ -70,13 +67,19 @@ from nautilus.engines.run_identities import (
 )
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.throwaway_tls import TlsSetupError, throwaway_tls
+from nautilus.runtime.admin import RedisAdmin, server_errors
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
-from nautilus.runtime.errors import MessageBusError, TransportError
+from nautilus.runtime.errors import MessageBusError, ServerRejectedError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.routing import engine_info, message_spec
 from nautilus.runtime.schema.registry import SchemaRegistry
-from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
+from nautilus.runtime.server import (
+    EmbeddedCluster,
+    EmbeddedServer,
+    find_server_binary,
+    server_version,
+)
 from nautilus.runtime.stream_info import lane_info
 
 __all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health", "parse_replicas"]
@@ -164,6 +167,8 @@ class UpOptions:
     #: Engine logs, ready files and summaries (emptied at the start of a run).
     run_dir: Path = Path(".nautilus") / "run"
     reset_streams: bool = False
+    #: Masters of a private Redis Cluster for the run (`--cluster N`); 0: a single server.
+    cluster: int = 0
     #: Processes per engine where more than one (`--replicas`); those read under leases.
     replicas: Mapping[str, int] = field(default_factory=dict)
     lease_ms: int = DEFAULT_LEASE_MS
@@ -283,7 +288,7 @@ class Launcher:
         loop = asyncio.get_running_loop()
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, self._on_sigint)
-        server: EmbeddedServer | None = None
+        server: EmbeddedServer | EmbeddedCluster | None = None
         url = self.options.redis_url or os.environ.get("REDIS_URL", "")
         try:
             await self._check_not_running()
@@ -292,18 +297,21 @@ class Launcher:
                 identities = self._given_identities(url)
             else:
                 server, identities = _start_private_server(
-                    self.options.credentials_dir, tls=self.options.tls
+                    self.options.credentials_dir,
+                    tls=self.options.tls,
+                    cluster=self.options.cluster,
                 )
             self._identities = identities
-            redis = Redis.from_url(identities.operator, socket_connect_timeout=2.0)
+            admin = RedisAdmin.from_url(identities.operator, connect_timeout_s=2.0)
             try:
-                return await self._run_on(redis, identities, private=server is not None)
-            except (RedisError, TransportError) as exc:
+                return await self._run_on(admin, identities, private=server is not None)
+            except TransportError as exc:
                 raise LaunchError(
                     redacted(f"lost the server {identities.server_url}: {exc}")
                 ) from None
             finally:
-                await redis.aclose()
+                with contextlib.suppress(TransportError):
+                    await admin.close()
         finally:
             self.view.close()
             for signum in _STOP_SIGNALS:
@@ -334,11 +342,11 @@ class Launcher:
         shutil.rmtree(directory / "tls", ignore_errors=True)
 
     async def _run_on(
-        self, redis: Redis, identities: RunIdentities, *, private: bool
+        self, admin: RedisAdmin, identities: RunIdentities, *, private: bool
     ) -> dict[str, Any]:
         options, settings = self.options, self.options.settings
         url = identities.server_url
-        await self._check_streams(redis)
+        await self._check_streams(admin)
         self._url_files = write_identity_files(identities, options.credentials_dir)
         if identities.schema_admin is not None:
             await _register_contract(identities.schema_admin)
@@ -376,12 +384,12 @@ class Launcher:
         reason = await self._watch(time.monotonic())
         self._say(f"stopping: {reason}")
         await self._stop_market()
-        await self._drain(redis)
+        await self._drain(admin)
         await self._stop_engines()
-        report = await self._report(redis, reason)
+        report = await self._report(admin, reason)
         report["run"]["identities"] = "per-engine" if identities.per_engine else "shared"
         report["run"]["tls"] = identities.server_url.startswith("rediss://")
-        report["acl_log"] = await _acl_log(redis)
+        report["acl_log"] = await _acl_log(admin)
         if options.report is not None:
             write_report(report, options.report)
             print(f"report: {options.report}", file=self.out, flush=True)
@@ -396,22 +404,26 @@ class Launcher:
             return
         if not url:
             return
-        other = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            other = RedisAdmin.from_url(url, socket_timeout_s=0.5, connect_timeout_s=0.5)
+        except ValueError:
+            return  # not a URL: a stale or damaged file
         try:
             await other.ping()
-        except AuthenticationError:
-            pass  # a server that asks who we are is a live one
-        except (RedisError, OSError, ValueError):
+        except ServerRejectedError:
+            pass  # a server that refuses us (e.g. asks who we are) is a live one
+        except (TransportError, ValueError):
             return  # a stale file from a run that did not clean up
         finally:
-            await other.aclose()
+            with contextlib.suppress(TransportError):
+                await other.close()
         raise LaunchError(
             f"another run seems to be using this directory ({self.options.server_url_file} "
             f"points at a live server, {redacted(url)}): stop it first, run from another "
             "directory, or delete that file if no run is going on"
         )
 
-    async def _check_streams(self, redis: Redis) -> None:
+    async def _check_streams(self, admin: RedisAdmin) -> None:
         keys = [
             key
             for engine in ENGINES
@@ -419,8 +431,8 @@ class Launcher:
             for key in (*lanes_in_read_order(stream), dead_letter_stream(stream))
         ]
         try:
-            lengths = [await _xlen(redis, key) for key in keys]
-        except (RedisError, OSError) as exc:
+            lengths = [await admin.length(key) for key in keys]
+        except TransportError as exc:
             raise LaunchError(f"cannot use the server: {exc}") from None
         if not any(lengths):
             return
@@ -430,7 +442,8 @@ class Launcher:
                 "counts what the streams hold. Use a fresh server (omit --redis-url and unset "
                 "REDIS_URL for a private one) or pass --reset-streams to delete them"
             )
-        await redis.delete(*keys)
+        for key in keys:  # one key per command: keys of different streams are in other slots
+            await admin.delete_keys([key])
         self._say(f"deleted {len(keys)} bus stream keys (--reset-streams)")
 
     def _prepare_run_dir(self) -> None:
@@ -554,7 +567,7 @@ class Launcher:
                 return
             await asyncio.sleep(_POLL_S)
 
-    async def _drain(self, redis: Redis) -> bool:
+    async def _drain(self, admin: RedisAdmin) -> bool:
         """Wait until every group of every lane has read and acknowledged everything, twice in a
         row (publishers flush within milliseconds); False on timeout or a second Ctrl-C."""
         started = time.monotonic()
@@ -562,7 +575,7 @@ class Launcher:
         previous: dict[str, int] | None = None
         last_said = started
         while time.monotonic() < deadline and self._interrupts < 2:
-            lengths, behind = await _backlog(redis)
+            lengths, behind = await _backlog(admin)
             if behind == 0 and lengths == previous:
                 self._say(f"all consumer groups caught up ({time.monotonic() - started:.1f} s)")
                 return True
@@ -593,7 +606,7 @@ class Launcher:
                 process.kill()
                 process.process.wait()
 
-    async def _report(self, redis: Redis, reason: str) -> dict[str, Any]:
+    async def _report(self, admin: RedisAdmin, reason: str) -> dict[str, Any]:
         summaries: dict[str, Mapping[str, Any]] = {}
         missing = []
         for engine in ENGINES:
@@ -610,7 +623,7 @@ class Launcher:
                 summaries[engine] = merge_summaries(replicas)
         dead_letters = {
             engine_info(e).stream: sum(
-                [await _xlen(redis, dead_letter_stream(s)) for s in _stored_streams(e)]
+                [await admin.length(dead_letter_stream(s)) for s in _stored_streams(e)]
             )
             for e in ENGINES
         }
@@ -619,7 +632,7 @@ class Launcher:
             summaries,
             mode="live",
             dead_letters=dead_letters,
-            extra={"delivery": await _delivery(redis)},
+            extra={"delivery": await _delivery(admin)},
         )
         report["run"]["stopped_by"] = reason
         report["run"]["missing_summaries"] = missing
@@ -643,10 +656,13 @@ def _leases_settled(healths: list[dict[str, Any] | None], replicas: int) -> bool
 
 
 def _start_private_server(
-    credentials_dir: Path, *, tls: bool = False
-) -> tuple[EmbeddedServer, RunIdentities]:
+    credentials_dir: Path, *, tls: bool = False, cluster: int = 0
+) -> tuple[EmbeddedServer | EmbeddedCluster, RunIdentities]:
     """The run's own server, with the generated ACL for its version and fresh passwords; with
-    `tls`, listening on TLS only with a throwaway CA's certificate."""
+    `tls`, listening on TLS only with a throwaway CA's certificate; with `cluster`, a private
+    Redis Cluster of that many masters instead (each with the same users)."""
+    if cluster:
+        return _start_private_cluster(credentials_dir, cluster, tls=tls)
     try:
         binary = find_server_binary()
         flavor = ServerFlavor.for_version(server_version(binary))
@@ -669,25 +685,53 @@ def _start_private_server(
     return server, private_identities(server.url, passwords)
 
 
+def _start_private_cluster(
+    credentials_dir: Path, masters: int, *, tls: bool
+) -> tuple[EmbeddedCluster, RunIdentities]:
+    if tls:
+        raise LaunchError(
+            "--tls is for a private single server; it does not combine with --cluster"
+        )
+    try:
+        binary = find_server_binary()
+        flavor = ServerFlavor.for_version(server_version(binary))
+    except FileNotFoundError as exc:
+        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        raise LaunchError(f"cannot use the server binary for the private cluster: {exc}") from None
+    acl_file, passwords = private_acl(credentials_dir, flavor)
+    cluster = EmbeddedCluster(masters, binary=binary)
+    try:
+        with server_errors("starting the private cluster"):
+            cluster.start()
+            cluster.apply_acl(acl_file)
+    except (OSError, RuntimeError, TimeoutError, TransportError) as exc:
+        cluster.close()
+        raise LaunchError(f"the private cluster did not start: {exc}") from None
+    return cluster, private_identities(cluster.url, passwords)
+
+
 async def _register_contract(schema_admin_url: str) -> None:
     """Register every schema of the contract as schema-admin: engines only read the registry."""
-    redis = Redis.from_url(schema_admin_url, socket_connect_timeout=2.0)
+    admin = RedisAdmin.from_url(schema_admin_url, connect_timeout_s=2.0)
     try:
-        await SchemaRegistry(redis).register_all(
+        await admin.ping()  # on a cluster node, the admin's client becomes a cluster client
+        await SchemaRegistry(admin.redis).register_all(
             [cls.DESCRIPTOR for cls in bus_message_classes().values()], producer="schema-admin"
         )
     except MessageBusError as exc:
         raise LaunchError(redacted(f"registering the contract's schemas failed: {exc}")) from None
     finally:
-        await redis.aclose()
+        with contextlib.suppress(TransportError):
+            await admin.close()
 
 
-async def _acl_log(redis: Redis) -> list[dict[str, Any]] | None:
+async def _acl_log(admin: RedisAdmin) -> list[dict[str, Any]] | None:
     """The server's ACL denials (who was refused what), or None when this identity may not
     read them. Entries carry user names, commands and keys, never passwords."""
     try:
-        entries: Any = await redis.acl_log()
-    except (RedisError, OSError):
+        entries = await admin.acl_log()
+    except TransportError:
         return None
     return [
         {
@@ -711,30 +755,26 @@ def _stored_streams(engine: str) -> tuple[str, ...]:
     return (stream,)
 
 
-async def _xlen(redis: Redis, key: str) -> int:
-    return int(await redis.xlen(key))
-
-
-async def _backlog(redis: Redis) -> tuple[dict[str, int], int]:
+async def _backlog(admin: RedisAdmin) -> tuple[dict[str, int], int]:
     """Every lane's length, and the entries not yet read or not yet acknowledged by a group."""
     lengths: dict[str, int] = {}
     behind = 0
     for engine in ENGINES:
         for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
-            info = await lane_info(redis, lane, with_consumers=False)
+            info = await lane_info(admin, lane, with_consumers=False)
             lengths[lane] = info.entries_added
             for group in info.groups:
                 behind += group.pending + (group.lag if group.lag is not None else 0)
     return lengths, behind
 
 
-async def _delivery(redis: Redis) -> dict[str, Any]:
+async def _delivery(admin: RedisAdmin) -> dict[str, Any]:
     """The server's bookkeeping per lane: entries added and each group's reads and pending."""
     lanes: dict[str, Any] = {}
     complete = True
     for engine in ENGINES:
         for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
-            info = await lane_info(redis, lane, with_consumers=False)
+            info = await lane_info(admin, lane, with_consumers=False)
             groups = {}
             for group in info.groups:
                 groups[group.name] = {
