@@ -493,6 +493,7 @@ class UniversalMessageBusClient:
             "publish_rejected": p.rejected,
             "publish_retried_rejections": p.retried_rejections,
             "publish_found_after_loss": p.found_after_loss,
+            "publish_lost_confirmed": p.lost_confirmed,
             "backpressure_events": p.backpressure_events,
             "handled": c.handled,
             "failed": c.failed,

@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from google.protobuf.message import Message
@@ -45,13 +46,17 @@ from nautilus.runtime.lanes import lane_for
 from nautilus.runtime.partitions import PartitionKeyError, partition_of, partition_stream
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.routing import MessageSpec
-from nautilus.runtime.transport.base import PreparedAdd, Transport
+from nautilus.runtime.transport.base import PreparedAdd, Transport, parse_entry_id
 from nautilus.runtime.transport.outcomes import Rejection, WriteInterruptedError
 from nautilus.runtime.wire import FIELD_SEQUENCE, FIELD_TYPE, encode_entry
 
 __all__ = ["Publisher", "PublisherStats", "RejectionHook"]
 
 _log = logging.getLogger(__name__)
+
+#: Confirmed batches a lane keeps to check after a lost connection: a failover loses at most the
+#: writes of the replication lag, the last few batches.
+_CONFIRMED_BATCHES = 32
 
 _URGENT = MessagePriority.URGENT
 
@@ -76,6 +81,7 @@ class PublisherStats:
         "batches",
         "failed_writes",
         "found_after_loss",
+        "lost_confirmed",
         "out_of_order",
         "rejected",
         "rejected_kinds",
@@ -98,6 +104,10 @@ class PublisherStats:
         self.retried_rejections = 0
         #: Messages whose reply was lost with a connection, found in the server when read back.
         self.found_after_loss = 0
+        #: Messages the server confirmed that were gone when checked after a lost connection: a
+        #: failover loses the writes the old master confirmed but had not yet replicated. Logged
+        #: as an error; nothing can send them again.
+        self.lost_confirmed = 0
         #: Messages written behind a later message of the same lane: a refusal for a passing reason
         #: that began and ended inside one pipelined batch. Logged; 0 in every other case.
         self.out_of_order = 0
@@ -118,6 +128,8 @@ class _Lane:
 
     __slots__ = (
         "buffer",
+        "check_confirmed",
+        "confirmed",
         "full",
         "name",
         "nonempty",
@@ -144,6 +156,12 @@ class _Lane:
         self.since_ms = 0
         #: When the head of the buffer was first refused for a passing reason (monotonic s).
         self.refused_since: float | None = None
+        #: The last batches the server confirmed, with their outcomes (entry ids): checked once
+        #: writing works again after a lost connection (`check_confirmed`).
+        self.confirmed: deque[tuple[Sequence[PreparedAdd], Sequence[str | Rejection]]] = deque(
+            maxlen=_CONFIRMED_BATCHES
+        )
+        self.check_confirmed = False
 
 
 class Publisher:
@@ -338,6 +356,7 @@ class Publisher:
             try:
                 outcome = await self._transport.send_adds(batch)
             except WriteInterruptedError as exc:
+                self._connection_lost()
                 kept = self._settle(lane, batch, exc.results)
                 if exc.maybe_sent:
                     # Right behind the writes refused for now (kept at the head): the unknown.
@@ -347,11 +366,15 @@ class Publisher:
                 await self._pause(lane, backoff, exc, len(batch))
                 continue
             except TransportError as exc:
+                self._connection_lost()
                 await self._pause(lane, backoff, exc, len(batch))
                 continue
             self.stats.batches += 1
+            if lane.check_confirmed and len(outcome.results) > outcome.rejected:
+                await self._check_confirmed(lane)
             if not outcome.rejected and len(outcome.results) == len(batch):
                 del buffer[: len(batch)]
+                lane.confirmed.append((batch, outcome.results))
                 self.stats.written += len(batch)
                 lane.refused_since = None
                 if lane.waiters:
@@ -416,6 +439,8 @@ class Publisher:
             else:
                 self._fail(lane, entry, result)
         lane.buffer[: len(results)] = kept
+        if written:
+            lane.confirmed.append((batch, results))
         self.stats.written += len(written)
         if overtaking:
             self.stats.out_of_order += overtaking
@@ -473,6 +498,52 @@ class Publisher:
                 self.on_rejected(error)
             except Exception:
                 _log.exception("publish failure hook raised")
+
+    def _connection_lost(self) -> None:
+        """A write broke off: once writing works again, each lane checks that the writes the
+        server confirmed before are still there."""
+        self._bulk.check_confirmed = self._urgent.check_confirmed = True
+
+    async def _check_confirmed(self, lane: _Lane) -> None:
+        """The lane's last confirmed writes, looked up again (the lane writes again, so the server
+        serving their slot answers). Redis replicates asynchronously: after a failover the new
+        master lacks what the old one confirmed but had not passed on. Each entry missing above
+        the lane's oldest entry is such a loss, counted and logged; one below it cannot be told
+        apart from trimming and is not counted. A failed check is done again after the next
+        write."""
+        ids: dict[str, list[str]] = {}
+        for batch, results in lane.confirmed:
+            for entry, result in zip(batch, results, strict=False):
+                if isinstance(result, str):
+                    ids.setdefault(self._transport.describe_add(entry)[0], []).append(result)
+        lost = 0
+        try:
+            for key, confirmed in ids.items():
+                lost += await self._missing(key, confirmed)
+        except TransportError as exc:
+            _log.warning("%s lane: checking confirmed writes failed (%s)", lane.name, exc)
+            return
+        lane.check_confirmed = False
+        lane.confirmed.clear()
+        if lost:
+            self.stats.lost_confirmed += lost
+            _log.error(
+                "%s lane: %d writes the server had confirmed are gone after a lost connection "
+                "(a failover loses what the old master had not yet replicated)",
+                lane.name,
+                lost,
+            )
+
+    async def _missing(self, key: str, confirmed: list[str]) -> int:
+        """How many of the `confirmed` ids of `key` the server no longer holds, above its oldest
+        entry."""
+        order = sorted(confirmed, key=parse_entry_id)
+        held = {entry_id for entry_id, _ in await self._transport.range(key, order[0], order[-1])}
+        oldest = await self._transport.id_at(key, 0)
+        if oldest is None:
+            return 0
+        floor = parse_entry_id(oldest)
+        return sum(1 for i in order if i not in held and parse_entry_id(i) > floor)
 
     async def _read_back(self, lane: _Lane) -> None:
         """After a connection broke with replies outstanding: drop from the buffer what the

@@ -2,7 +2,8 @@
 and the same publisher and consumer objects carry on without a restart. Every message the
 publisher was told is written is accounted for: delivered, or lost because replication to the
 replica is asynchronous (the writes the dead master confirmed but had not yet passed on), and a
-loss is reported, never silent."""
+loss is reported, never silent: by the test's own accounting, and by the publisher, which looks
+up its last confirmed writes again once it writes after a lost connection."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import redis
 
 from nautilus.marketdata.v1.marketdata_pb2 import Trade
 from nautilus.runtime import Delivery, MessageBusConfig, UniversalMessageBusClient
-from nautilus.runtime.server import EmbeddedCluster
+from nautilus.runtime.server import EmbeddedCluster, EmbeddedServer
 from nautilus.runtime.wire import FIELD_PAYLOAD
 from tests.runtime.conftest import trade
 
@@ -139,6 +140,7 @@ async def test_a_killed_master_fails_over_and_every_lost_write_is_accounted_for(
                 new_master = _master_port(live, MARKETDATA)
                 in_stream = _stream_sequences(live, new_master)
             await _until(lambda: set(in_stream) <= set(run.delivered), "every entry delivered")
+            reported_lost = producer.stats()["publish_lost_confirmed"]
         finally:
             publishing.cancel()
             await producer.close()
@@ -155,6 +157,7 @@ async def test_a_killed_master_fails_over_and_every_lost_write_is_accounted_for(
         f"consumer back {run.consumer_back_at - run.killed_at:.2f}s; "
         f"confirmed {len(confirmed)}, delivered {len(delivered)}, "
         f"lost by asynchronous replication {len(lost)} {lost[:5]}..., "
+        f"reported lost by the publisher {reported_lost}, "
         f"duplicated {duplicated}, reordered {reordered}"
     )
     # The run completed on the same objects: every trade confirmed, once per sequence number.
@@ -167,3 +170,43 @@ async def test_a_killed_master_fails_over_and_every_lost_write_is_accounted_for(
     assert confirmed - delivered <= set(lost)
     # Only writes the dead master confirmed can be lost: none published after the kill.
     assert all(sequence <= run.published_at_kill for sequence in lost)
+    # The publisher found the same loss when it looked up its confirmed writes again.
+    assert reported_lost == len(lost)
+
+
+async def test_confirmed_writes_gone_after_a_lost_connection_are_counted_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with EmbeddedServer() as server, redis.Redis.from_url(server.url) as admin:
+        producer = UniversalMessageBusClient(_config("marketdata", server.url))
+        await producer.start()
+        try:
+            await producer.publish_many(trade(seq) for seq in range(1, 101))
+            await producer.flush(timeout_s=60)
+            # The server no longer holds the ten newest confirmed writes, as a promoted replica
+            # that had not received them would not.
+            newest = [entry_id for entry_id, _ in admin.xrevrange(MARKETDATA, count=10)]
+            assert admin.xdel(MARKETDATA, *newest) == 10
+            # The next batch waits in the server (writes paused) until its connection is killed.
+            admin.execute_command("CLIENT", "PAUSE", 120_000, "WRITE")
+            try:
+                await producer.publish_many(trade(seq) for seq in range(101, 111))
+                flushing = asyncio.ensure_future(producer.flush(timeout_s=120))
+                await _until(
+                    lambda: int(admin.info("clients")["blocked_clients"]) >= 1, "a held write"
+                )
+                admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+                await _until(lambda: producer.stats()["failed_writes"] >= 1, "a broken write")
+            finally:
+                admin.execute_command("CLIENT", "UNPAUSE")
+            await flushing
+            stats = producer.stats()
+        finally:
+            await producer.close()
+        held = [
+            _sequence(Trade.FromString(f[FIELD_PAYLOAD]).trade_id)
+            for _, f in admin.xrange(MARKETDATA)
+        ]
+    assert held == [*range(1, 91), *range(101, 111)]
+    assert stats["publish_lost_confirmed"] == 10
+    assert "10 writes the server had confirmed are gone" in caplog.text
