@@ -36,13 +36,19 @@ class EngineModel:
 @dataclass(frozen=True)
 class RouteModel:
     """Where a bus message travels: its stream, producer, consumers, default priority and
-    delivery (`AT_LEAST_ONCE`, or `BEST_EFFORT`: read from the bulk lane with NOACK)."""
+    delivery (`AT_LEAST_ONCE`, or `BEST_EFFORT`: read from the bulk lane with NOACK by the
+    consumers not in `at_least_once_consumers`)."""
 
     stream: str
     producer: str
     consumers: tuple[str, ...]
     priority: str
     delivery: str = "AT_LEAST_ONCE"
+    at_least_once_consumers: tuple[str, ...] = ()
+
+    def best_effort_for(self, engine: str) -> bool:
+        """Whether `engine` receives the type best effort."""
+        return self.delivery == "BEST_EFFORT" and engine not in self.at_least_once_consumers
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ class _Parser:
             consumers=route.consumers,
             priority=route.priority_name,
             delivery="BEST_EFFORT" if route.best_effort else "AT_LEAST_ONCE",
+            at_least_once_consumers=route.at_least_once_consumers,
         )
 
     def field(self, proto: Any, comment: str, map_entries: dict[str, Any]) -> FieldModel:
@@ -234,6 +235,11 @@ def _route_violations(contract: ContractModel) -> list[str]:
                 f"{where}: best-effort delivery with default priority {route.priority} "
                 "(the priority lane is always read at least once)"
             )
+        for engine in route.at_least_once_consumers:
+            if engine not in route.consumers:
+                found.append(f"{where}: at-least-once consumer {engine} is not a consumer")
+        if route.at_least_once_consumers and route.delivery != "BEST_EFFORT":
+            found.append(f"{where}: at-least-once consumers without best-effort delivery")
     return found
 
 

@@ -49,13 +49,13 @@ class EngineInfo:
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where a message type travels: its stream, its producer, its consumers, its priority, and
-    whether its bulk-lane entries are delivered best effort (read with NOACK)."""
+    the consumers that receive it best effort from the bulk lane (`delivery` option)."""
 
     stream: str
     producer: str
     consumers: frozenset[str]
     priority: MessagePriority
-    best_effort: bool = False
+    best_effort_consumers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ def _route_of(descriptor: Descriptor) -> Route:
         producer=raw.producer,
         consumers=frozenset(raw.consumers),
         priority=MessagePriority(raw.priority or MessagePriority.NORMAL),
-        best_effort=raw.best_effort,
+        best_effort_consumers=frozenset(raw.best_effort_consumers),
     )
 
 

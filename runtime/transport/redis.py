@@ -530,26 +530,42 @@ class RedisTransport:
             raise TransportError("XGROUP CREATE", repr(exc)) from exc
 
     async def read_group(
-        self, group: str, consumer: str, keys: Sequence[str], *, count: int, block_ms: int | None
+        self,
+        group: str,
+        consumer: str,
+        keys: Sequence[str],
+        *,
+        count: int,
+        block_ms: int | None,
+        noack: bool = False,
     ) -> list[tuple[str, list[Entry]]]:
         if self._raw:
-            return await self._read_group_raw(group, consumer, keys, count, block_ms)
+            return await self._read_group_raw(group, consumer, keys, count, block_ms, noack=noack)
         try:
             raw: Any = await self._redis.xreadgroup(
-                group, consumer, dict.fromkeys(keys, ">"), count=count, block=block_ms
+                group, consumer, dict.fromkeys(keys, ">"), count=count, block=block_ms, noack=noack
             )
         except (RedisError, OSError) as exc:
             raise TransportError("XREADGROUP", repr(exc)) from exc
         return [(_text(key), _entries(entries)) for key, entries in raw or ()]
 
     async def _read_group_raw(
-        self, group: str, consumer: str, keys: Sequence[str], count: int, block_ms: int | None
+        self,
+        group: str,
+        consumer: str,
+        keys: Sequence[str],
+        count: int,
+        block_ms: int | None,
+        *,
+        noack: bool,
     ) -> list[tuple[str, list[Entry]]]:
         args: list[bytes | str | int] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
         timeout_s = self._socket_timeout_s
         if block_ms is not None:
             args += ("BLOCK", block_ms)
             timeout_s += block_ms / 1000
+        if noack:
+            args.append("NOACK")
         args.append("STREAMS")
         args += keys
         args += [">"] * len(keys)

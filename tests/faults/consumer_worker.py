@@ -1,9 +1,10 @@
-"""A consumer process for fault runs: one `risk` consumer of Quote until SIGTERM (clean close).
+"""A consumer process for fault runs: one `vpin` consumer of Trade (at least once) until
+SIGTERM (clean close).
 
-Each handled quote appends `<seq> <delivery_count>` to `<out>/<name>.log` with one unbuffered
+Each handled trade appends `<seq> <delivery_count>` to `<out>/<name>.log` with one unbuffered
 write before the entry is acknowledged, so a kill -9 loses no record of work done: a message
 handled but not acknowledged shows up again with a higher delivery count. The message number is
-the quote's `ts_event`.
+the trade's `ts_event`.
 
     python consumer_worker.py URL NAME OUT_DIR HANDLER_MS
 """
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.marketdata.v1.marketdata_pb2 import Trade
 from nautilus.runtime import Delivery, MessageBusConfig, UniversalMessageBusClient
 
 
@@ -25,13 +26,13 @@ async def main(url: str, name: str, out: Path, handler_ms: float) -> None:
     fd = os.open(out / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     pause_s = handler_ms / 1000
 
-    def handle(delivery: Delivery[Quote]) -> None:
+    def handle(delivery: Delivery[Trade]) -> None:
         if pause_s:
             time.sleep(pause_s)  # a handler that blocks, the harder case for renewals
         os.write(fd, b"%d %d\n" % (delivery.message.ts_event, delivery.delivery_count))
 
     config = MessageBusConfig(
-        engine="risk",
+        engine="vpin",
         consumer_name=name,
         redis_url=url,
         trim_interval_ms=0,
@@ -40,7 +41,7 @@ async def main(url: str, name: str, out: Path, handler_ms: float) -> None:
         declare_consumer_groups=False,
     )
     client = UniversalMessageBusClient(config)
-    client.subscribe(Quote, handle)
+    client.subscribe(Trade, handle)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await client.start()

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.common.v1 import common_pb2
+from nautilus.marketdata.v1.marketdata_pb2 import Trade
 from nautilus.runtime import MessageBusConfig, UniversalMessageBusClient
 from nautilus.runtime.dead_letter import read_dead_letters
 from nautilus.runtime.errors import DeadLetterReason
@@ -35,7 +36,8 @@ MIN_KILLS = 8
 
 
 class Consumers:
-    """Consumer processes of the `risk` group, started, killed and stopped by the test."""
+    """Consumer processes of the `vpin` group (it gets trades at least once), started, killed
+    and stopped by the test."""
 
     def __init__(self, url: str, folder: Path, handler_ms: float) -> None:
         self.url = url
@@ -47,7 +49,7 @@ class Consumers:
 
     def start(self) -> str:
         self._started += 1
-        name = f"risk-{self._started:03d}"
+        name = f"vpin-{self._started:03d}"
         self.running[name] = subprocess.Popen(
             [sys.executable, str(WORKER), self.url, name, str(self.folder), str(self.handler_ms)]
         )
@@ -78,20 +80,24 @@ class Consumers:
         self.running.clear()
 
 
-def numbered(seq: int) -> Quote:
-    return Quote(
+def numbered(seq: int) -> Trade:
+    """Trade number `seq` (its `ts_event`): trades are delivered at least once, which these runs
+    account for; quotes are best effort."""
+    return Trade(
         instrument_id="AAPL.XNAS",
-        bid_price_e9=229_150_000_000 + seq,
-        ask_price_e9=229_170_000_000 + seq,
+        price_e9=229_160_000_000 + seq,
+        size_e9=100_000_000_000,
+        aggressor_side=common_pb2.ORDER_SIDE_BUY,
+        trade_id=f"T{seq:08d}",
         ts_event=seq,
     )
 
 
 def group_done(url: str, expected_entries: int) -> bool:
-    """The `risk` group has received every entry of the lane and acknowledged all of them."""
+    """The `vpin` group has received every entry of the lane and acknowledged all of them."""
     with redis.Redis.from_url(url) as connection:
         for group in connection.xinfo_groups(LANE):
-            if group["name"] == b"risk":
+            if group["name"] == b"vpin":
                 read = group.get("entries-read") or 0
                 return int(read) >= expected_entries and int(group["pending"]) == 0
     return False
@@ -107,25 +113,25 @@ async def wait_for(condition: object, deadline_s: float, consumers: Consumers) -
         await asyncio.sleep(0.2)
 
 
-#: Garbage interleaved with the quotes, by the dead-letter reason it must get.
+#: Garbage interleaved with the trades, by the dead-letter reason it must get.
 GARBAGE: dict[str, dict[bytes, bytes]] = {
-    DeadLetterReason.UNDECODABLE.value: {b"v": b"1", b"t": b"nautilus.marketdata.v1.Quote"},
+    DeadLetterReason.UNDECODABLE.value: {b"v": b"1", b"t": b"nautilus.marketdata.v1.Trade"},
     DeadLetterReason.UNSUPPORTED_VERSION.value: {b"v": b"9", b"t": b"x"},
-    DeadLetterReason.MISROUTED.value: {},  # a real quote claiming another producer: built below
+    DeadLetterReason.MISROUTED.value: {},  # a real trade claiming another producer: built below
 }
 
 
-def garbage_entry(reason: str, quote_fields: dict[bytes, bytes]) -> dict[bytes, bytes]:
+def garbage_entry(reason: str, trade_fields: dict[bytes, bytes]) -> dict[bytes, bytes]:
     if reason == DeadLetterReason.MISROUTED.value:
-        return {**quote_fields, b"s": b"vpin"}
+        return {**trade_fields, b"s": b"vpin"}
     return GARBAGE[reason]
 
 
 async def publish(
     url: str, total: int, *, chunk: int, garbage_every: int | None = None, pause_s: float = 0.0
 ) -> Counter[str]:
-    """Publish quotes 1..total in chunks, `pause_s` apart; with `garbage_every`, a garbage entry
-    after every that many quotes (the reasons in turn). Returns the garbage written, by reason."""
+    """Publish trades 1..total in chunks, `pause_s` apart; with `garbage_every`, a garbage entry
+    after every that many trades (the reasons in turn). Returns the garbage written, by reason."""
     client = UniversalMessageBusClient(
         MessageBusConfig(engine="marketdata", redis_url=url, trim_interval_ms=0)
     )
@@ -158,7 +164,7 @@ async def test_consumers_killed_during_100k_messages_lose_and_reorder_nothing(
     chooser = random.Random(SEED)
     consumers = Consumers(redis_url, tmp_path, handler_ms=0)
     with redis.Redis.from_url(redis_url) as connection:
-        connection.xgroup_create(LANE, "risk", id="0", mkstream=True)
+        connection.xgroup_create(LANE, "vpin", id="0", mkstream=True)
     for _ in range(3):
         consumers.start()
     try:
@@ -213,7 +219,7 @@ async def test_slow_handlers_sharing_a_group_handle_each_message_once(
     redis_url: str, tmp_path: Path, consumer_count: int, handler_ms: int, total: int
 ) -> None:
     with redis.Redis.from_url(redis_url) as connection:
-        connection.xgroup_create(LANE, "risk", id="0", mkstream=True)
+        connection.xgroup_create(LANE, "vpin", id="0", mkstream=True)
     await publish(redis_url, total, chunk=total)
     consumers = Consumers(redis_url, tmp_path, handler_ms=handler_ms)
     try:

@@ -110,6 +110,16 @@ class Route(BaseModel):
     """
     How consumers receive the type from the bulk lane; unset means at least once.
     """
+    atLeastOnceConsumers: list[Engine] | None = None
+    """
+    With best-effort delivery: the consumers that still receive the type at least once (engines
+    whose state accumulates it, so a lost entry is never made good by a later one).
+    """
+    at_least_once_consumers: list[Engine] | None = None
+    """
+    With best-effort delivery: the consumers that still receive the type at least once (engines
+    whose state accumulates it, so a lost entry is never made good by a later one).
+    """
 
 
 class BusV1Message(RootModel[EngineSpec | Route]):
