@@ -15,6 +15,7 @@ import redis
 
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.workers import Worker
+from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 
 __all__ = [
     "CriticalResult",
@@ -33,10 +34,13 @@ _START_MARGIN_NS = 200_000_000
 
 
 def reset_streams(url: str) -> None:
-    """Delete both lanes and the dead-letter stream of every stream the scenarios use."""
+    """Delete both lanes and the dead-letter stream of every stream the scenarios use.
+
+    One key per command: the keys of different streams live in different cluster slots."""
     with redis.Redis.from_url(url) as client:
-        keys = [f"{s}{suffix}" for s in _STREAMS for suffix in ("", ":urgent", ":dead-letter")]
-        client.unlink(*keys)
+        for stream in _STREAMS:
+            for key in (*lanes_in_read_order(stream), dead_letter_stream(stream)):
+                client.unlink(key)
 
 
 @dataclass

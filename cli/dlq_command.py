@@ -209,7 +209,7 @@ def register(commands: Any) -> None:
         "dlq",
         help="inspect, replay and purge dead letters",
         description=(
-            "Dead letters of STREAM (the key <STREAM>:dead-letter): entries a consumer could not "
+            "Dead letters of STREAM (the key {<STREAM>}:dead-letter): entries a consumer could not "
             "deliver, with the reason. Exit status: 0 done, 1 server unreachable, 2 bad "
             f"arguments. {SERVER_SELECTION_HELP}"
         ),
@@ -236,7 +236,7 @@ def register(commands: Any) -> None:
         help="give dead letters back to the groups that gave up on them (after a fix)",
         description=(
             "Put each chosen dead letter's original fields, unchanged, on the retry lane of the "
-            "consumer group that gave up on it (<STREAM>:retry:<group>), which only that group "
+            "consumer group that gave up on it ({<STREAM>}:retry:<group>), which only that group "
             "reads, before its bulk lane; other groups never see it again. Each letter moves "
             "atomically (a crash never loses one), and an entry already replayed for its group "
             "is not replayed twice: a second dead letter of it is just removed."

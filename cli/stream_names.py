@@ -1,7 +1,9 @@
 """STREAM arguments: a route stream of the contract, or one lane of it, checked before any I/O.
 
 An operator names a stream as the routes do (`nautilus-vpin-streams`); that covers both lanes.
-Naming a lane key (`nautilus-vpin-streams:urgent`) narrows a command to that lane. A name the
+Naming a lane key (`{nautilus-vpin-streams}:urgent`, or `nautilus-vpin-streams:urgent` for short)
+narrows a command to that lane; the dead-letter commands also take the dead-letter key
+(`{nautilus-vpin-streams}:dead-letter`, or `nautilus-vpin-streams:dead-letter`). A name the
 contract does not know is refused with the list of streams it does know, so a typo never reads
 (or trims) an unrelated key.
 """
@@ -18,6 +20,7 @@ from nautilus.runtime.lanes import (
     PRIORITY_LANE_SUFFIX,
     bulk_lane,
     priority_lane,
+    stream_of_key,
 )
 from nautilus.runtime.routing import message_spec
 
@@ -51,14 +54,14 @@ def resolve_stream(
     With `allow_dead_letter` (the dead-letter commands), a dead-letter key means its stream.
     """
     streams = contract_streams()
-    if allow_dead_letter:
-        name = name.removesuffix(DEAD_LETTER_SUFFIX)
+    if allow_dead_letter and name.endswith(DEAD_LETTER_SUFFIX):
+        name = stream_of_key(name.removesuffix(DEAD_LETTER_SUFFIX))
     if name in streams:
         return StreamSelection(name, (bulk_lane(name), priority_lane(name)))
     if allow_lane and name.endswith(PRIORITY_LANE_SUFFIX):
-        stream = name.removesuffix(PRIORITY_LANE_SUFFIX)
+        stream = stream_of_key(name.removesuffix(PRIORITY_LANE_SUFFIX))
         if stream in streams:
-            return StreamSelection(stream, (name,))
+            return StreamSelection(stream, (priority_lane(stream),))
     hint = " (dead letters: `nautilus dlq`)" if name.endswith(DEAD_LETTER_SUFFIX) else ""
     raise CommandError(
         f"unknown stream {name!r}{hint}; the contract's streams are: {', '.join(streams)}"

@@ -38,7 +38,8 @@ Print the entries of STREAM, decoded with the contract's classes or, for entries
 another schema version, with the writer's schema from the schema registry.
 
 STREAM is a route stream of the contract (e.g. nautilus-vpin-streams: both lanes, merged in id
-order) or one priority lane (nautilus-vpin-streams:urgent).
+order) or one priority lane ({{nautilus-vpin-streams}}:urgent, or nautilus-vpin-streams:urgent
+for short).
 
 Without --group: the last --count entries. With --group G: what group G still has to process,
 oldest first, up to --count entries: the entries delivered to G and not yet acknowledged

@@ -30,13 +30,17 @@ examples:
   nautilus up --backtest --report backtest.json       same engines, one process, test clock
   nautilus up --market-csv ticks.csv --speed 1        replay recorded quotes and trades
   nautilus up --ports auto                            any free ports instead of the seed's
+  nautilus up --replicas vpin=2,risk=3                several processes of an engine, under leases
 """
 
 
 def _run(args: Any) -> int:
-    from nautilus.engines.launcher import LaunchError, PortPlan
+    from nautilus.engines.launcher import LaunchError, PortPlan, parse_replicas
 
     try:
+        replicas = parse_replicas(args.replicas)
+        if replicas and args.backtest:
+            raise ValueError("--replicas runs processes: it is for live runs, not --backtest")
         settings = RunSettings(
             scenario=args.scenario,
             seed=args.seed,
@@ -52,13 +56,19 @@ def _run(args: Any) -> int:
     try:
         if args.backtest:
             return _backtest(settings, report_path, quiet=args.quiet)
-        return _live(args, settings, ports, report_path)
+        return _live(args, settings, ports, report_path, replicas)
     except LaunchError as exc:
         print(f"nautilus up: {redacted(str(exc))}", file=sys.stderr)
         return 1
 
 
-def _live(args: Any, settings: RunSettings, ports: Any, report_path: Path | None) -> int:
+def _live(
+    args: Any,
+    settings: RunSettings,
+    ports: Any,
+    report_path: Path | None,
+    replicas: dict[str, int],
+) -> int:
     from nautilus.engines.launcher import Launcher, LaunchError, UpOptions
 
     if args.tls and (args.redis_url or os.environ.get("REDIS_URL")):
@@ -76,6 +86,7 @@ def _live(args: Any, settings: RunSettings, ports: Any, report_path: Path | None
         credentials_dir=SERVER_URL_FILE.parent / "credentials",
         run_dir=SERVER_URL_FILE.parent / "run",
         reset_streams=args.reset_streams,
+        replicas=replicas,
     )
     report = asyncio.run(Launcher(options).run())
     stopped_by = str(report["run"].get("stopped_by", ""))
@@ -190,6 +201,13 @@ def register(commands: Any) -> None:
         "--reset-streams",
         action="store_true",
         help="delete the bus streams on the given server first (their data is lost)",
+    )
+    parser.add_argument(
+        "--replicas",
+        default="",
+        metavar="ENGINE=N[,...]",
+        help="run N processes of an engine (not marketdata or websocket); each reads only the "
+        "streams it holds a lease on, so one instrument is never split between them",
     )
     parser.add_argument("--quiet", action="store_true", help="no live table, only the summary")
     parser.set_defaults(handler=_run)

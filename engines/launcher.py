@@ -22,6 +22,12 @@ A live run:
    writing its summary as it exits; a second Ctrl-C skips the waiting;
 5. writes the report from the summaries plus the server's own delivery bookkeeping, and stops the
    private server.
+
+Replicas (`--replicas vpin=2,risk=3`): an engine given N > 1 runs as N processes, `vpin`,
+`vpin.2`, ..., each reading only the streams it holds a lease on (runtime/leases.py); the
+market starts once every replicated engine's replicas hold their fair shares, so no replica's
+state starts with half an instrument. Their summaries are merged into the engine's for the
+report (engines/report.py, `merge_summaries`).
 """
 
 from __future__ import annotations
@@ -48,8 +54,13 @@ from nautilus.codegen.render.acl import ServerFlavor
 from nautilus.contract import bus_message_classes
 from nautilus.engines.catalog import ENGINES, engine_port
 from nautilus.engines.live_view import LiveView, RunProgress
-from nautilus.engines.process import ready_file, summary_file
-from nautilus.engines.report import build_report, render_report_summary, write_report
+from nautilus.engines.process import ready_file, replica_name, summary_file
+from nautilus.engines.report import (
+    build_report,
+    merge_summaries,
+    render_report_summary,
+    write_report,
+)
 from nautilus.engines.run_identities import (
     RunIdentities,
     given_identities,
@@ -68,7 +79,7 @@ from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
 from nautilus.runtime.stream_info import lane_info
 
-__all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health"]
+__all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health", "parse_replicas"]
 
 _POLL_S = 0.1
 #: Ctrl-C, `kill`, a closed terminal: each stops the run cleanly (twice: without waiting).
@@ -78,6 +89,33 @@ _VIEW_EVERY_S = 1.0
 
 class LaunchError(Exception):
     """The run cannot start or go on; the message says why and what to do."""
+
+
+#: Engines that cannot run as replicas: MarketData is the run's market (each replica would replay
+#: it), WebSocket numbers the updates it sends to browsers in one sequence.
+_SINGLE_PROCESS = ("marketdata", "websocket")
+#: A replica's lease (ms): a dead replica's streams are taken over within about this long.
+DEFAULT_LEASE_MS = 2000
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """`vpin=2,risk=3` -> {"vpin": 2, "risk": 3}; ValueError saying what is wrong."""
+    replicas: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        engine, equals, count = item.partition("=")
+        if not equals or not count.strip().isdigit():
+            raise ValueError(f"--replicas takes ENGINE=N[,ENGINE=N...], got {item!r}")
+        engine, number = engine.strip(), int(count)
+        if engine not in ENGINES:
+            raise ValueError(
+                f"--replicas: unknown engine {engine!r}; engines: {', '.join(ENGINES)}"
+            )
+        if engine in _SINGLE_PROCESS and number != 1:
+            raise ValueError(f"--replicas: {engine} runs as one process")
+        if number < 1:
+            raise ValueError(f"--replicas: {engine} needs at least 1 process, got {number}")
+        replicas[engine] = number
+    return replicas
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +164,9 @@ class UpOptions:
     #: Engine logs, ready files and summaries (emptied at the start of a run).
     run_dir: Path = Path(".nautilus") / "run"
     reset_streams: bool = False
+    #: Processes per engine where more than one (`--replicas`); those read under leases.
+    replicas: Mapping[str, int] = field(default_factory=dict)
+    lease_ms: int = DEFAULT_LEASE_MS
     startup_timeout_s: float = 90.0
     drain_timeout_s: float = 60.0
     stop_grace_s: float = 15.0
@@ -155,18 +196,25 @@ async def fetch_health(port: int, timeout_s: float = 2.0) -> dict[str, Any] | No
 class _EngineProcess:
     """One engine's OS process, its log and its port."""
 
-    def __init__(self, engine: str, options: UpOptions, url_file: Path) -> None:
+    def __init__(self, engine: str, options: UpOptions, url_file: Path, replica: int = 1) -> None:
         self.engine = engine
-        self.log_path = options.run_dir / f"{engine}.log"
+        self.name = replica_name(engine, replica)
+        self.log_path = options.run_dir / f"{self.name}.log"
         self.port = 0
+        replicas = (
+            ["--replica", str(replica), "--lease-ms", str(options.lease_ms)]
+            if options.replicas.get(engine, 1) > 1
+            else []
+        )
         # Only this engine's identity: its URL file, and no REDIS_URL inherited from the run.
         environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         environment[URL_FILE_ENV] = str(url_file)
         command = [
             sys.executable, "-m", "nautilus.engines.process", engine,
-            "--port", str(options.ports.port(engine)),
+            "--port", str(options.ports.port(engine) if replica == 1 else 0),
             "--run-dir", str(options.run_dir),
             "--parent-pid", str(os.getpid()),
+            *replicas,
             *options.settings.to_argv(),
         ]  # fmt: skip
         with self.log_path.open("wb") as log:
@@ -178,7 +226,7 @@ class _EngineProcess:
                 start_new_session=True,
                 env=environment,
             )
-        self._ready_path = ready_file(options.run_dir, engine)
+        self._ready_path = ready_file(options.run_dir, self.name)
 
     @property
     def alive(self) -> bool:
@@ -316,6 +364,7 @@ class Launcher:
 
         started = time.monotonic()
         await self._start([engine for engine in ENGINES if engine != "marketdata"])
+        await self._wait_leases_balanced()
         self._say(f"11 engines ready in {time.monotonic() - started:.1f} s; starting the market")
         self._say(
             "every engine serves /health and /metrics on its port; browsers: "
@@ -408,10 +457,13 @@ class Launcher:
                     ) from None
 
     async def _start(self, engines: list[str]) -> None:
+        waiting = []
         for engine in engines:
-            self.processes[engine] = _EngineProcess(engine, self.options, self._url_files[engine])
+            for replica in range(1, self.options.replicas.get(engine, 1) + 1):
+                process = _EngineProcess(engine, self.options, self._url_files[engine], replica)
+                self.processes[process.name] = process
+                waiting.append(process.name)
         deadline = time.monotonic() + self.options.startup_timeout_s
-        waiting = list(engines)
         while waiting:
             for engine in list(waiting):
                 process = self.processes[engine]
@@ -428,6 +480,34 @@ class Launcher:
                 raise LaunchError(f"engines not ready in time: {', '.join(waiting)}")
             if waiting:
                 await asyncio.sleep(_POLL_S)
+
+    async def _wait_leases_balanced(self) -> None:
+        """Until each replicated engine's replicas all see each other and hold their fair shares
+        (the market must not start while streams still move between replicas)."""
+        replicated = {e: n for e, n in self.options.replicas.items() if n > 1}
+        if not replicated:
+            return
+        deadline = time.monotonic() + self.options.startup_timeout_s
+        while True:
+            healths = await self._healths()
+            unsettled = [
+                engine
+                for engine, count in replicated.items()
+                if not _leases_settled(
+                    [healths.get(replica_name(engine, i)) for i in range(1, count + 1)], count
+                )
+            ]
+            if not unsettled:
+                summary = ", ".join(
+                    f"{engine} x{count}" for engine, count in sorted(replicated.items())
+                )
+                self._say(f"replicas: {summary}, each holding its share of the streams")
+                return
+            if self._interrupted.is_set():
+                raise LaunchError("interrupted during start-up")
+            if time.monotonic() > deadline:
+                raise LaunchError(f"replicas did not settle their leases: {', '.join(unsettled)}")
+            await asyncio.sleep(_POLL_S)
 
     async def _healths(self) -> dict[str, dict[str, Any] | None]:
         answers = await asyncio.gather(
@@ -447,7 +527,7 @@ class Launcher:
             healths = await self._healths()
             progress = RunProgress(start_ns, length_ns, elapsed, settings.duration_s, "run")
             self.view.show(healths, self._ports(), progress)
-            dead = [engine for engine, process in self.processes.items() if not process.alive]
+            dead = [name for name, process in self.processes.items() if not process.alive]
             if dead:
                 process = self.processes[dead[0]]
                 self._say(f"{dead[0]} died; its log ({process.log_path}) ends:")
@@ -519,12 +599,17 @@ class Launcher:
         summaries: dict[str, Mapping[str, Any]] = {}
         missing = []
         for engine in ENGINES:
-            try:
-                summaries[engine] = json.loads(
-                    summary_file(self.options.run_dir, engine).read_text()
-                )
-            except (OSError, ValueError):
-                missing.append(engine)
+            replicas = []
+            for replica in range(1, self.options.replicas.get(engine, 1) + 1):
+                name = replica_name(engine, replica)
+                try:
+                    replicas.append(
+                        json.loads(summary_file(self.options.run_dir, name).read_text())
+                    )
+                except (OSError, ValueError):
+                    missing.append(name)
+            if replicas:
+                summaries[engine] = merge_summaries(replicas)
         dead_letters = {
             engine_info(e).stream: await _xlen(redis, dead_letter_stream(engine_info(e).stream))
             for e in ENGINES
@@ -538,7 +623,23 @@ class Launcher:
         )
         report["run"]["stopped_by"] = reason
         report["run"]["missing_summaries"] = missing
+        report["run"]["replicas"] = {
+            e: n for e, n in sorted(self.options.replicas.items()) if n > 1
+        }
         return report
+
+
+def _leases_settled(healths: list[dict[str, Any] | None], replicas: int) -> bool:
+    """True when every replica answers, sees all `replicas` members and holds its share, and the
+    shares cover every unit."""
+    views = [(health or {}).get("leases") for health in healths]
+    if not all(views):
+        return False
+    settled = [view for view in views if view is not None]
+    return (
+        all(len(view["members"]) == replicas and view["balanced"] for view in settled)
+        and sum(len(view["held"]) for view in settled) == settled[0]["units"]
+    )
 
 
 def _start_private_server(

@@ -15,6 +15,10 @@ for the run report. SIGUSR1 ends only MarketData's replay: the engine goes on co
 `--run-dir` it also writes `<run-dir>/<engine>.ready.json` (its port) once it is consuming and
 serving, which is how `nautilus up` knows the engine is up.
 
+Replicas: `--replica N --lease-ms MS` runs the process as replica N of its engine (`nautilus up
+--replicas`): it reads only the streams it holds a lease on (runtime/leases.py) and writes its
+files under the name `<engine>.<N>` (replica 1 keeps the engine's name).
+
 Run settings (`--scenario`, `--seed`, `--duration`, `--speed`, `--start-ns`, `--market-csv`) are
 those of `RunSettings`: every engine of a run gets the same ones.
 """
@@ -46,7 +50,14 @@ from nautilus.runtime.http_endpoints import serve_http
 from nautilus.runtime.metrics import BusMetrics
 from nautilus.runtime.redaction import RedactingFilter
 
-__all__ = ["main", "raise_open_file_limit", "ready_file", "run_engine", "summary_file"]
+__all__ = [
+    "main",
+    "raise_open_file_limit",
+    "ready_file",
+    "replica_name",
+    "run_engine",
+    "summary_file",
+]
 
 _log = logging.getLogger("nautilus.engines.process")
 
@@ -54,6 +65,11 @@ _log = logging.getLogger("nautilus.engines.process")
 _PARENT_CHECK_S = 1.0
 #: How long stopping may take to write what is buffered.
 _CLOSE_TIMEOUT_S = 10.0
+
+
+def replica_name(engine: str, replica: int) -> str:
+    """The name of an engine's replica in files and tables: `vpin`, `vpin.2`, `vpin.3`, ..."""
+    return engine if replica <= 1 else f"{engine}.{replica}"
 
 
 def ready_file(run_dir: Path, engine: str) -> Path:
@@ -116,13 +132,19 @@ async def run_engine(
     host: str = "127.0.0.1",
     run_dir: Path | None = None,
     parent_pid: int | None = None,
+    replica: int = 1,
+    lease_ms: int = 0,
 ) -> int:
-    """Run one engine until SIGTERM/SIGINT; returns the exit status."""
+    """Run one engine (or, with `lease_ms`, replica `replica` of it) until SIGTERM/SIGINT;
+    returns the exit status."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    bus = UniversalMessageBusClient(MessageBusConfig(engine=engine, redis_url=redis_url))
+    name = replica_name(engine, replica)
+    bus = UniversalMessageBusClient(
+        MessageBusConfig(engine=engine, redis_url=redis_url, replica_lease_ms=lease_ms)
+    )
     service = build_service(engine, bus, settings)
     await service.start()
     endpoints = await _serve(service, host, port, run_dir)
@@ -139,7 +161,7 @@ async def run_engine(
         replay.add_done_callback(lambda task: _stop_on_failure(task, stop))
     if run_dir is not None:
         ready = {"engine": engine, "port": endpoints.port, "pid": os.getpid()}
-        ready_file(run_dir, engine).write_text(json.dumps(ready))
+        ready_file(run_dir, name).write_text(json.dumps(ready))
     _log.info("%s consuming; health and metrics on http://%s:%d", engine, host, endpoints.port)
     failed = False
     try:
@@ -163,7 +185,7 @@ async def run_engine(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if run_dir is not None:
-            summary_file(run_dir, engine).write_text(json.dumps(service.summary(), sort_keys=True))
+            summary_file(run_dir, name).write_text(json.dumps(service.summary(), sort_keys=True))
     _log.info("%s stopped", engine)
     return 1 if failed else 0
 
@@ -189,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--run-dir", type=Path, default=None)
     parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument(
+        "--replica", type=int, default=1, help="this process's number among its engine's replicas"
+    )
+    parser.add_argument(
+        "--lease-ms",
+        type=int,
+        default=0,
+        help="read only the streams held under leases of this length (replicas; 0: all)",
+    )
     return parser
 
 
@@ -235,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             run_dir=args.run_dir,
             parent_pid=args.parent_pid,
+            replica=args.replica,
+            lease_ms=args.lease_ms,
         )
     )
 

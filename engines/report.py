@@ -38,6 +38,7 @@ __all__ = [
     "ALERT_RECEIVERS",
     "build_report",
     "latency_percentiles",
+    "merge_summaries",
     "render_report_summary",
     "write_report",
 ]
@@ -58,6 +59,39 @@ def latency_percentiles(samples_ns: Sequence[int]) -> dict[str, Any]:
         result[f"p{p}"] = round(ordered[rank - 1] / _NS_PER_MS, 3) if ordered else None
     result["max"] = round(ordered[-1] / _NS_PER_MS, 3) if ordered else None
     return result
+
+
+def merge_summaries(replicas: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One engine's summary from the summaries of its replicas (`nautilus up --replicas`).
+
+    Each replica handled a disjoint share of the engine's streams, so counts add up, latency
+    samples are pooled, market time is the furthest reached; in the engine's facts, numbers add
+    up, lists are joined, and of records stamped with `ts_event` (the first alert) the earliest
+    is kept. A single summary is returned unchanged.
+    """
+    if len(replicas) == 1:
+        return dict(replicas[0])
+    merged = _merge_values([dict(summary) for summary in replicas])
+    merged["market_time_ns"] = max(int(s.get("market_time_ns", 0)) for s in replicas)
+    return dict(merged)
+
+
+def _merge_values(values: Sequence[Any]) -> Any:
+    present = [value for value in values if value is not None]
+    if not present:
+        return None
+    if all(isinstance(v, bool) for v in present):
+        return any(present)
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return sum(present)
+    if all(isinstance(v, list) for v in present):
+        return [item for value in present for item in value]
+    if all(isinstance(v, Mapping) for v in present):
+        if all("ts_event" in v for v in present):
+            return dict(min(present, key=lambda record: record["ts_event"]))
+        keys = sorted({key for value in present for key in value})
+        return {key: _merge_values([value.get(key) for value in present]) for key in keys}
+    return present[0]
 
 
 def _streams(

@@ -154,15 +154,19 @@ class EngineService(Generic[ClientT]):
         await self.client.close(timeout_s)
 
     def health(self) -> dict[str, Any]:
-        """Extra `/health` fields: progress counters the launcher's live view shows."""
+        """Extra `/health` fields: progress counters the launcher's live view shows, and a
+        replica's leases (what it holds of its group's streams)."""
+        leases = self.client.bus.leases
+        extra = {"leases": leases.view().as_dict()} if leases is not None else {}
         return {
+            **extra,
             "service": {
                 "market_time_ns": self.market_clock.timestamp_ns(),
                 "consumed": sum(self.tally.consumed.values()),
                 "published": sum(self.tally.published.values()),
                 "handler_errors": sum(self.tally.handler_errors.values()),
                 **self.facts(),
-            }
+            },
         }
 
     def summary(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from nautilus.runtime.errors import (
     TransportError,
 )
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
+from nautilus.runtime.leases import LeaseKeeper
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.priority_reader import PriorityReader
 from nautilus.runtime.publisher import Publisher, RejectionHook
@@ -53,6 +54,7 @@ from nautilus.runtime.schema.registry import (
     RegistryTypeResolver,
     SchemaRegistry,
 )
+from nautilus.runtime.schema.registry_writes import RegistryKeys
 from nautilus.runtime.transport.base import Transport
 from nautilus.runtime.transport.redis import RedisTransport
 from nautilus.runtime.trim import TrimLoop, TrimResult, safe_trim
@@ -121,6 +123,8 @@ class UniversalMessageBusClient:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._consume_task: asyncio.Task[None] | None = None
+        #: This replica's leases, when `config.replica_lease_ms` is set (started by `start`).
+        self.leases: LeaseKeeper | None = None
         self._started = False
         self._closed = False
 
@@ -166,6 +170,8 @@ class UniversalMessageBusClient:
         self._publisher.start()
         if self._consumer.lanes:
             await self._consumer.ensure_groups()
+            if self.config.replica_lease_ms:
+                await self._start_leases()
             if consume:
                 # URGENT/CRITICAL are read by a blocking read of their own (priority_reader.py).
                 reader = PriorityReader(self._consumer)
@@ -174,6 +180,22 @@ class UniversalMessageBusClient:
                 self._tasks.append(self._consume_task)
         if self.config.trim_interval_ms and not observing:
             self._tasks.append(asyncio.create_task(self.trim_loop.run(self._stop)))
+
+    async def _start_leases(self) -> None:
+        """Read nothing until leases say what (one round now, then every third of a lease)."""
+        if not isinstance(self.transport, RedisTransport):
+            raise ClientStateError("replica leases need Redis (config.replica_lease_ms)")
+        self.leases = LeaseKeeper(
+            self.transport.client,
+            self._consumer,
+            group=self.config.consumer_group,
+            name=self.config.consumer_name,
+            units=self._consumer.streams,
+            lease_ms=self.config.replica_lease_ms,
+        )
+        await self._consumer.hold(())
+        await self.leases.round()
+        self._tasks.append(asyncio.create_task(self.leases.run(self._stop)))
 
     async def declare_consumer_groups(self) -> None:
         """Create the consumer group of every routed engine on both lanes of the streams this
@@ -257,7 +279,7 @@ class UniversalMessageBusClient:
             except TransportError as exc:
                 if "WRONGTYPE" not in exc.detail:
                     raise
-                key = f"{REGISTRY_PREFIX}:versions:{spec.full_name}"
+                key = RegistryKeys(REGISTRY_PREFIX).versions(spec.full_name)
                 raise RegistryEntryError(key, "not a list of fingerprints") from None
             if spec.fingerprint in known:
                 version = known.index(spec.fingerprint) + 1
@@ -288,9 +310,19 @@ class UniversalMessageBusClient:
                     await asyncio.wait([task])
             if failure is not None:
                 _log.error("the consume loop had ended: %r", failure)
+            await self._release_leases()
             await self._leave_group()
             if self._owns_transport:
                 await self.transport.close()
+
+    async def _release_leases(self) -> None:
+        """Hand this replica's units to the others now rather than at its leases' expiry."""
+        if self.leases is None:
+            return
+        try:
+            await self.leases.release_all()
+        except TransportError as exc:
+            _log.warning("replica %s could not release its leases: %s", self._consumer.name, exc)
 
     async def _leave_group(self) -> None:
         """Delete this consumer from its group where it holds nothing (consumer.leave)."""

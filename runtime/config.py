@@ -99,6 +99,12 @@ class MessageBusConfig(BaseModel):
     stale_consumer_idle_ms: int = Field(default=300_000, ge=1)
     #: Deliveries after which a failing entry moves to the dead-letter stream.
     max_deliveries: int = Field(default=5, ge=1)
+    #: Replicas: 0 (the default) lets every consumer of the group read every stream it
+    #: subscribes to. Above 0, this process is one replica of its engine and reads only the
+    #: streams (partitions) it holds a lease on, leases lasting this long (runtime/leases.py);
+    #: every process of the engine must then use leases. A dead replica's streams are taken
+    #: over after at most about this long.
+    replica_lease_ms: int = Field(default=0, ge=0)
 
     #: Trim bound: keep at most this many entries per lane (None: no length bound).
     trim_max_len: int | None = Field(default=1_000_000, ge=0)
@@ -172,6 +178,10 @@ class MessageBusConfig(BaseModel):
                 f"got {self.consumer_group!r}: one group per consuming engine "
                 "(to watch streams without taking the engine's entries: observer=NAME)"
             )
+        if 0 < self.replica_lease_ms < 30:
+            raise ValueError("replica_lease_ms must be 0 (no leases) or at least 30")
+        if self.replica_lease_ms and self.observer:
+            raise ValueError("an observer reads everything: it takes no replica leases")
         if self.reconnect_max_ms < self.reconnect_initial_ms:
             raise ValueError("reconnect_max_ms must be >= reconnect_initial_ms")
         return self

@@ -34,6 +34,10 @@ Guarantees:
 - The loop never dies silently: a handler's exception, `asyncio.CancelledError` included, is a
   handler failure; anything else escaping a cycle is logged, counted (`loop_restarts`) and the
   cycle starts again after a backoff.
+- Replicas: with leases (runtime/leases.py), `hold(units)` narrows reading and reclaiming to the
+  streams this replica holds; it returns once every read started on a stream it let go has been
+  handled and acknowledged, so two replicas never work on one stream at the same time. A stream
+  newly held is reclaimed at the next cycle (entries a previous holder left pending).
 - Leaving: `leave()` (called by the client's `close`) deletes this consumer from its group on
   every lane where it holds nothing pending; consumers of the group with nothing pending and idle
   for `stale_consumer_idle_ms` are removed by the live ones.
@@ -45,7 +49,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -179,13 +183,22 @@ class Consumer:
         self._classes: dict[tuple[str, str], type[Message]] = {}
         #: Per route stream: type name -> the route's producer (the routing check on read).
         self._routes: dict[str, dict[str, str]] = {}
+        #: Every subscribed stream (a lease unit), in subscription order.
+        self._streams: list[str] = []
+        #: The streams this replica holds under leases; None: no leases, every stream is read.
+        self._held: frozenset[str] | None = None
+        #: Every lane of every subscribed stream (groups, leaving, the stale sweep, /health).
+        self._every_lane: list[str] = []
+        #: The lanes read and reclaimed (those of the held streams), rebuilt, never mutated.
         self._priority_lanes: list[str] = []
-        self._retry_lanes: list[str] = []
-        self._stream_lanes: list[str] = []
         self._all_lanes: list[str] = []
         self._bulk_only_lanes: list[str] = []
         #: Bulk lanes this group reads with NOACK (every type it receives there is best effort).
         self._noack_lanes: frozenset[str] = frozenset()
+        #: Reads in progress (from the read to the acknowledgement), by the lane epoch they read.
+        self._epoch = 0
+        self._cycles: dict[int, int] = {}
+        self._cycles_done = asyncio.Condition()
         self._groups_ready = False
         self._last_reclaim = float("-inf")
         self._last_sweep = time.monotonic()
@@ -204,8 +217,18 @@ class Consumer:
 
     @property
     def lanes(self) -> tuple[str, ...]:
-        """Every lane read, priority lanes first."""
-        return tuple(self._all_lanes)
+        """Every lane of the subscribed streams, priority lanes first."""
+        return tuple(self._every_lane)
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """Every subscribed stream: the units replicas hold leases on."""
+        return tuple(self._streams)
+
+    @property
+    def held(self) -> frozenset[str] | None:
+        """The streams read under leases (None: no leases, all of them)."""
+        return self._held
 
     @property
     def name(self) -> str:
@@ -225,20 +248,71 @@ class Consumer:
         stream = spec.route.stream
         routes = self._routes.setdefault(stream, dict(_contract_routes().get(stream, {})))
         routes[spec.full_name] = spec.route.producer
-        if priority_lane(stream) not in self._priority_lanes:
-            self._priority_lanes.append(priority_lane(stream))
-            self._retry_lanes.append(retry_lane(stream, self._group))
-            self._stream_lanes.append(stream)
+        if stream not in self._streams:
+            self._streams.append(stream)
             if stream in _best_effort_streams(self._group):
                 self._noack_lanes |= {bulk_lane(stream)}
-            # Replayed dead letters (this group's retry lane) come before bulk traffic.
-            self._bulk_only_lanes = [*self._retry_lanes, *self._stream_lanes]
-            self._all_lanes = [*self._priority_lanes, *self._bulk_only_lanes]
+            self._every_lane = self._lanes_of(self._streams)[0]
+            self._rebuild_read_lanes()
             self._groups_ready = False
+
+    def _lanes_of(self, streams: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+        """Every lane, the priority lanes and the others of `streams`, in read order: priority
+        lanes, then replayed dead letters (this group's retry lanes), then bulk traffic."""
+        priority = [priority_lane(stream) for stream in streams]
+        bulk = [retry_lane(stream, self._group) for stream in streams] + list(streams)
+        return [*priority, *bulk], priority, bulk
+
+    def _rebuild_read_lanes(self) -> None:
+        held = self._held
+        streams = self._streams if held is None else [s for s in self._streams if s in held]
+        self._all_lanes, self._priority_lanes, self._bulk_only_lanes = self._lanes_of(streams)
+        self._epoch += 1
+
+    async def hold(self, units: Collection[str], *, newly_held: Collection[str] = ()) -> None:
+        """Read and reclaim only the streams `units` from now on (a replica's leases).
+
+        Returns once every read started before on a stream no longer held has been handled and
+        acknowledged (a read in flight is at most `read_block_ms` plus its batch's handling).
+        Streams in `newly_held` are reclaimed at the next cycle: what a previous holder left
+        pending and idle is taken over.
+        """
+        unknown = set(units) - set(self._streams)
+        if unknown:
+            raise ValueError(f"not subscribed to {sorted(unknown)}")
+        self._held = frozenset(units)
+        self._rebuild_read_lanes()
+        if newly_held:
+            self._last_reclaim = float("-inf")
+        epoch = self._epoch
+        async with self._cycles_done:
+            await self._cycles_done.wait_for(
+                lambda: not any(started < epoch for started in self._cycles)
+            )
+
+    def _cycle_started(self) -> int:
+        epoch = self._epoch
+        self._cycles[epoch] = self._cycles.get(epoch, 0) + 1
+        return epoch
+
+    async def _cycle_ended(self, epoch: int) -> None:
+        left = self._cycles[epoch] - 1
+        if left:
+            self._cycles[epoch] = left
+        else:
+            del self._cycles[epoch]
+        async with self._cycles_done:
+            self._cycles_done.notify_all()
+
+    async def _idle(self, block_ms: int | None) -> int:
+        """Nothing held under leases: wait as a read would have, then report nothing done."""
+        if block_ms:
+            await asyncio.sleep(block_ms / 1000)
+        return 0
 
     async def ensure_groups(self) -> None:
         """Create this engine's group on every lane it reads (idempotent, reads from the start)."""
-        for lane in self._all_lanes:
+        for lane in self._every_lane:
             await self._transport.ensure_group(lane, self._group)
         self._groups_ready = True
 
@@ -248,10 +322,19 @@ class Consumer:
         Returns the number of entries processed. `block_ms` waits for new entries when there are
         none (None: return at once). Raises TransportError when the server cannot be reached.
         """
-        if not self._all_lanes:
+        if not self._every_lane:
             return 0
         if not self._groups_ready:
             await self.ensure_groups()
+        if not self._all_lanes:
+            return await self._idle(block_ms)
+        epoch = self._cycle_started()
+        try:
+            return await self._poll(block_ms)
+        finally:
+            await self._cycle_ended(epoch)
+
+    async def _poll(self, block_ms: int | None) -> int:
         processed = 0
         if time.monotonic() - self._last_reclaim >= self._config.reclaim_idle_ms / 2000:
             processed += await self.reclaim()
@@ -316,10 +399,19 @@ class Consumer:
     async def read_priority_lanes(self, block_ms: int | None) -> int:
         """Read the priority lanes only (waiting up to `block_ms` for an entry) and process what
         came; the `PriorityReader`'s cycle. Raises TransportError when the server is unreachable."""
-        if not self._priority_lanes:
+        if not self._every_lane:
             return 0
         if not self._groups_ready:
             await self.ensure_groups()
+        if not self._priority_lanes:
+            return await self._idle(block_ms)
+        epoch = self._cycle_started()
+        try:
+            return await self._read_priority_lanes(block_ms)
+        finally:
+            await self._cycle_ended(epoch)
+
+    async def _read_priority_lanes(self, block_ms: int | None) -> int:
         try:
             batches = await self._transport.read_group(
                 self._group,
@@ -408,7 +500,7 @@ class Consumer:
         reached.
         """
         left = []
-        for lane in self._all_lanes:
+        for lane in self._every_lane:
             removed = await self._transport.remove_consumers(
                 lane, self._group, min_idle_ms=0, names=(self._name,)
             )
@@ -419,7 +511,7 @@ class Consumer:
     async def _sweep_stale_consumers(self) -> None:
         """Remove consumers of the group that hold nothing and were idle too long (dead ones)."""
         self._last_sweep = time.monotonic()
-        for lane in self._all_lanes:
+        for lane in self._every_lane:
             try:
                 removed = await self._transport.remove_consumers(
                     lane, self._group, min_idle_ms=self._config.stale_consumer_idle_ms

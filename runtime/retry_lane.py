@@ -4,14 +4,15 @@ A dead letter names the group that moved it (`dl.group`). Putting its entry back
 came from would deliver it again to every group of that lane, so groups that had handled it
 would see it twice (and their own dead letters of the same entry would multiply it further).
 Instead a replay writes the original fields, unchanged, to that group's retry lane
-`<stream>:retry:<group>` (runtime/lanes.py), which only that group reads, after its priority lanes
+`{<stream>}:retry:<group>` (runtime/lanes.py), which only that group reads, after its priority lanes
 and before its bulk lanes; its consumers handle the entry like any other.
 
-Replay is idempotent per original entry and group: the key `<stream>:dead-letter:replayed` (a
+Replay is idempotent per original entry and group: the key `{<stream>}:dead-letter:replayed` (a
 hash) remembers, for each replayed (group, lane, original id), the id it was replayed as. A
 second dead letter of the same entry for the same group (a consumer that died after moving it
 and before acknowledging) is deleted without being replayed again, and a replay interrupted and
-run again moves each dead letter once. Each dead letter moves in one server-side script: the
+run again moves each dead letter once. Each dead letter moves in one server-side script (its
+three keys share the stream's hash slot, so the script runs on a cluster too): the
 entry is on the retry lane and the dead letter is gone, or neither; a crash never loses one.
 An entry that fails again on the retry lane is dead-lettered from there, with a new id, so it can
 be replayed again after another fix.
@@ -27,14 +28,9 @@ from redis.asyncio import Redis
 
 from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.dead_letter import DeadLetter
-from nautilus.runtime.lanes import dead_letter_stream, retry_lane, stream_of_lane
+from nautilus.runtime.lanes import dead_letter_stream, replayed_key, retry_lane, stream_of_lane
 
 __all__ = ["GroupReplay", "replay_to_groups", "replayed_key"]
-
-
-def replayed_key(stream: str) -> str:
-    """The hash remembering which dead letters of `stream` were replayed, and as what."""
-    return dead_letter_stream(stream) + ":replayed"
 
 
 @dataclass(frozen=True, slots=True)

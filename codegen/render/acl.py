@@ -6,10 +6,11 @@ writes when an entry cannot be delivered). The schema registry is read-only to e
 `schema-admin` writes it. `operator` is what the `nautilus` commands need: reads everywhere, plus
 dead-letter replay and purge, trimming, deleting bus streams and consumer-group management.
 
-Key names come from `runtime/lanes.py`, so a change of key layout (hash tags for Redis Cluster)
-flows into the ACL without touching this module. Command permissions are per key through ACL
-selectors (Redis 7.0+, Valkey 7.2+): a command is allowed when the root permissions or one
-selector allow both the command and every key it names.
+Key names come from `runtime/lanes.py` and the registry's `RegistryKeys`, so the key layout
+(hash tags for Redis Cluster: `{<stream>}:urgent`, `{nautilus:schema}:*`) flows into the ACL
+without touching this module; braces are not glob characters, so the patterns match them as is.
+Command permissions are per key through ACL selectors (Redis 7.0+, Valkey 7.2+): a command is
+allowed when the root permissions or one selector allow both the command and every key it names.
 
 Servers differ: Redis 7.2+ and Valkey know `CLIENT SETINFO`, which redis-py sends on connect and
 whose refusal it ignores (it would still be logged in `ACL LOG`); Redis 7.0 does not know it and
@@ -27,8 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nautilus.codegen.model import ContractModel
-from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order, retry_lane
-from nautilus.runtime.retry_lane import replayed_key
+from nautilus.runtime.lanes import (
+    dead_letter_stream,
+    lanes_in_read_order,
+    replayed_key,
+    retry_lane,
+)
+from nautilus.runtime.leases import lease_key, members_key
 from nautilus.runtime.schema.registry import REGISTRY_PREFIX
 
 __all__ = [
@@ -134,6 +140,12 @@ _CONSUMER = (
     "+xgroup|createconsumer", "+xgroup|delconsumer", "+xinfo|groups", "+xinfo|stream",
     "+xinfo|consumers", "+xlen",
 )  # fmt: skip
+# A replica of a consuming engine on its group's leases (runtime/leases.py): take, renew and
+# release a lease (SET NX PX, compare-and-set scripts), and keep its membership (server TIME).
+_REPLICA = (
+    "+set", "+get", "+del", "+pexpire", "+eval", "+evalsha", "+zadd", "+zrem", "+zrange",
+    "+zremrangebyscore", "+time",
+)  # fmt: skip
 # Reading the schema registry (engines and the operator).
 _REGISTRY_READ = (
     "+lrange", "+llen", "+lindex", "+hget", "+hmget", "+hgetall", "+hexists", "+smembers",
@@ -194,6 +206,8 @@ def _engine_rules(access: EngineAccess, flavor: ServerFlavor) -> list[str]:
         rules.append(_selector(*_lanes(access.consumes), *retries, *_CONSUMER))
         dead_letters = [_pattern(dead_letter_stream(s)) for s in access.consumes]
         rules.append(_selector(*dead_letters, "+xadd"))
+        leases = [_pattern(lease_key(s, access.engine)) for s in access.consumes]
+        rules.append(_selector(*leases, _pattern(members_key(access.engine)), *_REPLICA))
     return rules
 
 

@@ -14,14 +14,13 @@ from typing import Any
 
 from nautilus.codegen.model import ContractModel, EngineModel, MessageModel
 from nautilus.codegen.render.jsonschema import message_json_schema
+from nautilus.runtime.lanes import dead_letter_stream, priority_lane
 from nautilus.runtime.naming import major_version, member_stem
 
 __all__ = ["ASYNCAPI_PATH", "asyncapi_document", "render_asyncapi"]
 
 ASYNCAPI_PATH = "nautilus/contract/asyncapi.json"
 _SCHEMA_FORMAT = "application/schema+json;version=2020-12"
-_PRIORITY_LANE_SUFFIX = ":urgent"
-_DEAD_LETTER_SUFFIX = ":dead-letter"
 
 
 def _member(message: MessageModel) -> str:
@@ -93,8 +92,9 @@ def _channel(engine: EngineModel, messages: tuple[MessageModel, ...]) -> dict[st
         "title": f"{engine.display_name} stream",
         "description": (
             f"Published by the {engine.display_name} engine. Bulk lane `{stream}`, priority lane "
-            f"`{stream}{_PRIORITY_LANE_SUFFIX}` (URGENT, CRITICAL; read first), dead letters in "
-            f"`{stream}{_DEAD_LETTER_SUFFIX}`. One consumer group per consuming engine."
+            f"`{priority_lane(stream)}` (URGENT, CRITICAL; read first), dead letters in "
+            f"`{dead_letter_stream(stream)}`; all of a stream's keys share one hash slot. One "
+            "consumer group per consuming engine."
         ),
         "messages": {
             _member(m): {"$ref": f"#/components/messages/{m.full_name}"} for m in messages

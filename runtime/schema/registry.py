@@ -7,12 +7,15 @@ decode every compatible version and dead-letter the rest with the reason.
 
 Keys (documented in docs/schema-registry.md; every write is in `registry_writes`):
 
-    nautilus:schema:fp:<fingerprint>    hash  type, descriptor_set, producer, registered_at,
-                                              deprecated (the reason, once deprecated)
-    nautilus:schema:versions:<type>     list  fingerprints, oldest first
-    nautilus:schema:types               set   every registered type name
-    nautilus:schema:mode:<type>         str   the type's compatibility mode (optional)
-    nautilus:schema:mode                str   the registry's default mode (optional; else FULL)
+    {nautilus:schema}:fp:<fingerprint>    hash  type, descriptor_set, producer, registered_at,
+                                                deprecated (the reason, once deprecated)
+    {nautilus:schema}:versions:<type>     list  fingerprints, oldest first
+    {nautilus:schema}:types               set   every registered type name
+    {nautilus:schema}:mode:<type>         str   the type's compatibility mode (optional)
+    {nautilus:schema}:mode                str   the registry's default mode (optional; else FULL)
+
+The braces are a Redis Cluster hash tag: every registry key lives in the slot of
+`nautilus:schema`, so the transactions below run on a cluster as on a single server.
 
 A fingerprint's entry never changes once written (same fingerprint, same schema), so lookups are
 cached without expiry. Registration is atomic: the versions list is WATCHed while the candidate is
@@ -59,7 +62,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-REGISTRY_PREFIX = "nautilus:schema"
+#: The hash tag every registry key starts with (one slot for the whole registry).
+REGISTRY_PREFIX = "{nautilus:schema}"
 
 #: Rules about how a schema may evolve (reserve what you remove, never reuse it), not about whether
 #: one schema can read another's data. A reader older or newer than the writer decodes fine

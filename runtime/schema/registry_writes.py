@@ -14,10 +14,15 @@ __all__ = ["RegistryKeys", "RegistryWrites"]
 
 
 class RegistryKeys:
-    """The registry's key layout (docs/schema-registry.md)."""
+    """The registry's key layout (docs/schema-registry.md).
+
+    Every key starts with the prefix as a hash tag (`{nautilus:schema}:...`), so all registry keys
+    live in one Redis Cluster slot and a registration's WATCH/MULTI/EXEC over several of them
+    never spans two slots. A prefix given without braces is wrapped in them.
+    """
 
     def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
+        self.prefix = prefix if prefix.startswith("{") and prefix.endswith("}") else f"{{{prefix}}}"
 
     def schema(self, fingerprint: str) -> str:
         return f"{self.prefix}:fp:{fingerprint}"

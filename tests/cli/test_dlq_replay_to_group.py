@@ -59,7 +59,7 @@ async def _consume(redis_url: str, engine: str, *, fail: bool) -> list[int]:
 
 def _dead_letter_groups(redis_url: str) -> Counter[str]:
     with redis.Redis.from_url(redis_url) as connection:
-        entries = connection.xrange(VPIN + ":dead-letter")
+        entries = connection.xrange("{" + VPIN + "}:dead-letter")
     return Counter(fields[b"dl.group"].decode() for _, fields in entries)
 
 
@@ -100,12 +100,13 @@ def test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed(
     with redis.Redis.from_url(redis_url) as connection:
         ((_, risk_letter),) = [
             (entry_id, fields)
-            for entry_id, fields in connection.xrange(VPIN + ":dead-letter")
+            for entry_id, fields in connection.xrange("{" + VPIN + "}:dead-letter")
             if fields[b"dl.group"] == b"risk" and fields[b"dl.deliveries"] == b"1"
         ][:1]
     cli("dlq", "replay", VPIN, "--all", "--redis-url", redis_url)
     with redis.Redis.from_url(redis_url) as connection:
-        connection.xadd(VPIN + ":dead-letter", risk_letter)  # the same failure, recorded twice
+        # The same failure, recorded twice.
+        connection.xadd("{" + VPIN + "}:dead-letter", risk_letter)
 
     again = cli("dlq", "replay", VPIN, "--all", "--json", "--redis-url", redis_url)
     seen = asyncio.run(_consume(redis_url, "risk", fail=False))

@@ -80,7 +80,7 @@ def test_a_departed_observer_holds_trim_back_until_its_group_is_destroyed(
     trimmed = cli("trim", MARKETDATA, "--max-len", "0", "--redis-url", redis_url)
 
     assert destroyed.status == 0
-    assert json.loads(destroyed.out)["destroyed"] == [MARKETDATA, MARKETDATA + ":urgent"]
+    assert json.loads(destroyed.out)["destroyed"] == [MARKETDATA, "{" + MARKETDATA + "}:urgent"]
     assert "bulk lane nautilus-marketdata-streams: deleted 20 entries" in trimmed.out
 
 

@@ -33,11 +33,11 @@ def test_a_published_message_reaches_its_consumers_as_the_producers(
         "publish", "ToxicityAlert", "--json", ALERT, "--as-engine", "vpin", "--key", "AAPL.XNAS",
         "--report-json", "--redis-url", redis_url,
     )  # fmt: skip
-    tail = cli("tail", VPIN + ":urgent", "--json", "--redis-url", redis_url)
+    tail = cli("tail", "{" + VPIN + "}:urgent", "--json", "--redis-url", redis_url)
 
     assert published.status == 0, published.err
     report = json.loads(published.out)
-    assert report["lane_key"] == VPIN + ":urgent"
+    assert report["lane_key"] == "{" + VPIN + "}:urgent"
     entry = json.loads(tail.out)
     assert entry["producer"] == "vpin"
     assert entry["fingerprint"] == fingerprints()["nautilus.vpin.v1.ToxicityAlert"]

@@ -90,7 +90,7 @@ def _dead_letter(redis_url: str) -> str:
 
     with redis.Redis.from_url(redis_url) as connection:
         entry_id: bytes = connection.xadd(
-            MARKETDATA + ":dead-letter",
+            "{" + MARKETDATA + "}:dead-letter",
             {
                 "garbage": "1",
                 "dl.reason": "undecodable",

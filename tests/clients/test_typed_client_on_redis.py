@@ -83,7 +83,7 @@ async def test_a_critical_default_comes_from_the_schema(redis_url: str) -> None:
         await strategy.poll(block_ms=20)
     await strategy.close()
     assert got[0].priority is MessagePriority.CRITICAL
-    assert got[0].lane == "nautilus-vpin-streams:urgent"
+    assert got[0].lane == "{nautilus-vpin-streams}:urgent"
 
 
 def test_a_client_refuses_a_bus_client_of_another_engine(redis_url: str) -> None:

@@ -36,6 +36,8 @@ _REPLAY = "tests/cli/test_dlq_replay_to_group.py::"
 _GROUP_CLI = "tests/cli/test_group_command.py::"
 _PUBLISH_CLI = "tests/cli/test_publish_command.py::"
 _OBSERVER = "tests/observers/test_observer_client.py::"
+_LEASES = "tests/replicas/test_replica_leases.py::"
+_LAYOUT = "tests/cluster/test_key_layout.py::"
 _RP = "wire-format#replay:-back-to-the-group-that-gave-up-and-to-no-other/"
 
 PROMISE_TESTS: dict[str, list[str]] = {
@@ -47,16 +49,29 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#streams-and-lanes/<stream>": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
     ],
-    "wire-format#streams-and-lanes/<stream>:urgent": [
+    "wire-format#streams-and-lanes/{<stream>}:urgent": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
     ],
-    "wire-format#streams-and-lanes/<stream>:dead-letter": [
+    "wire-format#streams-and-lanes/{<stream>}:dead-letter": [
         _DEAD + "test_an_undecodable_entry_is_kept_whole_with_the_dl_fields_after_it",
     ],
-    "wire-format#streams-and-lanes/<stream>:retry:<group>": [
+    "wire-format#streams-and-lanes/{<stream>}:retry:<group>": [
         _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
         _DLQ_RAW
         + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
+    ],
+    "wire-format#intro/two-things-are-versioned:-the-entry": [
+        _LAYOUT + "test_layout_2_keeps_the_bulk_lane_key_and_tags_the_others",
+        _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
+    ],
+    "wire-format#streams-and-lanes/{<stream>}:dead-letter:replayed": [
+        _LAYOUT + "test_layout_2_keeps_the_bulk_lane_key_and_tags_the_others",
+        _REPLAY + "test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed",
+    ],
+    "wire-format#streams-and-lanes/all-keys-of-one-stream-share": [
+        _LAYOUT + "test_every_key_of_a_routed_stream_is_in_the_bulk_lanes_slot",
+        _LAYOUT + "test_every_registry_key_of_the_contract_is_in_one_slot",
+        _LAYOUT + "test_a_stream_name_that_would_change_the_hash_tag_is_refused",
     ],
     "wire-format#streams-and-lanes/a-writer-puts-a-message-on": [
         _ENTRIES + "test_each_priority_goes_to_its_lane_with_its_number",
@@ -66,6 +81,26 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#streams-and-lanes/only-the-route-s-producer-engine": [
         _WIRE_UNIT + "test_an_engine_may_only_publish_its_own_message_types",
         _WIRE_UNIT + "test_an_engine_may_only_subscribe_to_types_routed_to_it",
+    ],
+    "wire-format#replica-leases/processes-of-one-engine-that-keep": [
+        _LEASES + "test_each_replica_handles_only_the_streams_it_holds",
+        "tests/engines_e2e/test_replicas_on_redis.py::"
+        "test_two_vpin_replicas_raise_the_alerts_of_one_vpin",
+    ],
+    "wire-format#replica-leases/{<stream>}:lease:<group>": [
+        _LEASES + "test_a_newcomer_gets_its_fair_share_and_no_stream_has_two_holders",
+        _LEASES + "test_a_killed_holder_is_replaced_and_nothing_is_lost",
+        "tests/security/test_replica_leases_under_acl.py::"
+        "test_an_engine_user_may_not_touch_another_engines_leases",
+    ],
+    "wire-format#replica-leases/nautilus:replicas:<group>": [
+        _LEASES + "test_a_newcomer_gets_its_fair_share_and_no_stream_has_two_holders",
+        _LEASES + "test_a_replica_that_stops_hands_its_streams_to_the_others",
+    ],
+    "wire-format#replica-leases/a-round-every-third-of-lease_ms:": [
+        _LEASES + "test_shares_add_up_to_the_units_and_differ_by_at_most_one",
+        _LEASES + "test_a_replica_that_stops_hands_its_streams_to_the_others",
+        _LEASES + "test_a_killed_holder_is_replaced_and_nothing_is_lost",
     ],
     "wire-format#consumer-groups/one-consumer-group-per-consuming-engine": [
         _ENTRIES + "test_a_producer_declares_a_group_per_routed_engine_on_both_lanes",
@@ -113,10 +148,10 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _DLQ + "test_replaying_a_letter_twice_writes_it_once",
         _REPLAY + "test_replaying_again_delivers_nothing_more",
     ],
-    _RP + "if-hget-<stream>:dead-letter:replayed-<dl.group>-n<dl.lane>-n<dl.id>": [
+    _RP + "if-hget-<stream>-:dead-letter:replayed-<dl.group>-n<dl.lane>": [
         _REPLAY + "test_a_second_dead_letter_of_a_replayed_entry_is_removed_not_replayed",
     ],
-    _RP + "otherwise-xgroup-create-<stream>:retry:<dl.group>-<dl.group>-0": [
+    _RP + "otherwise-xgroup-create-<stream>-:retry:<dl.group>-<dl.group>": [
         _DLQ_RAW
         + "test_replay_by_reason_moves_only_letters_of_that_reason_to_their_groups_retry_lane",
         _REPLAY + "test_each_group_gets_back_only_its_own_dead_letters",
@@ -251,7 +286,7 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _ENTRIES + "test_a_reader_accepts_fields_in_any_order_and_ignores_unknown_ones",
         _DEAD + "test_a_long_detail_is_cut_to_4096_bytes_of_valid_utf8",
     ],
-    "wire-format#dead-letter-entries/written-with-xadd-<stream>:dead-letter-...-before": [
+    "wire-format#dead-letter-entries/written-with-xadd-<stream>-:dead-letter-...": [
         _DEAD + "test_an_undecodable_entry_is_kept_whole_with_the_dl_fields_after_it",
         _DEAD + "test_the_original_entry_is_acknowledged_after_it_is_moved",
     ],
@@ -543,7 +578,7 @@ KNOWN_GAPS: dict[str, str] = {
 
 NOT_PROMISES: dict[str, str] = {
     "wire-format#intro/this-page-is-the-contract-for": "introduction of the page",
-    "wire-format#streams-and-lanes/example:-nautilus-vpin-streams-nautilus-vpin-streams:urgent": (
+    "wire-format#streams-and-lanes/example:-nautilus-vpin-streams-nautilus-vpin-streams-:urgent": (
         "an example of the table above it"
     ),
     "wire-format#entry-fields/example-a-normal-quote-:": "an example of the table above it",

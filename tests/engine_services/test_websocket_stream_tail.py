@@ -17,7 +17,7 @@ from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
 from nautilus.vpin.v1.vpin_pb2 import FlashCrashWarning, ToxicityAlert
 
-VPIN_URGENT = "nautilus-vpin-streams:urgent"
+VPIN_URGENT = "{nautilus-vpin-streams}:urgent"
 
 
 async def _wait_for(condition: object) -> None:

@@ -98,7 +98,7 @@ async def test_the_readme_observer_takes_nothing_from_risk(redis_url: str, tmp_p
         assert seen.count("alert") == MESSAGES
         assert seen.count("flash-crash") == MESSAGES
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        for lane in (VPIN, VPIN + ":urgent"):
+        for lane in (VPIN, "{" + VPIN + "}:urgent"):
             groups = {g["name"]: g for g in await client.xinfo_groups(lane)}
             risk_consumers = await client.xinfo_consumers(lane, "risk")
             assert {c["name"] for c in risk_consumers} <= {"risk-1"}  # Risk's process only

@@ -18,7 +18,7 @@ from tests.wire.raw_server import raw_connection, xadd_raw, xrange_raw
 from .conftest import VPIN, RunCli, consume_once, publish_alerts
 
 DEAD = dead_letter_stream(VPIN)
-URGENT = VPIN + ":urgent"
+URGENT = "{" + VPIN + "}:urgent"
 RISK_RETRY = retry_lane(VPIN, "risk")
 
 

@@ -19,7 +19,7 @@ from tests.runtime.conftest import toxicity_alert
 from .conftest import VPIN, make_client
 
 ALERT = "nautilus.vpin.v1.ToxicityAlert"
-URGENT = VPIN + ":urgent"
+URGENT = "{" + VPIN + "}:urgent"
 
 
 def fetch(url: str) -> tuple[int, str]:

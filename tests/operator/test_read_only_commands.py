@@ -75,7 +75,7 @@ def busy_bus(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def first_dead_letter(connection: redis.Redis) -> str:
-    ((letter_id, _),) = connection.xrange(VPIN + ":dead-letter", count=1)
+    ((letter_id, _),) = connection.xrange("{" + VPIN + "}:dead-letter", count=1)
     return str(letter_id.decode())
 
 

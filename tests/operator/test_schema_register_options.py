@@ -1,5 +1,5 @@
 """`nautilus schema register --all` and `--level`, checked on the registry's keys
-(`nautilus:schema:types`, `nautilus:schema:versions:<type>`; docs/schema-registry.md)."""
+(`{nautilus:schema}:types`, `{nautilus:schema}:versions:<type>`; docs/schema-registry.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from nautilus.contract import fingerprints
 from .conftest import RunCli
 from .test_schema_registry_cli import ALERT, edited_schemas
 
-VERSIONS = "nautilus:schema:versions:"
+VERSIONS = "{nautilus:schema}:versions:"
 
 
 @pytest.fixture
@@ -30,10 +30,10 @@ def test_register_all_registers_every_bus_type_of_the_contract(
 
     assert result.status == 0, result.err
     contract = fingerprints()
-    assert server.smembers("nautilus:schema:types") == set(contract)
+    assert server.smembers("{nautilus:schema}:types") == set(contract)
     for name, fingerprint in contract.items():
         assert server.lrange(VERSIONS + name, 0, -1) == [fingerprint]
-        assert server.hget(f"nautilus:schema:fp:{fingerprint}", "producer") == "ops"
+        assert server.hget(f"{{nautilus:schema}}:fp:{fingerprint}", "producer") == "ops"
 
 
 def test_register_all_with_type_names_is_a_usage_error(
@@ -42,7 +42,7 @@ def test_register_all_with_type_names_is_a_usage_error(
     result = run_cli("schema", "register", "--all", ALERT)
 
     assert result.status == 2
-    assert server.keys("nautilus:schema:*") == []
+    assert server.keys("{nautilus:schema}:*") == []
 
 
 def test_a_renamed_field_passes_at_wire_level_but_not_at_wire_json(

@@ -22,16 +22,16 @@ def test_unknown_stream_lists_the_contracts_streams(run_cli: RunCli) -> None:
 
 
 def test_tail_of_a_dead_letter_key_points_to_dlq(run_cli: RunCli) -> None:
-    result = run_cli("tail", VPIN + ":dead-letter")
+    result = run_cli("tail", "{" + VPIN + "}:dead-letter")
 
     assert result.status == 2
     assert "(dead letters: `nautilus dlq`)" in result.err
 
 
 def test_dlq_accepts_the_dead_letter_key_for_its_stream(run_cli: RunCli) -> None:
-    result = run_cli("dlq", "list", VPIN + ":dead-letter")
+    result = run_cli("dlq", "list", "{" + VPIN + "}:dead-letter")
 
-    assert result.out.strip() == f"0 dead letters in {VPIN}:dead-letter"
+    assert result.out.strip() == f"0 dead letters in {{{VPIN}}}:dead-letter"
 
 
 def test_a_stopped_server_is_reported_with_its_url(

@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import MARKETDATA, VPIN, RunCli, consume_once, publish_alerts, publish_quotes
 
-URGENT = VPIN + ":urgent"
+URGENT = "{" + VPIN + "}:urgent"
 INTERVAL_S = 0.25
 
 
@@ -107,7 +107,7 @@ def test_entries_per_second_is_the_growth_of_each_lane_over_the_interval(
         VPIN: 0.0,
         URGENT: 3 / INTERVAL_S,
         MARKETDATA: 4 / INTERVAL_S,
-        MARKETDATA + ":urgent": 0.0,
+        "{" + MARKETDATA + "}:urgent": 0.0,
     }
 
 

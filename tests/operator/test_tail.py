@@ -95,7 +95,7 @@ def test_tail_of_a_priority_lane_key_reads_only_that_lane(redis_url: str, run_cl
 
     asyncio.run(publish())
 
-    entries = json_lines(run_cli("tail", VPIN + ":urgent", "--json").out)
+    entries = json_lines(run_cli("tail", "{" + VPIN + "}:urgent", "--json").out)
 
     assert [e["lane"] for e in entries] == ["urgent"]
 
@@ -157,7 +157,7 @@ def test_tail_decodes_an_entry_written_with_an_older_registered_schema(
             published_at_ns=1_764_077_400_000_000_000,
             priority=MessagePriority.URGENT,
         )
-        connection.xadd(VPIN + ":urgent", dict(zip(fields[::2], fields[1::2], strict=True)))
+        connection.xadd("{" + VPIN + "}:urgent", dict(zip(fields[::2], fields[1::2], strict=True)))
 
     (entry,) = json_lines(run_cli("tail", VPIN, "--json").out)
 

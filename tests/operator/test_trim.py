@@ -11,7 +11,7 @@ from tests.wire.raw_server import raw_connection, xadd_raw, xrange_raw
 
 from .conftest import MARKETDATA, VPIN, RunCli, consume_once, publish_alerts
 
-URGENT = VPIN + ":urgent"
+URGENT = "{" + VPIN + "}:urgent"
 
 
 def length(redis_url: str, key: str) -> int:
@@ -26,7 +26,7 @@ def test_trim_keeps_what_a_group_has_not_received(redis_url: str, run_cli: RunCl
     result = run_cli("trim", VPIN, "--max-len", "0")
 
     assert result.status == 0
-    assert "urgent lane nautilus-vpin-streams:urgent: deleted 2 entries" in result.out
+    assert "urgent lane {nautilus-vpin-streams}:urgent: deleted 2 entries" in result.out
     assert "held back by group risk (has not received the entries after" in result.out
     assert length(redis_url, URGENT) == 3
 

@@ -18,7 +18,7 @@ RETYPED_AND_RENAMED = ("int64 bid_price_e9 = 2;", "string bid_text = 2;")
 
 async def test_a_rejected_registry_read_names_the_command(redis_url: str) -> None:
     connection = Redis.from_url(redis_url)
-    await connection.set("nautilus:schema:types", "not a set")
+    await connection.set("{nautilus:schema}:types", "not a set")
     try:
         with pytest.raises(TransportError) as rejected:
             await SchemaRegistry(connection).types()

@@ -217,7 +217,7 @@ async def test_without_a_mode_a_registration_uses_the_types_mode_in_the_registry
 
 async def test_registry_errors_are_mapped_by_the_admin_layer(redis_url: str) -> None:
     client = Redis.from_url(redis_url)
-    await client.set("nautilus:schema:types", "not a set")
+    await client.set("{nautilus:schema}:types", "not a set")
     registry = SchemaRegistry(client)
 
     with pytest.raises(ServerRejectedError, match="WRONGTYPE"):

@@ -9,6 +9,7 @@ from nautilus.runtime import EmbeddedServer
 from nautilus.runtime.admin import RedisAdmin, is_transient_reply
 from nautilus.runtime.dead_letter import read_dead_letters
 from nautilus.runtime.errors import ServerRejectedError, ServerUnreachableError, TransportError
+from nautilus.runtime.lanes import dead_letter_stream
 from nautilus.runtime.stream_info import lane_info
 
 LANE = "nautilus-vpin-streams"
@@ -39,7 +40,7 @@ async def test_a_wrong_type_key_is_rejected_with_the_servers_reply(redis_url: st
 
 async def test_both_kinds_are_transport_errors(redis_url: str) -> None:
     with redis.Redis.from_url(redis_url) as connection:
-        connection.set(LANE + ":dead-letter", "not a stream")
+        connection.set(dead_letter_stream(LANE), "not a stream")
     admin = RedisAdmin.from_url(redis_url)
     try:
         with pytest.raises(TransportError):

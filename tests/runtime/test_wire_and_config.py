@@ -114,10 +114,10 @@ def test_non_numeric_timestamp_is_undecodable() -> None:
 
 def test_lanes_are_derived_from_the_route_stream() -> None:
     stream = "nautilus-vpin-streams"
-    assert priority_lane(stream) == "nautilus-vpin-streams:urgent"
-    assert dead_letter_stream(stream) == "nautilus-vpin-streams:dead-letter"
+    assert priority_lane(stream) == "{nautilus-vpin-streams}:urgent"
+    assert dead_letter_stream(stream) == "{nautilus-vpin-streams}:dead-letter"
     assert lane_for(stream, MessagePriority.HIGH) == stream
-    assert lane_for(stream, MessagePriority.URGENT) == "nautilus-vpin-streams:urgent"
+    assert lane_for(stream, MessagePriority.URGENT) == "{nautilus-vpin-streams}:urgent"
 
 
 def test_priorities_match_the_proto_enum() -> None:

@@ -21,7 +21,7 @@ from tests.security.conftest import AclServer
 VPIN = engine_info("vpin").stream
 STRATEGY = engine_info("strategy").stream
 FEATURES = engine_info("features").stream  # VPIN consumes it
-REGISTRY_KEY = "nautilus:schema:versions:nautilus.strategy.v1.OrderRequest"
+REGISTRY_KEY = "{nautilus:schema}:versions:nautilus.strategy.v1.OrderRequest"
 
 
 def test_the_default_user_is_off(acl_server: AclServer) -> None:
@@ -70,7 +70,7 @@ def test_an_engine_reads_the_schema_registry_but_cannot_write_it(acl_server: Acl
         with pytest.raises(NoPermissionError):
             vpin.rpush(REGISTRY_KEY, "bogus")
         with pytest.raises(NoPermissionError):
-            vpin.hset("nautilus:schema:fp:bogus", "type", "x")
+            vpin.hset("{nautilus:schema}:fp:bogus", "type", "x")
         with pytest.raises(NoPermissionError):
             vpin.delete(REGISTRY_KEY)
     with redis.Redis.from_url(acl_server.url("schema-admin")) as schema_admin:

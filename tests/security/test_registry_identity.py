@@ -73,7 +73,7 @@ async def test_a_poisoned_versions_list_is_reported_with_its_key_and_blocks_only
     acl_server: AclServer,
 ) -> None:
     await _register_as_schema_admin(acl_server, "strategy")
-    key = "nautilus:schema:versions:nautilus.vpin.v1.ToxicityAlert"
+    key = "{nautilus:schema}:versions:nautilus.vpin.v1.ToxicityAlert"
     with acl_server.admin() as admin:
         admin.set(key, "not a list")
     vpin = _client(acl_server, "vpin", schema_registration="verify")
@@ -90,7 +90,7 @@ async def test_a_malformed_schema_entry_fails_only_entries_written_with_it(
     acl_server: AclServer,
 ) -> None:
     with acl_server.admin() as admin:
-        admin.hset("nautilus:schema:fp:bogus", mapping={"descriptor_set": b"\xff\xff garbage"})
+        admin.hset("{nautilus:schema}:fp:bogus", mapping={"descriptor_set": b"\xff\xff garbage"})
     redis = Redis.from_url(acl_server.url("risk"))
     try:
         resolver = RegistryTypeResolver(SchemaRegistry(redis))
@@ -98,7 +98,7 @@ async def test_a_malformed_schema_entry_fails_only_entries_written_with_it(
         for _ in range(2):
             with pytest.raises(UndeliverableEntryError) as undeliverable:
                 await resolver.resolve(alert, "bogus")
-            assert "nautilus:schema:fp:bogus" in undeliverable.value.detail
+            assert "{nautilus:schema}:fp:bogus" in undeliverable.value.detail
         order = bus_message_classes()["nautilus.strategy.v1.OrderRequest"]
         assert await resolver.resolve(order.DESCRIPTOR.full_name, message_spec(order).fingerprint)
     finally:

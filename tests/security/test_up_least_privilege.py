@@ -264,4 +264,4 @@ def test_given_credentials_make_each_engine_its_own_user_on_a_given_server(
     _assert_nothing_shows(run, passwords)
     with redis.Redis.from_url(admin_url) as admin:
         assert admin.acl_log() == []
-        assert admin.llen("nautilus:schema:versions:nautilus.vpin.v1.ToxicityAlert") == 1
+        assert admin.llen("{nautilus:schema}:versions:nautilus.vpin.v1.ToxicityAlert") == 1

@@ -34,8 +34,8 @@ from tests.runtime.conftest import TS_OPEN, toxicity_alert
 from tests.wire.raw_server import RawEntry, raw_connection, xadd_raw, xrange_raw
 
 VPIN = "nautilus-vpin-streams"
-URGENT = VPIN + ":urgent"
-DEAD_LETTERS = VPIN + ":dead-letter"
+URGENT = "{" + VPIN + "}:urgent"
+DEAD_LETTERS = "{" + VPIN + "}:dead-letter"
 ALERT = b"nautilus.vpin.v1.ToxicityAlert"
 MOVED_AT_NS = TS_OPEN + 42_000_000_123
 DL_FIELDS = [

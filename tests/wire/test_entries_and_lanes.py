@@ -103,8 +103,8 @@ async def test_the_optional_fields_are_left_out_when_not_given(
         (MessagePriority.LOW, MARKETDATA, b"1"),
         (MessagePriority.NORMAL, MARKETDATA, b"2"),
         (MessagePriority.HIGH, MARKETDATA, b"3"),
-        (MessagePriority.URGENT, MARKETDATA + ":urgent", b"4"),
-        (MessagePriority.CRITICAL, MARKETDATA + ":urgent", b"5"),
+        (MessagePriority.URGENT, "{" + MARKETDATA + "}:urgent", b"4"),
+        (MessagePriority.CRITICAL, "{" + MARKETDATA + "}:urgent", b"5"),
     ],
 )
 async def test_each_priority_goes_to_its_lane_with_its_number(
@@ -116,7 +116,7 @@ async def test_each_priority_goes_to_its_lane_with_its_number(
 
     ((_, fields),) = xrange_raw(server, lane)
     assert dict(fields)[b"pr"] == digit
-    other = MARKETDATA if lane.endswith(":urgent") else MARKETDATA + ":urgent"
+    other = MARKETDATA if lane.endswith(":urgent") else "{" + MARKETDATA + "}:urgent"
     assert xrange_raw(server, other) == []
 
 
@@ -127,7 +127,7 @@ async def test_without_a_chosen_priority_the_routes_priority_applies(
         await producer.publish(toxicity_alert(1))  # routed URGENT
         await producer.flush()
 
-    ((_, fields),) = xrange_raw(server, VPIN + ":urgent")
+    ((_, fields),) = xrange_raw(server, "{" + VPIN + "}:urgent")
     assert dict(fields)[b"pr"] == b"4"
     assert xrange_raw(server, VPIN) == []
 
@@ -147,7 +147,7 @@ async def test_a_producer_declares_a_group_per_routed_engine_on_both_lanes(
         if not engine_info(consumer).external
     }
     assert {"risk", "analytics", "strategy"} <= routed
-    for lane in (VPIN, VPIN + ":urgent"):
+    for lane in (VPIN, "{" + VPIN + "}:urgent"):
         groups: list[dict[str, Any]] = server.xinfo_groups(lane)
         assert {g["name"].decode() for g in groups} == routed
         assert all(g["last-delivered-id"] == b"0-0" for g in groups), lane
@@ -167,7 +167,7 @@ async def test_a_reader_accepts_fields_in_any_order_and_ignores_unknown_ones(
         (b"t", b"nautilus.vpin.v1.ToxicityAlert"),
         (b"v", b"1"),
     ]
-    xadd_raw(server, VPIN + ":urgent", shuffled)
+    xadd_raw(server, "{" + VPIN + "}:urgent", shuffled)
     received: list[ToxicityAlert] = []
     risk = client(redis_url, "risk")
     risk.subscribe(ToxicityAlert, lambda d: received.append(d.message))
@@ -176,8 +176,8 @@ async def test_a_reader_accepts_fields_in_any_order_and_ignores_unknown_ones(
     await risk.close()
 
     assert received == [alert]
-    assert server.exists(VPIN + ":dead-letter") == 0
-    assert server.xpending(VPIN + ":urgent", "risk")["pending"] == 0
+    assert server.exists("{" + VPIN + "}:dead-letter") == 0
+    assert server.xpending("{" + VPIN + "}:urgent", "risk")["pending"] == 0
 
 
 async def test_a_group_reads_the_whole_lane_and_acknowledges_types_it_does_not_handle(
@@ -192,7 +192,7 @@ async def test_a_group_reads_the_whole_lane_and_acknowledges_types_it_does_not_h
     await risk.poll()
     await risk.close()
 
-    ((entry_id, _),) = xrange_raw(server, VPIN + ":urgent")
-    (group,) = [g for g in server.xinfo_groups(VPIN + ":urgent") if g["name"] == b"risk"]
+    ((entry_id, _),) = xrange_raw(server, "{" + VPIN + "}:urgent")
+    (group,) = [g for g in server.xinfo_groups("{" + VPIN + "}:urgent") if g["name"] == b"risk"]
     assert (group["pending"], group["last-delivered-id"]) == (0, entry_id.encode())
-    assert server.exists(VPIN + ":dead-letter") == 0
+    assert server.exists("{" + VPIN + "}:dead-letter") == 0
