@@ -6,6 +6,11 @@ Guarantees:
   written to the dead-letter stream). Entries left pending by a failed handler or a dead or stuck
   consumer are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for
   `reclaim_idle_ms`.
+- Best effort where the routes say so: a stream's bulk lane is read with XREADGROUP NOACK when
+  every type routed to this engine there is best effort for it (`delivery` route option, e.g.
+  quotes). Those entries are never pending: not acknowledged, renewed or reclaimed; a failing
+  handler dead-letters them at once; a consumer that dies loses the batch in hand. The NOACK
+  read is a read of its own, after the acknowledged lanes, blocking only when they had nothing.
 - Never the work of a healthy consumer: while a consumer works through what it read, it
   acknowledges what it has handled and renews its claim on what it still holds (XCLAIM ... JUSTID,
   which leaves delivery counts alone) every quarter of `reclaim_idle_ms`, checked between
