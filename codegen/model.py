@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nautilus.runtime.partitions import partition_streams
+
 __all__ = [
     "ContractModel",
     "EngineModel",
@@ -44,7 +46,14 @@ class RouteModel:
     consumers: tuple[str, ...]
     priority: str
     delivery: str = "AT_LEAST_ONCE"
+    #: Partitions of the stream by key (runtime/partitions.py); 0: not partitioned.
+    partitions: int = 0
     at_least_once_consumers: tuple[str, ...] = ()
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The streams holding the route's entries: its partitions, or its stream."""
+        return partition_streams(self.stream, self.partitions)
 
     def best_effort_for(self, engine: str) -> bool:
         """Whether `engine` receives the type best effort."""

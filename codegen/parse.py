@@ -102,6 +102,7 @@ class _Parser:
             consumers=route.consumers,
             priority=route.priority_name,
             delivery="BEST_EFFORT" if route.best_effort else "AT_LEAST_ONCE",
+            partitions=route.partitions if route.partitions > 1 else 0,
             at_least_once_consumers=route.at_least_once_consumers,
         )
 

@@ -74,7 +74,7 @@ from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
 from nautilus.runtime.errors import MessageBusError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.redaction import redacted
-from nautilus.runtime.routing import engine_info
+from nautilus.runtime.routing import engine_info, message_spec
 from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
 from nautilus.runtime.stream_info import lane_info
@@ -415,10 +415,8 @@ class Launcher:
         keys = [
             key
             for engine in ENGINES
-            for key in (
-                *lanes_in_read_order(engine_info(engine).stream),
-                dead_letter_stream(engine_info(engine).stream),
-            )
+            for stream in _stored_streams(engine)
+            for key in (*lanes_in_read_order(stream), dead_letter_stream(stream))
         ]
         try:
             lengths = [await _xlen(redis, key) for key in keys]
@@ -611,7 +609,9 @@ class Launcher:
             if replicas:
                 summaries[engine] = merge_summaries(replicas)
         dead_letters = {
-            engine_info(e).stream: await _xlen(redis, dead_letter_stream(engine_info(e).stream))
+            engine_info(e).stream: sum(
+                [await _xlen(redis, dead_letter_stream(s)) for s in _stored_streams(e)]
+            )
             for e in ENGINES
         }
         report = build_report(
@@ -701,6 +701,16 @@ async def _acl_log(redis: Redis) -> list[dict[str, Any]] | None:
     ]
 
 
+def _stored_streams(engine: str) -> tuple[str, ...]:
+    """The streams holding what `engine` publishes: its stream, or that stream's partitions."""
+    stream = engine_info(engine).stream
+    for cls in bus_message_classes().values():
+        route = message_spec(cls).route
+        if route.stream == stream:
+            return route.streams
+    return (stream,)
+
+
 async def _xlen(redis: Redis, key: str) -> int:
     return int(await redis.xlen(key))
 
@@ -710,7 +720,7 @@ async def _backlog(redis: Redis) -> tuple[dict[str, int], int]:
     lengths: dict[str, int] = {}
     behind = 0
     for engine in ENGINES:
-        for lane in lanes_in_read_order(engine_info(engine).stream):
+        for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
             info = await lane_info(redis, lane, with_consumers=False)
             lengths[lane] = info.entries_added
             for group in info.groups:
@@ -723,7 +733,7 @@ async def _delivery(redis: Redis) -> dict[str, Any]:
     lanes: dict[str, Any] = {}
     complete = True
     for engine in ENGINES:
-        for lane in lanes_in_read_order(engine_info(engine).stream):
+        for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
             info = await lane_info(redis, lane, with_consumers=False)
             groups = {}
             for group in info.groups:

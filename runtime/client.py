@@ -210,7 +210,8 @@ class UniversalMessageBusClient:
         for cls in self.published_types():
             route = message_spec(cls).route
             engines = {c for c in route.consumers if not engine_info(c).external}
-            groups.setdefault(route.stream, set()).update(engines)
+            for stream in route.streams:
+                groups.setdefault(stream, set()).update(engines)
         for stream, names in sorted(groups.items()):
             for lane in lanes_in_read_order(stream):
                 for group in sorted(names):
@@ -476,9 +477,13 @@ class UniversalMessageBusClient:
         return results
 
     async def dead_letters(self, message_class: type[Message]) -> list[DeadLetter]:
-        """The entries in the dead-letter stream of `message_class`'s route stream."""
-        stream = dead_letter_stream(message_spec(message_class).route.stream)
-        return [DeadLetter.from_entry(entry) for entry in await self.transport.range(stream)]
+        """The entries in the dead-letter streams of `message_class`'s route stream (of each of
+        its partitions, in partition order)."""
+        letters = []
+        for stream in message_spec(message_class).route.streams:
+            entries = await self.transport.range(dead_letter_stream(stream))
+            letters += [DeadLetter.from_entry(entry) for entry in entries]
+        return letters
 
     def stats(self) -> dict[str, Any]:
         """Publisher and consumer counters."""

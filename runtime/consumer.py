@@ -250,16 +250,19 @@ class Consumer:
         if spec.full_name in self._subscriptions:
             raise ValueError(f"{spec.full_name} already has a handler")
         self._subscriptions[spec.full_name] = _Subscription(spec, handler)
-        stream = spec.route.stream
-        routes = self._routes.setdefault(stream, dict(_contract_routes().get(stream, {})))
-        routes[spec.full_name] = spec.route.producer
-        if stream not in self._streams:
-            self._streams.append(stream)
-            if stream in _best_effort_streams(self._group):
-                self._noack_lanes |= {bulk_lane(stream)}
-            self._every_lane = self._lanes_of(self._streams)[0]
-            self._rebuild_read_lanes()
-            self._groups_ready = False
+        route_stream = spec.route.stream
+        # A partitioned route's entries are on its partitions: each is read like a stream.
+        for stream in spec.route.streams:
+            routed = dict(_contract_routes().get(route_stream, {}))
+            routes = self._routes.setdefault(stream, routed)
+            routes[spec.full_name] = spec.route.producer
+            if stream not in self._streams:
+                self._streams.append(stream)
+                if route_stream in _best_effort_streams(self._group):
+                    self._noack_lanes |= {bulk_lane(stream)}
+                self._every_lane = self._lanes_of(self._streams)[0]
+                self._rebuild_read_lanes()
+                self._groups_ready = False
 
     def _lanes_of(self, streams: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
         """Every lane, the priority lanes and the others of `streams`, in read order: priority

@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -266,14 +267,24 @@ class LeaseKeeper:
         return bool(await self._script("renew", _RENEW, key, self._name, self._lease_ms))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run rounds until `stop` is set; a failed round is logged and the next one tried."""
+        """Run rounds until `stop` is set; a failed round is logged and the next one tried.
+
+        When no round has succeeded for most of a lease, this replica can no longer know that
+        its leases are still its own: it stops reading every unit until a round succeeds again.
+        """
+        confirmed = time.monotonic()
         while not stop.is_set():
             try:
                 await self.round()
-            except TransportError as exc:
+                confirmed = time.monotonic()
+            except Exception as exc:  # a keeper that stopped would leave units unread
                 self.failed_rounds += 1
                 if self.failed_rounds == 1 or self.failed_rounds % 50 == 0:
-                    _log.warning("%s: lease round failed: %s", self._name, exc)
+                    _log.warning("%s: lease round failed: %r", self._name, exc)
+                if self._held and time.monotonic() - confirmed > self._lease_ms * 0.8 / 1000:
+                    _log.warning("%s: leases unconfirmed for too long: reading nothing", self._name)
+                    self._held.clear()
+                    await self._holder.hold(())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval_s)
 

@@ -42,6 +42,7 @@ from nautilus.runtime.errors import (
     TransportError,
 )
 from nautilus.runtime.lanes import lane_for
+from nautilus.runtime.partitions import PartitionKeyError, partition_of, partition_stream
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.routing import MessageSpec
 from nautilus.runtime.transport.base import PreparedAdd, Transport
@@ -216,7 +217,12 @@ class Publisher:
             self._room.clear()
             return False
         urgent = priority >= _URGENT
-        stream = spec.route.stream
+        route = spec.route
+        stream = route.stream
+        if route.partitions:
+            if not key:
+                raise PartitionKeyError(spec.full_name, stream, route.partitions)
+            stream = partition_stream(stream, partition_of(key, route.partitions))
         lane_keys = self._lane_keys.get(stream)
         if lane_keys is None:
             lane_keys = (

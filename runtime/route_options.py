@@ -63,6 +63,8 @@ class RouteOption:
     consumers: tuple[str, ...]
     priority: int
     delivery: int = 0
+    #: Partitions of the stream (runtime/partitions.py); 0 or 1: not partitioned.
+    partitions: int = 0
     #: With best-effort delivery, the consumers that still receive the type at least once.
     at_least_once_consumers: tuple[str, ...] = ()
 
@@ -210,7 +212,29 @@ def read_route_options(descriptor_set: descriptor_pb2.FileDescriptorSet) -> Rout
                 raise RouteOptionsError(
                     f"{full_name}: route names an undeclared engine number {exc}"
                 ) from exc
+            # A contract older than the `partitions` field (a baseline) reads as one stream.
+            has_partitions = "partitions" in fields
+            partitions = raw.partitions if has_partitions else 0
             routes[full_name] = RouteOption(
-                raw.stream, producer, consumers, raw.priority, delivery, at_least_once
+                raw.stream, producer, consumers, raw.priority, delivery, partitions, at_least_once
             )
+    _check_partitions(routes)
     return RouteOptions(engines=engines, routes=dict(sorted(routes.items())))
+
+
+def _check_partitions(routes: dict[str, RouteOption]) -> None:
+    """Every route on one stream cuts it the same way (RouteOptionsError naming them)."""
+    by_stream: dict[str, dict[int, list[str]]] = {}
+    for name, route in sorted(routes.items()):
+        cut = route.partitions if route.partitions > 1 else 1
+        by_stream.setdefault(route.stream, {}).setdefault(cut, []).append(name)
+    for stream, cuts in sorted(by_stream.items()):
+        if len(cuts) > 1:
+            described = "; ".join(
+                f"{count} partition{'s' if count > 1 else ''}: {', '.join(names)}"
+                for count, names in sorted(cuts.items())
+            )
+            raise RouteOptionsError(
+                f"the routes on {stream} disagree on its partitions ({described}): a stream is "
+                "cut one way, so every route on it declares the same `partitions`"
+            )

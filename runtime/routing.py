@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from nautilus.bus.v1 import options_pb2
 from nautilus.runtime.errors import RoutingError
 from nautilus.runtime.lanes import dead_letter_stream, priority_lane
+from nautilus.runtime.partitions import partition_streams
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.route_options import RouteOption, descriptor_set_of_file, read_route_options
 from nautilus.runtime.schema.fingerprint import fingerprint
@@ -56,6 +57,13 @@ class Route:
     consumers: frozenset[str]
     priority: MessagePriority
     best_effort_consumers: frozenset[str] = frozenset()
+    #: Partitions the stream is cut into by key (runtime/partitions.py); 0: not partitioned.
+    partitions: int = 0
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The streams that hold the route's entries: its partitions, or its stream."""
+        return partition_streams(self.stream, self.partitions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +131,7 @@ def _route_of(descriptor: Descriptor) -> Route:
         consumers=frozenset(raw.consumers),
         priority=MessagePriority(raw.priority or MessagePriority.NORMAL),
         best_effort_consumers=frozenset(raw.best_effort_consumers),
+        partitions=raw.partitions if raw.partitions > 1 else 0,
     )
 
 

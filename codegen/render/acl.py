@@ -86,7 +86,8 @@ ACL_PATHS: dict[ServerFlavor, str] = {
 
 @dataclass(frozen=True)
 class EngineAccess:
-    """What one engine does on the bus: the streams it writes and the streams it reads."""
+    """What one engine does on the bus: the streams it writes and the streams it reads (each
+    partition of a partitioned stream is a stream of its own here)."""
 
     engine: str
     produces: tuple[str, ...]
@@ -105,9 +106,9 @@ def engine_access(contract: ContractModel) -> tuple[EngineAccess, ...]:
         for message in contract.bus_messages:
             assert message.route is not None
             if message.route.producer == engine.name:
-                produces.add(message.route.stream)
+                produces.update(message.route.streams)
             if engine.name in message.route.consumers:
-                consumes.add(message.route.stream)
+                consumes.update(message.route.streams)
         result.append(EngineAccess(engine.name, tuple(sorted(produces)), tuple(sorted(consumes))))
     return tuple(result)
 

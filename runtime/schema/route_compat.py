@@ -9,7 +9,9 @@ lane). Readers subscribe to a stream's lanes and a producer declares its consume
 - a removed consumer breaks that engine, which stops receiving the type (ROUTE_CONSUMER_REMOVED);
 - a default priority that moves the type to the other lane changes what its consumers read first
   and how it is buffered (ROUTE_LANE_CHANGED);
-- a type that keeps its schema but loses its route is no longer on the bus (ROUTE_REMOVED).
+- a type that keeps its schema but loses its route is no longer on the bus (ROUTE_REMOVED);
+- a changed number of partitions moves the stream's entries to other keys, which readers of the
+  old cut never read, and splits keys' order across the change (ROUTE_PARTITIONS_CHANGED).
 
 An added consumer, or a priority change within a lane, is compatible. So is a change of delivery
 (at least once <-> best effort): the type stays on the same lane, and only how each group reads
@@ -92,7 +94,22 @@ def _compare(name: str, old: RouteOption, new: RouteOption) -> list[Violation]:
                 "the default priority moves the type to the other lane",
             )
         )
+    if _cut(old.partitions) != _cut(new.partitions):
+        found.append(
+            _violation(
+                name,
+                Rule.ROUTE_PARTITIONS_CHANGED,
+                f"{_cut(old.partitions)} partition(s)",
+                f"{_cut(new.partitions)} partition(s)",
+                "the stream's entries move to other keys: readers of the old cut never see them",
+            )
+        )
     return found
+
+
+def _cut(partitions: int) -> int:
+    """0 and 1 both mean one stream."""
+    return max(1, partitions)
 
 
 def compare_routes(

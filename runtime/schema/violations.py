@@ -29,6 +29,7 @@ renamed; a new situation gets a new id.
 | ROUTE_PRODUCER_CHANGED          | routes          | consumers accept only the route's producer|
 | ROUTE_CONSUMER_REMOVED          | routes          | the removed engine stops receiving it     |
 | ROUTE_LANE_CHANGED              | routes          | default priority moves bulk <-> priority  |
+| ROUTE_PARTITIONS_CHANGED        | routes          | the stream's entries move to other keys   |
 
 Route rules ("routes") compare the `(nautilus.bus.v1.route)` options of the two contracts
 (`route_compat`); they apply to whole contracts, not to one type's registered versions.
@@ -73,6 +74,7 @@ class Rule(StrEnum):
     ROUTE_PRODUCER_CHANGED = "ROUTE_PRODUCER_CHANGED"
     ROUTE_CONSUMER_REMOVED = "ROUTE_CONSUMER_REMOVED"
     ROUTE_LANE_CHANGED = "ROUTE_LANE_CHANGED"
+    ROUTE_PARTITIONS_CHANGED = "ROUTE_PARTITIONS_CHANGED"
 
 
 @dataclass(frozen=True, slots=True)

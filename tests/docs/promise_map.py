@@ -37,6 +37,7 @@ _GROUP_CLI = "tests/cli/test_group_command.py::"
 _PUBLISH_CLI = "tests/cli/test_publish_command.py::"
 _OBSERVER = "tests/observers/test_observer_client.py::"
 _LEASES = "tests/replicas/test_replica_leases.py::"
+_PARTITIONS = "tests/replicas/test_partitions.py::"
 _LAYOUT = "tests/cluster/test_key_layout.py::"
 _RP = "wire-format#replay:-back-to-the-group-that-gave-up-and-to-no-other/"
 
@@ -81,6 +82,14 @@ PROMISE_TESTS: dict[str, list[str]] = {
     "wire-format#streams-and-lanes/only-the-route-s-producer-engine": [
         _WIRE_UNIT + "test_an_engine_may_only_publish_its_own_message_types",
         _WIRE_UNIT + "test_an_engine_may_only_subscribe_to_types_routed_to_it",
+    ],
+    "wire-format#partitioned-streams/a-route-may-cut-its-stream": [
+        _PARTITIONS
+        + "test_the_partition_of_a_key_is_crc32_of_its_utf8_bytes_modulo_the_partitions",
+        _PARTITIONS + "test_routes_on_one_stream_must_agree_on_its_partitions",
+        _PARTITIONS
+        + "test_each_instrument_stays_on_its_partition_in_order_and_one_replica_reads_it",
+        _PARTITIONS + "test_the_generated_acl_grants_every_partitions_keys",
     ],
     "wire-format#replica-leases/processes-of-one-engine-that-keep": [
         _LEASES + "test_each_replica_handles_only_the_streams_it_holds",

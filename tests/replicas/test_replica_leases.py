@@ -160,7 +160,7 @@ def worker_log(folder: Path, name: str) -> list[tuple[int, int]]:
     if not path.exists():
         return []
     return [
-        ((int(ts_event) - quote(0).ts_event) // 1_000_000, int(count))
+        ((int(ts_event) - trade(0).ts_event) // 1_000_000, int(count))
         for ts_event, count in (line.split() for line in path.read_text().splitlines() if line)
     ]
 

@@ -110,6 +110,14 @@ class Route(BaseModel):
     """
     How consumers receive the type from the bulk lane; unset means at least once.
     """
+    partitions: conint(ge=0, le=4294967295) | constr(pattern=r"^[0-9]+$") | None = None
+    """
+    For a hot stream: the number of partitions it is cut into (0 or 1: one stream). Each message
+    goes to the partition of its key (the instrument id), `<stream>.p<i>` with i = CRC-32 of the
+    key's UTF-8 bytes modulo `partitions`; each partition is a stream of its own (lanes, dead
+    letters, hash tag), so order per key is kept and partitions spread over cluster masters.
+    Every route on one stream declares the same number.
+    """
     atLeastOnceConsumers: list[Engine] | None = None
     """
     With best-effort delivery: the consumers that still receive the type at least once (engines

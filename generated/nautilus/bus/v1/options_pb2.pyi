@@ -224,6 +224,7 @@ class Route(_message.Message):
     CONSUMERS_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     DELIVERY_FIELD_NUMBER: _builtins.int
+    PARTITIONS_FIELD_NUMBER: _builtins.int
     AT_LEAST_ONCE_CONSUMERS_FIELD_NUMBER: _builtins.int
     stream: _builtins.str
     """Redis stream key the message is published on. A stream has exactly one producing engine."""
@@ -233,6 +234,13 @@ class Route(_message.Message):
     """Priority used when the publisher does not choose one."""
     delivery: Global___Delivery.ValueType
     """How consumers receive the type from the bulk lane; unset means at least once."""
+    partitions: _builtins.int
+    """For a hot stream: the number of partitions it is cut into (0 or 1: one stream). Each message
+    goes to the partition of its key (the instrument id), `<stream>.p<i>` with i = CRC-32 of the
+    key's UTF-8 bytes modulo `partitions`; each partition is a stream of its own (lanes, dead
+    letters, hash tag), so order per key is kept and partitions spread over cluster masters.
+    Every route on one stream declares the same number.
+    """
     @_builtins.property
     def consumers(self) -> _containers.RepeatedScalarFieldContainer[Global___Engine.ValueType]:
         """Engines that consume this message type, each through its own consumer group."""
@@ -251,11 +259,12 @@ class Route(_message.Message):
         consumers: _abc.Iterable[Global___Engine.ValueType] | None = ...,
         priority: Global___MessagePriority.ValueType = ...,
         delivery: Global___Delivery.ValueType = ...,
+        partitions: _builtins.int = ...,
         at_least_once_consumers: _abc.Iterable[Global___Engine.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["at_least_once_consumers", b"at_least_once_consumers", "consumers", b"consumers", "delivery", b"delivery", "priority", b"priority", "producer", b"producer", "stream", b"stream"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at_least_once_consumers", b"at_least_once_consumers", "consumers", b"consumers", "delivery", b"delivery", "partitions", b"partitions", "priority", b"priority", "producer", b"producer", "stream", b"stream"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
