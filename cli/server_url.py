@@ -19,11 +19,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_USAGE, CommandError
+from nautilus.runtime.admin import open_client
 from nautilus.runtime.credentials import CredentialsError, read_secret_file
 from nautilus.runtime.redaction import redacted
 
@@ -94,18 +96,21 @@ async def connect(explicit_url: str | None) -> AsyncIterator[tuple[Redis, str]]:
     """
     url = select_server_url(explicit_url)
     try:
-        redis = Redis.from_url(
-            url,
-            socket_connect_timeout=_CONNECT_TIMEOUT_S,
-            socket_timeout=_SOCKET_TIMEOUT_S,
-        )
+        Redis.from_url(url)  # the URL's syntax, checked before any I/O
     except ValueError as exc:
         raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}", EXIT_USAGE) from None
     try:
+        # A cluster client when the server is a node of a Redis Cluster (runtime/admin.py).
+        redis: Any = await open_client(
+            url, socket_timeout_s=_SOCKET_TIMEOUT_S, connect_timeout_s=_CONNECT_TIMEOUT_S
+        )
+    except ValueError as exc:
+        raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}") from None
+    except (RedisError, RedisClusterException, OSError) as exc:
+        raise CommandError(f"cannot reach Redis at {redacted(url)}: {exc}", EXIT_FAILURE) from None
+    try:
         try:
             await redis.ping()
-        except ValueError as exc:
-            raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}") from None
         except (RedisError, OSError) as exc:
             raise CommandError(
                 f"cannot reach Redis at {redacted(url)}: {exc}", EXIT_FAILURE

@@ -31,6 +31,7 @@ examples:
   nautilus up --market-csv ticks.csv --speed 1        replay recorded quotes and trades
   nautilus up --ports auto                            any free ports instead of the seed's
   nautilus up --replicas vpin=2,risk=3                several processes of an engine, under leases
+  nautilus up --cluster 3                             on a private 3-master Redis Cluster
 """
 
 
@@ -73,6 +74,12 @@ def _live(
 
     if args.tls and (args.redis_url or os.environ.get("REDIS_URL")):
         raise LaunchError("--tls is for the private server; for a given one use a rediss:// URL")
+    if args.cluster < 0:
+        raise LaunchError(f"--cluster takes a number of masters, at least 1: {args.cluster}")
+    if args.cluster and (args.redis_url or os.environ.get("REDIS_URL")):
+        raise LaunchError(
+            "--cluster starts a private cluster; a given cluster is used through its URL alone"
+        )
 
     options = UpOptions(
         settings=settings,
@@ -87,6 +94,7 @@ def _live(
         run_dir=SERVER_URL_FILE.parent / "run",
         reset_streams=args.reset_streams,
         replicas=replicas,
+        cluster=args.cluster,
     )
     report = asyncio.run(Launcher(options).run())
     stopped_by = str(report["run"].get("stopped_by", ""))
@@ -208,6 +216,14 @@ def register(commands: Any) -> None:
         metavar="ENGINE=N[,...]",
         help="run N processes of an engine (not marketdata or websocket); each reads only the "
         "streams it holds a lease on, so one instrument is never split between them",
+    )
+    parser.add_argument(
+        "--cluster",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run on a private Redis Cluster of N masters (started and stopped with the run) "
+        "instead of a private single server; a given cluster needs only its URL (any node)",
     )
     parser.add_argument("--quiet", action="store_true", help="no live table, only the summary")
     parser.set_defaults(handler=_run)

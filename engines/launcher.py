@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from redis.asyncio import Redis
-from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import AuthenticationError, RedisClusterException, RedisError
 
 from nautilus.codegen.render.acl import ServerFlavor
 from nautilus.contract import bus_message_classes
@@ -70,13 +70,19 @@ from nautilus.engines.run_identities import (
 )
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.throwaway_tls import TlsSetupError, throwaway_tls
+from nautilus.runtime.admin import open_client
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
 from nautilus.runtime.errors import MessageBusError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.routing import engine_info, message_spec
 from nautilus.runtime.schema.registry import SchemaRegistry
-from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
+from nautilus.runtime.server import (
+    EmbeddedCluster,
+    EmbeddedServer,
+    find_server_binary,
+    server_version,
+)
 from nautilus.runtime.stream_info import lane_info
 
 __all__ = ["LaunchError", "Launcher", "PortPlan", "UpOptions", "fetch_health", "parse_replicas"]
@@ -164,6 +170,8 @@ class UpOptions:
     #: Engine logs, ready files and summaries (emptied at the start of a run).
     run_dir: Path = Path(".nautilus") / "run"
     reset_streams: bool = False
+    #: Masters of a private Redis Cluster for the run (`--cluster N`); 0: a single server.
+    cluster: int = 0
     #: Processes per engine where more than one (`--replicas`); those read under leases.
     replicas: Mapping[str, int] = field(default_factory=dict)
     lease_ms: int = DEFAULT_LEASE_MS
@@ -283,7 +291,7 @@ class Launcher:
         loop = asyncio.get_running_loop()
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, self._on_sigint)
-        server: EmbeddedServer | None = None
+        server: EmbeddedServer | EmbeddedCluster | None = None
         url = self.options.redis_url or os.environ.get("REDIS_URL", "")
         try:
             await self._check_not_running()
@@ -292,10 +300,20 @@ class Launcher:
                 identities = self._given_identities(url)
             else:
                 server, identities = _start_private_server(
-                    self.options.credentials_dir, tls=self.options.tls
+                    self.options.credentials_dir,
+                    tls=self.options.tls,
+                    cluster=self.options.cluster,
                 )
             self._identities = identities
-            redis = Redis.from_url(identities.operator, socket_connect_timeout=2.0)
+            try:
+                # A cluster client when the server is a cluster node (runtime/admin.py).
+                redis: Any = await open_client(
+                    identities.operator, socket_timeout_s=None, connect_timeout_s=2.0
+                )
+            except (RedisError, RedisClusterException, OSError) as exc:
+                raise LaunchError(
+                    redacted(f"cannot use the server {identities.server_url}: {exc}")
+                ) from None
             try:
                 return await self._run_on(redis, identities, private=server is not None)
             except (RedisError, TransportError) as exc:
@@ -430,7 +448,8 @@ class Launcher:
                 "counts what the streams hold. Use a fresh server (omit --redis-url and unset "
                 "REDIS_URL for a private one) or pass --reset-streams to delete them"
             )
-        await redis.delete(*keys)
+        for key in keys:  # one key per command: keys of different streams are in other slots
+            await redis.delete(key)
         self._say(f"deleted {len(keys)} bus stream keys (--reset-streams)")
 
     def _prepare_run_dir(self) -> None:
@@ -643,10 +662,13 @@ def _leases_settled(healths: list[dict[str, Any] | None], replicas: int) -> bool
 
 
 def _start_private_server(
-    credentials_dir: Path, *, tls: bool = False
-) -> tuple[EmbeddedServer, RunIdentities]:
+    credentials_dir: Path, *, tls: bool = False, cluster: int = 0
+) -> tuple[EmbeddedServer | EmbeddedCluster, RunIdentities]:
     """The run's own server, with the generated ACL for its version and fresh passwords; with
-    `tls`, listening on TLS only with a throwaway CA's certificate."""
+    `tls`, listening on TLS only with a throwaway CA's certificate; with `cluster`, a private
+    Redis Cluster of that many masters instead (each with the same users)."""
+    if cluster:
+        return _start_private_cluster(credentials_dir, cluster, tls=tls)
     try:
         binary = find_server_binary()
         flavor = ServerFlavor.for_version(server_version(binary))
@@ -669,9 +691,39 @@ def _start_private_server(
     return server, private_identities(server.url, passwords)
 
 
+def _start_private_cluster(
+    credentials_dir: Path, masters: int, *, tls: bool
+) -> tuple[EmbeddedCluster, RunIdentities]:
+    if tls:
+        raise LaunchError(
+            "--tls is for a private single server; it does not combine with --cluster"
+        )
+    try:
+        binary = find_server_binary()
+        flavor = ServerFlavor.for_version(server_version(binary))
+    except FileNotFoundError as exc:
+        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        raise LaunchError(f"cannot use the server binary for the private cluster: {exc}") from None
+    acl_file, passwords = private_acl(credentials_dir, flavor)
+    cluster = EmbeddedCluster(masters, binary=binary)
+    try:
+        cluster.start()
+        cluster.apply_acl(acl_file)
+    except (OSError, RuntimeError, TimeoutError, RedisError) as exc:
+        cluster.close()
+        raise LaunchError(f"the private cluster did not start: {exc}") from None
+    return cluster, private_identities(cluster.url, passwords)
+
+
 async def _register_contract(schema_admin_url: str) -> None:
     """Register every schema of the contract as schema-admin: engines only read the registry."""
-    redis = Redis.from_url(schema_admin_url, socket_connect_timeout=2.0)
+    try:
+        redis: Any = await open_client(
+            schema_admin_url, socket_timeout_s=None, connect_timeout_s=2.0
+        )
+    except (RedisError, RedisClusterException, OSError) as exc:
+        raise LaunchError(redacted(f"registering the contract's schemas failed: {exc}")) from None
     try:
         await SchemaRegistry(redis).register_all(
             [cls.DESCRIPTOR for cls in bus_message_classes().values()], producer="schema-admin"

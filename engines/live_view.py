@@ -85,6 +85,17 @@ def engine_table(
     return table
 
 
+def _replicas_service(healths: Mapping[str, Mapping[str, Any]], engine: str) -> dict[str, int]:
+    """The counters of `engine`'s processes (`vpin`, `vpin.2`, ... under replicas), added up."""
+    total: dict[str, int] = {}
+    for name, health in healths.items():
+        if name == engine or name.startswith(engine + "."):
+            for key, value in health.get("service", {}).items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    total[key] = total.get(key, 0) + value
+    return total
+
+
 def render_progress_line(
     healths: Mapping[str, Mapping[str, Any] | None], progress: RunProgress
 ) -> str:
@@ -94,7 +105,7 @@ def render_progress_line(
     market_s = max(0, reached - progress.market_start_ns) / NS_PER_SECOND if reached else 0.0
     length = progress.market_length_ns
     of_length = "" if length is None else f" of {length / NS_PER_SECOND:,.0f} s"
-    vpin = known.get("vpin", {}).get("service", {})
+    vpin = _replicas_service(known, "vpin")
     strategy = known.get("strategy", {}).get("service", {})
     pnl = known.get("portfolio", {}).get("service", {}).get("pnl")
     parts = [

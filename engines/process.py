@@ -41,6 +41,7 @@ from typing import Any, Protocol
 
 from nautilus.engines.catalog import ENGINES, build_service, engine_port
 from nautilus.engines.marketdata.service import MarketDataService
+from nautilus.engines.run_files import write_run_file
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.service import EngineService
 from nautilus.runtime.client import UniversalMessageBusClient
@@ -161,7 +162,7 @@ async def run_engine(
         replay.add_done_callback(lambda task: _stop_on_failure(task, stop))
     if run_dir is not None:
         ready = {"engine": engine, "port": endpoints.port, "pid": os.getpid()}
-        ready_file(run_dir, name).write_text(json.dumps(ready))
+        write_run_file(ready_file(run_dir, name), json.dumps(ready))
     _log.info("%s consuming; health and metrics on http://%s:%d", engine, host, endpoints.port)
     failed = False
     try:
@@ -185,7 +186,9 @@ async def run_engine(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if run_dir is not None:
-            summary_file(run_dir, name).write_text(json.dumps(service.summary(), sort_keys=True))
+            write_run_file(
+                summary_file(run_dir, name), json.dumps(service.summary(), sort_keys=True)
+            )
     _log.info("%s stopped", engine)
     return 1 if failed else 0
 

@@ -162,6 +162,9 @@ class UniversalMessageBusClient:
         if self._started:
             return
         observing = bool(self.config.observer)
+        if isinstance(self.transport, RedisTransport):
+            # A cluster is found before the registry is used through the transport's client.
+            await self.transport.connect()
         if self.registry is not None and not observing:
             await self.register_schemas()
         if self.config.declare_consumer_groups and not observing:

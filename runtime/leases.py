@@ -29,11 +29,14 @@ Each replica runs a round every third of `lease_ms` (`LeaseKeeper.run`):
 
 Handing a unit over never splits an instrument between two replicas at the same time: before a
 replica deletes a lease it stops reading the unit and waits until every read it started on it has
-been handled and acknowledged (`LeaseHolder.hold`). Entries it leaves pending (a failed handler's
-retries) and a dead replica's in-flight entries are reclaimed by the unit's new holder, through
-the consumer's usual reclaim of entries idle longer than `reclaim_idle_ms`. A replica that stops
-cleanly releases its leases and leaves the member set, so the others take over at their next
-round rather than after the lease expires.
+been handled and acknowledged (`LeaseHolder.hold`). Leases carry no fencing token: a replica
+whose event loop stalls longer than `lease_ms` may find its lease taken while it still finishes a
+batch, so `lease_ms` must exceed the longest stall (2 s under `nautilus up`).
+
+Entries a replica leaves pending (a failed handler's retries) and a dead replica's in-flight
+entries are reclaimed by the unit's new holder, through the consumer's usual reclaim of entries
+idle longer than `reclaim_idle_ms`. A replica that stops cleanly releases its leases and leaves
+the member set, so the others take over at their next round rather than after the lease expires.
 """
 
 from __future__ import annotations
@@ -219,7 +222,12 @@ class LeaseKeeper:
         if lost:
             self._held.difference_update(lost)
             self.lost += len(lost)
-            _log.warning("%s: leases lost to another replica: %s", self._name, lost)
+            _log.warning(
+                "%s: leases lost (expired, this replica stalled longer than a lease; or taken by "
+                "another replica): %s",
+                self._name,
+                lost,
+            )
             await self._holder.hold(self._held)
         share = fair_share(len(self._units), members, self._name)
         if len(self._held) > share:

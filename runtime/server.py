@@ -9,6 +9,11 @@ in between. A server is therefore only taken as started when the one answering o
 reports this process's pid (`INFO server`, `process_id`); a port lost to someone else is probed
 again, and `verify_owned` lets a caller check before it does something destructive (a test's
 FLUSHALL) that the server on the port is still the one it started.
+
+`EmbeddedCluster` starts N such servers with cluster support, gives each master an equal share
+of the 16384 hash slots (`CLUSTER ADDSLOTSRANGE`), joins them (`CLUSTER MEET`) and waits, up to a
+deadline, until every node reports `cluster_state:ok` and the whole slot map: a private Redis
+Cluster for tests and for `nautilus up --cluster N`. Its `url` names one node, as a user would.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from redis.exceptions import AuthenticationError, RedisError
 from nautilus.runtime.errors import MessageBusError
 
 __all__ = [
+    "EmbeddedCluster",
     "EmbeddedServer",
     "ForeignServerError",
     "ServerTls",
@@ -97,8 +103,11 @@ class EmbeddedServer:
         binary: str | None = None,
         acl_file: Path | None = None,
         tls: ServerTls | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.binary = binary or find_server_binary()
+        #: More server options (`--cluster-enabled yes ...` for a cluster node).
+        self.extra_args = extra_args
         self._port_is_probed = port is None
         self.port = port or _free_port()
         #: Users and permissions (`--aclfile`); when it turns the default user off, the server
@@ -174,6 +183,7 @@ class EmbeddedServer:
         ]
         if self.acl_file is not None:
             command += ["--aclfile", str(self.acl_file)]
+        command += self.extra_args
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._process = process
         deadline = time.monotonic() + timeout_s
@@ -272,6 +282,181 @@ class EmbeddedServer:
         self.stop()
         with contextlib.suppress(OSError):
             shutil.rmtree(self._dir)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+#: Hash slots of Redis Cluster.
+CLUSTER_SLOTS = 16384
+
+
+def _acl_rules(rules: list[str]) -> list[str]:
+    """The rules of one ACL file line as `ACL SETUSER` arguments: a selector `(...)` stays one
+    argument, spaces and all."""
+    arguments: list[str] = []
+    depth = 0
+    for word in rules[0].split(" ") if rules else []:
+        if depth:
+            arguments[-1] += " " + word
+        else:
+            arguments.append(word)
+        depth += word.count("(") - word.count(")")
+    return arguments
+
+
+class EmbeddedCluster:
+    """A private Redis Cluster of `masters` servers on free ports of 127.0.0.1 (no replicas)."""
+
+    def __init__(
+        self,
+        masters: int = 3,
+        binary: str | None = None,
+        acl_file: Path | None = None,
+        node_timeout_ms: int = 5000,
+    ) -> None:
+        if masters < 1:
+            raise ValueError("a cluster needs at least one master")
+        #: Each node's cluster bus port (CLUSTER MEET names it).
+        self._bus_ports = [_free_port() for _ in range(masters)]
+        self.nodes = [
+            EmbeddedServer(
+                binary=binary,
+                acl_file=acl_file,
+                # The bus port is chosen too: the default, port + 10000, is out of range for
+                # most free ports.
+                extra_args=(
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    f"nodes-{index}.conf",
+                    "--cluster-node-timeout",
+                    str(node_timeout_ms),
+                    "--cluster-port",
+                    str(self._bus_ports[index]),
+                ),
+            )
+            for index in range(masters)
+        ]
+        #: Credentials for the setup commands when `acl_file` turns the default user off.
+        self.admin_username: str | None = None
+        self.admin_password: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL of the first node: any node's URL reaches the whole cluster."""
+        return self.nodes[0].url
+
+    @property
+    def urls(self) -> list[str]:
+        return [node.url for node in self.nodes]
+
+    @property
+    def running(self) -> bool:
+        return all(node.running for node in self.nodes)
+
+    def _connection(self, node: EmbeddedServer) -> redis.Redis:
+        return redis.Redis(
+            host="127.0.0.1",
+            port=node.port,
+            username=self.admin_username,
+            password=self.admin_password,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+        )
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Start the nodes, assign the slots, join the nodes, and wait for `cluster_state:ok`.
+
+        TimeoutError, naming what was missing, when the cluster is not ready by the deadline.
+        """
+        if self.running:
+            return
+        try:
+            for node in self.nodes:
+                node.start()
+            share = CLUSTER_SLOTS // len(self.nodes)
+            first = self.nodes[0]
+            for index, node in enumerate(self.nodes):
+                low = index * share
+                high = CLUSTER_SLOTS - 1 if index == len(self.nodes) - 1 else low + share - 1
+                with self._connection(node) as connection:
+                    connection.execute_command("CLUSTER ADDSLOTSRANGE", low, high)
+                    if node is not first:
+                        connection.execute_command(
+                            "CLUSTER MEET", "127.0.0.1", first.port, self._bus_ports[0]
+                        )
+            self._wait_ready(time.monotonic() + timeout_s)
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_ready(self, deadline: float) -> None:
+        missing = "no node answered"
+        while time.monotonic() < deadline:
+            missing = self._not_ready()
+            if not missing:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"the cluster was not ready in time: {missing}")
+
+    def _not_ready(self) -> str:
+        """What keeps the cluster from serving every slot on every node ("" when nothing)."""
+        for node in self.nodes:
+            try:
+                with self._connection(node) as connection:
+                    # redis-py parses both replies: a dict of fields, a dict of nodes.
+                    info = connection.execute_command("CLUSTER INFO")
+                    if str(info.get("cluster_state")) != "ok":
+                        return f"node on port {node.port} is not in cluster_state:ok"
+                    if len(connection.execute_command("CLUSTER NODES")) < len(self.nodes):
+                        return f"node on port {node.port} does not know every node yet"
+            except RedisError as exc:
+                return f"node on port {node.port}: {exc}"
+        return ""
+
+    def apply_acl(self, acl_file: Path) -> None:
+        """Give every node the users of `acl_file` (the `aclfile` format), as `ACL LOAD` would.
+
+        A cluster's setup commands need the default user, so the users are set afterwards with
+        `ACL SETUSER`, the default user's line last (it usually turns that user off; later
+        setup calls of this object then fail, which is what such an ACL asks for).
+        """
+        lines = [line.split(maxsplit=2) for line in acl_file.read_text().splitlines() if line]
+        users = sorted(lines, key=lambda line: line[1] == "default")
+        for node in self.nodes:
+            with self._connection(node) as connection:
+                for _user, name, *rules in users:
+                    connection.execute_command("ACL SETUSER", name, *_acl_rules(rules))
+
+    def flush(self) -> None:
+        """Empty every master (tests: a fresh keyspace), after checking each is ours."""
+        for node in self.nodes:
+            node.verify_owned()
+            with self._connection(node) as connection:
+                connection.flushall()
+
+    def key_counts(self) -> dict[int, int]:
+        """DBSIZE of each master, by port."""
+        counts = {}
+        for node in self.nodes:
+            with self._connection(node) as connection:
+                counts[node.port] = int(connection.dbsize())
+        return counts
+
+    def close(self) -> None:
+        """Stop every node and remove their directories."""
+        for node in self.nodes:
+            node.close()
 
     def __enter__(self) -> Self:
         self.start()

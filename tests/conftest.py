@@ -1,8 +1,9 @@
 """Shared fixtures: private Redis-compatible servers, and coroutine tests run with asyncio.run.
 
-Tests never touch a server they did not start: the session server and per-test servers listen on
-free ports of 127.0.0.1, are checked to be the processes these fixtures started (pid from
-`INFO server`) before a flush, and are flushed or killed only by these fixtures.
+Tests never touch a server they did not start: the session server, the session cluster and
+per-test servers listen on free ports of 127.0.0.1, are checked to be the processes these
+fixtures started (pid from `INFO server`) before a flush, and are flushed or killed only by these
+fixtures. `server_url` runs a test on a single server and on a 3-master Redis Cluster.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from nautilus.runtime.server import EmbeddedServer
+from nautilus.runtime.server import EmbeddedCluster, EmbeddedServer
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -52,3 +53,26 @@ def private_server() -> Iterator[EmbeddedServer]:
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def session_cluster() -> Iterator[EmbeddedCluster]:
+    """One private 3-master Redis Cluster for the whole session (started when first needed)."""
+    cluster = EmbeddedCluster(masters=3)
+    cluster.start()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def cluster_url(session_cluster: EmbeddedCluster) -> str:
+    """URL of one node of the session cluster, every master emptied for this test."""
+    session_cluster.flush()
+    return session_cluster.url
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def server_url(request: pytest.FixtureRequest) -> str:
+    """An empty server of each kind: the session server, then the session cluster."""
+    fixture = "redis_url" if request.param == "standalone" else "cluster_url"
+    return str(request.getfixturevalue(fixture))

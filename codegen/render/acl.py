@@ -124,8 +124,15 @@ def password_hash(password: str) -> str:
 
 
 # What every client sends on connect: AUTH (or HELLO), PING for liveness, SELECT for a non-zero
-# database, CLIENT SETNAME / SETINFO (redis-py; SETINFO only where the server knows it).
-_CONNECTION = ("+auth", "+hello", "+ping", "+select", "+client|setname")
+# database, CLIENT SETNAME / SETINFO (redis-py; SETINFO only where the server knows it). Then
+# what finding and using a Redis Cluster takes: CLUSTER SLOTS (is this a cluster node, and the
+# slot map), COMMAND (redis-py's cluster client reads the key positions of commands), ASKING
+# (following an ASK redirect); and CLIENT ID / CLIENT UNBLOCK, with which a consumer ends its
+# other blocking reads (one per stream) once one of them has returned.
+_CONNECTION = (
+    "+auth", "+hello", "+ping", "+select", "+client|setname", "+cluster|slots", "+command",
+    "+asking", "+client|id", "+client|unblock",
+)  # fmt: skip
 _CONNECTION_7_2 = ("+client|setinfo",)
 # A producer on its own lanes: write, trim safely (length, ids, groups' progress), create the
 # consumer groups of its routed consumers.

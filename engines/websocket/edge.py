@@ -28,6 +28,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from nautilus.engines.run_files import write_run_file
 from nautilus.engines.websocket.core import browser_frame
 from nautilus.engines.websocket.fanout import Fanout
 from nautilus.engines.websocket.service import DESK_HISTORY, DESK_TOPICS
@@ -96,7 +97,7 @@ async def run_edge(redis_url: str, host: str, port: int, run_dir: Path | None) -
     )
     await server.start(host, port)
     if run_dir is not None:
-        (run_dir / f"edge-{os.getpid()}.ready.json").write_text(f'{{"port": {server.port}}}')
+        write_run_file(run_dir / f"edge-{os.getpid()}.ready.json", f'{{"port": {server.port}}}')
     _log.info("edge serving browsers on ws://%s:%d/", host, server.port)
     try:
         await stop.wait()

@@ -12,16 +12,37 @@ from typing import NamedTuple
 
 from nautilus.runtime.errors import TransportError
 
-__all__ = ["TRANSIENT_KINDS", "BatchOutcome", "Rejection", "WriteInterruptedError"]
+__all__ = [
+    "REDIRECT_KINDS",
+    "TRANSIENT_KINDS",
+    "BatchOutcome",
+    "Rejection",
+    "WriteInterruptedError",
+]
 
 #: Error kinds (the reply's first word) that describe a passing server state rather than the
 #: write itself: a server loading its data (LOADING), busy in a script (BUSY), a cluster slot
 #: moving (TRYAGAIN, CLUSTERDOWN), a replica whose master is down (MASTERDOWN), a write reaching a
-#: replica during a failover (READONLY), too few replicas connected (NOREPLICAS). Writes refused
-#: with these are retried; any other kind (WRONGTYPE, OOM, NOPERM, ERR, MOVED, ...) is final.
+#: replica during a failover (READONLY), too few replicas connected (NOREPLICAS), a cluster slot
+#: served by another node (MOVED, ASK: the transport refreshes its slot map, so the retry goes to
+#: the node that serves it now). Writes refused with these are retried; any other kind
+#: (WRONGTYPE, OOM, NOPERM, ERR, ...) is final.
 TRANSIENT_KINDS = frozenset(
-    {"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS"}
+    {
+        "LOADING",
+        "BUSY",
+        "TRYAGAIN",
+        "CLUSTERDOWN",
+        "MASTERDOWN",
+        "READONLY",
+        "NOREPLICAS",
+        "MOVED",
+        "ASK",
+    }
 )
+
+#: The kinds that mean the slot map is out of date.
+REDIRECT_KINDS = frozenset({"MOVED", "ASK"})
 
 
 class Rejection:

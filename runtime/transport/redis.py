@@ -9,6 +9,17 @@ call by the bus.
 
 redis-py's own retries are disabled: a failed call raises TransportError at once and the bus
 decides how to back off, so an outage never hides inside a library retry loop.
+
+Redis Cluster is detected on first use (`CLUSTER SLOTS` on the server of the URL; see
+runtime/admin.py), so the URL of any node works. On a cluster the raw path keeps its connections
+per node and sends each command to the node of its key's slot, from a slot map read with
+`CLUSTER SLOTS`: a batch of XADDs is cut into runs of consecutive writes for one node (a
+publisher's batch is one stream, so one run), a `MOVED` reply refreshes the map and the write is
+retried by the publisher like any passing refusal, and single commands follow `MOVED` and `ASK`
+at once. redis-py's `RedisCluster` carries the other commands. No command names keys of two
+streams (runtime/lanes.py), so none spans two slots: a read over several streams is one
+`XREADGROUP` per stream, pipelined per node, and, when nothing is waiting, one blocking read per
+stream at once, the others ended with `CLIENT UNBLOCK` as soon as one returns.
 """
 
 from __future__ import annotations
@@ -24,15 +35,24 @@ from typing import Any, cast
 import hiredis
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.backoff import NoBackoff
+from redis.crc import key_slot
 from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
+from nautilus.runtime.admin import is_transient_reply
 from nautilus.runtime.errors import TransportError
+from nautilus.runtime.lanes import stream_of_key
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.transport.base import ClaimResult, Entry, GroupState, PreparedAdd
-from nautilus.runtime.transport.outcomes import BatchOutcome, Rejection, WriteInterruptedError
+from nautilus.runtime.transport.outcomes import (
+    REDIRECT_KINDS,
+    BatchOutcome,
+    Rejection,
+    WriteInterruptedError,
+)
 from nautilus.runtime.wire import (
     FIELD_FINGERPRINT,
     FIELD_PAYLOAD,
@@ -178,7 +198,16 @@ class _RawConnection:
     one write and one loop over a hiredis reader, under one deadline for the whole call.
     """
 
-    __slots__ = ("fresh", "join_writes", "parser", "reader", "sent", "since_ms", "writer")
+    __slots__ = (
+        "client_id",
+        "fresh",
+        "join_writes",
+        "parser",
+        "reader",
+        "sent",
+        "since_ms",
+        "writer",
+    )
 
     def __init__(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, join_writes: bool
@@ -196,6 +225,8 @@ class _RawConnection:
         #: From the id of the first entry written on this connection, less some clock slack: a
         #: lower bound of the ids of entries written on it after that one (0: not known yet).
         self.since_ms = 0
+        #: The server's id of this connection (CLIENT ID), once a blocking read needed it.
+        self.client_id = 0
 
     async def call(self, *args: bytes | str | int) -> Any:
         """Run one command; its reply undecoded. ResponseError on an error reply."""
@@ -206,6 +237,21 @@ class _RawConnection:
         if isinstance(reply, hiredis.ReplyError):
             raise ResponseError(str(reply))
         return reply
+
+    async def call_many(self, commands: Sequence[Sequence[bytes | str | int]]) -> list[Any]:
+        """Run `commands` pipelined (one write); their replies, an error reply as ResponseError."""
+        packed: list[bytes] = [hiredis.pack_command(cast(Any, tuple(c))) for c in commands]
+        self.writer.write(b"".join(packed))
+        replies: list[Any] = []
+        while len(replies) < len(commands):
+            reply = self.parser.gets()
+            if reply is False:
+                await self._receive()
+                continue
+            replies.append(
+                ResponseError(str(reply)) if isinstance(reply, hiredis.ReplyError) else reply
+            )
+        return replies
 
     async def _receive(self) -> None:
         data = await self.reader.read(1 << 18)
@@ -301,13 +347,99 @@ def _fields(values: list[bytes] | None) -> dict[bytes, bytes]:
     return dict(zip(pairs, pairs, strict=False))
 
 
+def _packed_key(packed: bytes) -> bytes:
+    """The key of a packed `XADD key ...` (the command's second argument)."""
+    start = packed.index(b"XADD\r\n$") + 7
+    end = packed.index(b"\r\n", start)
+    begin = end + 2
+    return packed[begin : begin + int(packed[start:end])]
+
+
 def _raw_entries(raw: Any) -> list[Entry]:
     """Entries of an undecoded XREADGROUP reply: [id, [field, value, ...]] pairs."""
     return [(entry_id.decode(), _fields(values)) for entry_id, values in raw]
 
 
+#: Hash slots of Redis Cluster.
+_SLOTS = 16384
+#: Redirections one command follows before its last reply is taken as final.
+_MAX_REDIRECTS = 5
+#: While ending blocking reads with CLIENT UNBLOCK, a read whose command had not reached the
+#: server yet is asked again after this long.
+_UNBLOCK_RETRY_S = 0.002
+
+
+class _Node:
+    """One server: the only one, or a master of a cluster; its idle raw connections."""
+
+    __slots__ = ("address", "idle")
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.address = address
+        self.idle: list[_RawConnection] = []
+
+    def close(self) -> None:
+        idle, self.idle = self.idle, []
+        for connection in idle:
+            connection.close()
+
+
+class _ClientView:
+    """The redis-py client of a transport as it is now: a plain client until the transport has
+    found a cluster, then the cluster client (the schema registry holds this view)."""
+
+    def __init__(self, transport: RedisTransport) -> None:
+        self._transport = transport
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport._redis, name)
+
+
+def _redirect(reply: str) -> tuple[str, int, tuple[str, int]] | None:
+    """(kind, slot, (host, port)) of a MOVED or ASK reply; None for any other reply."""
+    kind, _, rest = reply.partition(" ")
+    if kind not in ("MOVED", "ASK"):
+        return None
+    slot, _, address = rest.partition(" ")
+    host, _, port = address.rpartition(":")
+    return kind, int(slot), (host, int(port))
+
+
+def _by_stream(keys: Sequence[str]) -> list[list[str]]:
+    """`keys` grouped by the stream they belong to (one hash slot each), in order of appearance."""
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(stream_of_key(key), []).append(key)
+    return list(groups.values())
+
+
+def _read_command(
+    group: str,
+    consumer: str,
+    keys: Sequence[str],
+    count: int,
+    block_ms: int | None,
+    *,
+    noack: bool = False,
+) -> list[bytes | str | int]:
+    args: list[bytes | str | int] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
+    if block_ms is not None:
+        args += ("BLOCK", block_ms)
+    if noack:
+        args.append("NOACK")
+    args.append("STREAMS")
+    args += keys
+    args += [">"] * len(keys)
+    return args
+
+
+def _read_reply(raw: Any) -> dict[str, list[Entry]]:
+    return {key.decode(): _raw_entries(entries) for key, entries in raw or ()}
+
+
 class RedisTransport:
-    """Transport over one Redis (or Valkey) server; see transport/base.py for the contract."""
+    """Transport over one Redis (or Valkey) server or a Redis Cluster; see transport/base.py for
+    the contract and the module docstring for the cluster."""
 
     def __init__(
         self,
@@ -320,21 +452,28 @@ class RedisTransport:
     ) -> None:
         self.url = url
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
-        self._redis: Redis = Redis.from_url(
-            url,
-            password=secret,
-            decode_responses=False,
-            max_connections=max_connections,
-            socket_timeout=socket_timeout_s,
-            socket_connect_timeout=connect_timeout_s,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        self._options: dict[str, Any] = {
+            "password": secret,
+            "decode_responses": False,
+            "socket_timeout": socket_timeout_s,
+            "socket_connect_timeout": connect_timeout_s,
+            "retry": Retry(NoBackoff(), 0),
+            "health_check_interval": 0,
+        }
+        self._redis: Any = Redis.from_url(url, max_connections=max_connections, **self._options)
         self._pool = self._redis.connection_pool
         self._socket_timeout_s = socket_timeout_s
         self._connect_timeout_s = connect_timeout_s
-        #: Idle connections for the hot commands; each concurrent call takes its own.
-        self._raw_idle: list[_RawConnection] = []
+        options = self._pool.connection_kwargs
+        #: The server of the URL: the only node on a single server.
+        self._seed = _Node((options.get("host", "localhost"), int(options.get("port", 6379))))
+        #: Every node known, by address; the slot map (None on a single server).
+        self._nodes: dict[tuple[str, int], _Node] = {self._seed.address: self._seed}
+        self._slots: list[_Node] | None = None
+        self._slot_of: dict[str, int] = {}
+        #: Whether the server was asked if it is a cluster node (on first use).
+        self._detected = False
+        self._detecting: asyncio.Lock | None = None
         #: TCP, TLS and Unix sockets use them; other connection classes go through redis-py.
         self._raw = self._pool.connection_class in (
             Connection,
@@ -347,14 +486,115 @@ class RedisTransport:
         if self._pool.connection_class is SSLConnection:
             tls_connection: Any = SSLConnection(**self._pool.connection_kwargs)
             self._tls = cast(ssl.SSLContext, tls_connection.ssl_context.get())
+        self._view = _ClientView(self)
 
     def __repr__(self) -> str:
         return f"RedisTransport({redacted(self.url)!r})"
 
     @property
     def client(self) -> Redis:
-        """The underlying redis.asyncio client (inspection and tests)."""
-        return self._redis
+        """The underlying redis.asyncio client (inspection, the schema registry, tests): a view
+        that follows the transport to the cluster client once it has found a cluster."""
+        return cast(Redis, self._view)
+
+    @property
+    def is_cluster(self) -> bool:
+        """True once the transport has found that its server is a Redis Cluster node."""
+        return self._slots is not None
+
+    async def connect(self) -> None:
+        """Find out whether the server is a cluster node (done by every call on first use).
+
+        Raises TransportError when the server cannot be reached.
+        """
+        if self._detected:
+            return
+        if self._detecting is None:
+            self._detecting = asyncio.Lock()
+        async with self._detecting:
+            if self._detected:
+                return
+            try:
+                self._detected = await self._detect()
+            except (RedisError, OSError, TimeoutError) as exc:
+                raise TransportError("CLUSTER SLOTS", repr(exc)) from exc
+
+    async def _detect(self) -> bool:
+        """Whether the question is settled: a server refusing for a passing reason (LOADING,
+        BUSY, ...) is asked again by the next call, which meanwhile goes to it as to a single
+        server and meets the same refusal, handled as usual."""
+        if not self._raw or "path" in self._pool.connection_kwargs:
+            return True  # a Unix socket is never a cluster node's address
+        try:
+            reply = await self._slot_map_reply(self._seed)
+        except ResponseError as exc:
+            if is_transient_reply(str(exc)):
+                return False
+            raise
+        if reply is None:
+            return True
+        cluster = RedisCluster.from_url(self.url, **self._options)
+        try:
+            await cluster.initialize()
+        except BaseException:
+            await cluster.aclose()
+            raise
+        standalone, self._redis = self._redis, cluster
+        await standalone.aclose()
+        self._apply_slot_map(reply)
+        return True
+
+    async def _slot_map_reply(self, node: _Node) -> Any:
+        """CLUSTER SLOTS as `node` answers it; None when it has no cluster support."""
+        try:
+            return await self._call_node(node, self._socket_timeout_s, "CLUSTER", "SLOTS")
+        except ResponseError as exc:
+            text = str(exc)
+            if "cluster support disabled" in text.lower() or text.startswith("NOPERM"):
+                return None
+            raise
+
+    def _apply_slot_map(self, reply: Any) -> None:
+        slots: list[_Node | None] = [None] * _SLOTS
+        for first, last, master, *_replicas in reply:
+            host = master[0].decode() if master[0] else self._seed.address[0]
+            address = (host, int(master[1]))
+            node = self._nodes.get(address)
+            if node is None:
+                node = self._nodes[address] = _Node(address)
+            for slot in range(int(first), int(last) + 1):
+                slots[slot] = node
+        # A slot no master serves goes to the seed: its reply (CLUSTERDOWN) says why.
+        self._slots = [node or self._seed for node in slots]
+
+    async def _refresh_slot_map(self) -> None:
+        """Read the slot map again, from the first node that answers."""
+        for node in [self._seed, *self._nodes.values()]:
+            try:
+                reply = await self._slot_map_reply(node)
+            except (RedisError, OSError, TimeoutError):
+                continue
+            if reply:
+                self._apply_slot_map(reply)
+                return
+
+    def _node_for(self, key: str | bytes) -> _Node:
+        """The node serving `key`'s slot (the only server when not a cluster)."""
+        if self._slots is None:
+            return self._seed
+        name = key.decode() if isinstance(key, bytes) else key
+        slot = self._slot_of.get(name)
+        if slot is None:
+            if len(self._slot_of) > 65536:
+                self._slot_of.clear()
+            slot = self._slot_of[name] = int(key_slot(name.encode()))
+        return self._slots[slot]
+
+    def _node_at(self, address: tuple[str, int]) -> _Node:
+        node = self._nodes.get(address)
+        if node is None:
+            node = self._nodes[address] = _Node(address)
+        return node
 
     def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
         return pack_add(key.encode(), fields)
@@ -365,20 +605,58 @@ class RedisTransport:
     async def send_adds(self, batch: Sequence[PreparedAdd]) -> BatchOutcome:
         if not batch:
             return BatchOutcome([], 0)
-        if self._raw:
-            return await self._send_raw(cast(Sequence[bytes], batch))
-        return await self._send_pooled(cast(Sequence[bytes], batch))
+        try:
+            await self.connect()
+        except TransportError as exc:
+            raise WriteInterruptedError(
+                "XADD batch", exc.detail, [], maybe_sent=False, since_ms=0
+            ) from exc
+        if not self._raw:
+            return await self._send_pooled(cast(Sequence[bytes], batch))
+        packed = cast(Sequence[bytes], batch)
+        if self._slots is None:
+            return await self._send_raw(self._seed, packed)
+        return await self._send_runs(packed)
 
-    async def _open_raw(self) -> _RawConnection:
-        """A new connection with the pool's address, credentials and database."""
+    async def _send_runs(self, batch: Sequence[bytes]) -> BatchOutcome:
+        """A batch on a cluster: runs of consecutive writes for one node, one after the other,
+        so the outcomes still cover a prefix of the batch (a publisher's batch is one stream,
+        hence one run)."""
+        results: list[str | Rejection] = []
+        rejected = 0
+        start = 0
+        while start < len(batch):
+            node = self._node_for(_packed_key(batch[start]))
+            end = start + 1
+            while end < len(batch) and self._node_for(_packed_key(batch[end])) is node:
+                end += 1
+            try:
+                outcome = await self._send_raw(node, batch[start:end])
+            except WriteInterruptedError as exc:
+                exc.results[:0] = results
+                raise
+            results += outcome.results
+            rejected += outcome.rejected
+            if outcome.rejected and any(
+                isinstance(r, Rejection) and r.kind in REDIRECT_KINDS for r in outcome.results
+            ):
+                await self._refresh_slot_map()
+            if len(outcome.results) < end - start:
+                break
+            start = end
+        return BatchOutcome(results, rejected)
+
+    async def _open_raw(self, node: _Node | None = None) -> _RawConnection:
+        """A new connection to `node` (the URL's server by default) with the pool's
+        credentials and database."""
         options = self._pool.connection_kwargs
         if "path" in options:
             opening = asyncio.open_unix_connection(options["path"])
         else:
-            host = options.get("host", "localhost")
+            host, port = (node or self._seed).address
             opening = asyncio.open_connection(
                 host,
-                options["port"],
+                port,
                 ssl=self._tls,
                 server_hostname=host if self._tls is not None else None,
             )
@@ -396,24 +674,24 @@ class RedisTransport:
             raise
         return connection
 
-    async def _open_for_write(self) -> _RawConnection:
+    async def _open_for_write(self, node: _Node) -> _RawConnection:
         """An idle connection the server has not closed meanwhile, else a new one: a batch
         written into a connection already closed would leave its outcome needlessly unknown."""
-        while self._raw_idle:
-            connection = self._raw_idle.pop()
+        while node.idle:
+            connection = node.idle.pop()
             if connection.reader.at_eof() or connection.writer.is_closing():
                 connection.close()
                 continue
             connection.sent = False
             return connection
-        return await self._open_raw()
+        return await self._open_raw(node)
 
-    async def _send_raw(self, batch: Sequence[bytes]) -> BatchOutcome:
+    async def _send_raw(self, node: _Node, batch: Sequence[bytes]) -> BatchOutcome:
         results: list[str | Rejection] = []
         connection: _RawConnection | None = None
         try:
             async with asyncio.timeout(self._socket_timeout_s):
-                connection = await self._open_for_write()
+                connection = await self._open_for_write(node)
                 rejected = await connection.send_adds(batch, results)
         except BaseException as exc:
             if connection is not None:
@@ -430,23 +708,48 @@ class RedisTransport:
         if connection.fresh:
             connection.close()  # refused for a passing state (READONLY: reconnecting may help)
         else:
-            self._raw_idle.append(connection)
+            node.idle.append(connection)
         return BatchOutcome(results, rejected)
 
-    async def _call_raw(self, timeout_s: float, *args: bytes | str | int) -> Any:
-        """One command on a raw connection; the connection is dropped after any failure."""
+    async def _call_node(
+        self, node: _Node, timeout_s: float, *args: bytes | str | int, asking: bool = False
+    ) -> Any:
+        """One command on a raw connection to `node`; the connection is dropped after any
+        failure but an error reply. With `asking`, ASKING goes first on the same connection."""
         async with asyncio.timeout(timeout_s):
-            connection = self._raw_idle.pop() if self._raw_idle else await self._open_raw()
+            connection = node.idle.pop() if node.idle else await self._open_raw(node)
             try:
-                reply = await connection.call(*args)
+                if asking:
+                    reply = (await connection.call_many([("ASKING",), args]))[1]
+                    if isinstance(reply, ResponseError):
+                        raise reply
+                else:
+                    reply = await connection.call(*args)
             except ResponseError:
-                self._raw_idle.append(connection)
+                node.idle.append(connection)
                 raise
             except BaseException:
                 connection.close()
                 raise
-        self._raw_idle.append(connection)
+        node.idle.append(connection)
         return reply
+
+    async def _call_raw(self, timeout_s: float, key: str, *args: bytes | str | int) -> Any:
+        """One command about `key` on the node serving its slot, following MOVED and ASK."""
+        node = self._node_for(key)
+        asking = False
+        for _ in range(_MAX_REDIRECTS):
+            try:
+                return await self._call_node(node, timeout_s, *args, asking=asking)
+            except ResponseError as exc:
+                redirect = _redirect(str(exc))
+                if redirect is None:
+                    raise
+                kind, _slot, address = redirect
+                if kind == "MOVED":
+                    await self._refresh_slot_map()
+                node, asking = self._node_at(address), kind == "ASK"
+        return await self._call_node(node, timeout_s, *args, asking=asking)
 
     async def _send_pooled(self, batch: Sequence[bytes]) -> BatchOutcome:
         """Connection classes without a raw path: the batch goes through redis-py's connection."""
@@ -477,6 +780,7 @@ class RedisTransport:
         return BatchOutcome(results, rejected)
 
     async def find_written(self, batch: Sequence[PreparedAdd], since_ms: int) -> list[bool]:
+        await self.connect()
         found = [False] * len(batch)
         #: lane -> (producer instance, {sequence: position in batch})
         wanted: dict[str, tuple[bytes, dict[int, int]]] = {}
@@ -521,6 +825,7 @@ class RedisTransport:
             upper = "(" + _text(raw[-1][0])
 
     async def ensure_group(self, key: str, group: str) -> None:
+        await self.connect()
         try:
             await self._redis.xgroup_create(key, group, id="0", mkstream=True)
         except ResponseError as exc:
@@ -539,50 +844,210 @@ class RedisTransport:
         block_ms: int | None,
         noack: bool = False,
     ) -> list[tuple[str, list[Entry]]]:
-        if self._raw:
-            return await self._read_group_raw(group, consumer, keys, count, block_ms, noack=noack)
+        await self.connect()
+        streams = _by_stream(keys)
+        if not self._raw:
+            found: dict[str, list[Entry]] = {}
+            for lanes in streams:  # one stream per command: never two slots
+                try:
+                    raw: Any = await self._redis.xreadgroup(
+                        group,
+                        consumer,
+                        dict.fromkeys(lanes, ">"),
+                        count=count,
+                        block=block_ms,
+                        noack=noack,
+                    )
+                except (RedisError, OSError) as exc:
+                    raise TransportError("XREADGROUP", repr(exc)) from exc
+                found.update((_text(key), _entries(entries)) for key, entries in raw or ())
+            return [(key, found[key]) for key in keys if key in found]
         try:
-            raw: Any = await self._redis.xreadgroup(
-                group, consumer, dict.fromkeys(keys, ">"), count=count, block=block_ms, noack=noack
-            )
-        except (RedisError, OSError) as exc:
-            raise TransportError("XREADGROUP", repr(exc)) from exc
-        return [(_text(key), _entries(entries)) for key, entries in raw or ()]
-
-    async def _read_group_raw(
-        self,
-        group: str,
-        consumer: str,
-        keys: Sequence[str],
-        count: int,
-        block_ms: int | None,
-        *,
-        noack: bool,
-    ) -> list[tuple[str, list[Entry]]]:
-        args: list[bytes | str | int] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
-        timeout_s = self._socket_timeout_s
-        if block_ms is not None:
-            args += ("BLOCK", block_ms)
-            timeout_s += block_ms / 1000
-        if noack:
-            args.append("NOACK")
-        args.append("STREAMS")
-        args += keys
-        args += [">"] * len(keys)
-        try:
-            raw = await self._call_raw(timeout_s, *args)
+            if len(streams) == 1:
+                found = await self._read_stream(
+                    group, consumer, streams[0], count, block_ms, noack=noack
+                )
+            else:
+                found = await self._read_streams(group, consumer, streams, count, noack=noack)
+                if not found and block_ms is not None:
+                    found = await self._read_streams_blocking(
+                        group, consumer, streams, count, block_ms, noack=noack
+                    )
         except ResponseError as exc:
             raise TransportError("XREADGROUP", str(exc)) from exc
         except (RedisError, OSError, TimeoutError) as exc:
             raise TransportError("XREADGROUP", repr(exc)) from exc
-        return [(key.decode(), _raw_entries(entries)) for key, entries in raw or ()]
+        return [(key, found[key]) for key in keys if key in found]
+
+    async def _read_stream(
+        self,
+        group: str,
+        consumer: str,
+        lanes: Sequence[str],
+        count: int,
+        block_ms: int | None,
+        *,
+        noack: bool,
+    ) -> dict[str, list[Entry]]:
+        """One XREADGROUP over the lanes of one stream (one slot)."""
+        timeout_s = self._socket_timeout_s + (block_ms or 0) / 1000
+        command = _read_command(group, consumer, lanes, count, block_ms, noack=noack)
+        return _read_reply(await self._call_raw(timeout_s, lanes[0], *command))
+
+    async def _read_streams(
+        self,
+        group: str,
+        consumer: str,
+        streams: Sequence[Sequence[str]],
+        count: int,
+        *,
+        noack: bool,
+    ) -> dict[str, list[Entry]]:
+        """One XREADGROUP per stream without blocking, pipelined on one connection per node,
+        the nodes at once."""
+        by_node: dict[_Node, list[Sequence[str]]] = {}
+        for lanes in streams:
+            by_node.setdefault(self._node_for(lanes[0]), []).append(lanes)
+        replies = await asyncio.gather(
+            *(
+                self._read_on_node(node, group, consumer, part, count, noack=noack)
+                for node, part in by_node.items()
+            )
+        )
+        found: dict[str, list[Entry]] = {}
+        for reply in replies:
+            found.update(reply)
+        return found
+
+    async def _read_on_node(
+        self,
+        node: _Node,
+        group: str,
+        consumer: str,
+        streams: list[Sequence[str]],
+        count: int,
+        *,
+        noack: bool,
+    ) -> dict[str, list[Entry]]:
+        commands = [
+            _read_command(group, consumer, lanes, count, None, noack=noack) for lanes in streams
+        ]
+        async with asyncio.timeout(self._socket_timeout_s):
+            connection = node.idle.pop() if node.idle else await self._open_raw(node)
+            try:
+                replies = await connection.call_many(commands)
+            except BaseException:
+                connection.close()
+                raise
+        node.idle.append(connection)
+        found: dict[str, list[Entry]] = {}
+        for lanes, reply in zip(streams, replies, strict=True):
+            if isinstance(reply, ResponseError):
+                if _redirect(str(reply)) is None:
+                    raise reply
+                # The slot moved: read this stream where it lives now.
+                reply_found = await self._read_stream(
+                    group, consumer, lanes, count, None, noack=noack
+                )
+                found.update(reply_found)
+                continue
+            found.update(_read_reply(reply))
+        return found
+
+    async def _read_streams_blocking(
+        self,
+        group: str,
+        consumer: str,
+        streams: Sequence[Sequence[str]],
+        count: int,
+        block_ms: int,
+        *,
+        noack: bool,
+    ) -> dict[str, list[Entry]]:
+        """A blocking XREADGROUP per stream, all at once, each on a connection of its own; when
+        the first returns, the others are ended with CLIENT UNBLOCK, and every reply is taken
+        (entries delivered to a read are never left behind)."""
+        blocked: dict[int, tuple[_Node, _RawConnection]] = {}
+        tasks = [
+            asyncio.ensure_future(
+                self._blocking_read(
+                    index,
+                    blocked=blocked,
+                    group=group,
+                    consumer=consumer,
+                    lanes=lanes,
+                    count=count,
+                    block_ms=block_ms,
+                    noack=noack,
+                )
+            )
+            for index, lanes in enumerate(streams)
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            while not all(task.done() for task in tasks):
+                for index, task in enumerate(tasks):
+                    if not task.done() and index in blocked:
+                        node, connection = blocked[index]
+                        await self._call_node(
+                            node,
+                            self._socket_timeout_s,
+                            "CLIENT",
+                            "UNBLOCK",
+                            connection.client_id,
+                        )
+                await asyncio.wait(tasks, timeout=_UNBLOCK_RETRY_S)
+            found: dict[str, list[Entry]] = {}
+            for task in tasks:
+                found.update(task.result())
+            return found
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _blocking_read(
+        self,
+        index: int,
+        *,
+        blocked: dict[int, tuple[_Node, _RawConnection]],
+        group: str,
+        consumer: str,
+        lanes: Sequence[str],
+        count: int,
+        block_ms: int,
+        noack: bool,
+    ) -> dict[str, list[Entry]]:
+        node = self._node_for(lanes[0])
+        async with asyncio.timeout(self._socket_timeout_s + block_ms / 1000):
+            connection = node.idle.pop() if node.idle else await self._open_raw(node)
+            try:
+                if not connection.client_id:
+                    connection.client_id = int(await connection.call("CLIENT", "ID"))
+                command = _read_command(group, consumer, lanes, count, block_ms, noack=noack)
+                pending = connection.call(*command)
+                blocked[index] = (node, connection)
+                reply = await pending
+            except ResponseError as exc:
+                node.idle.append(connection)
+                if _redirect(str(exc)) is None:
+                    raise
+                return await self._read_stream(group, consumer, lanes, count, None, noack=noack)
+            except BaseException:
+                connection.close()
+                raise
+            finally:
+                blocked.pop(index, None)
+        node.idle.append(connection)
+        return _read_reply(reply)
 
     async def ack(self, key: str, group: str, ids: Sequence[str]) -> int:
         if not ids:
             return 0
         try:
+            await self.connect()
             if self._raw:
-                return int(await self._call_raw(self._socket_timeout_s, "XACK", key, group, *ids))
+                reply = await self._call_raw(self._socket_timeout_s, key, "XACK", key, group, *ids)
+                return int(reply)
             return int(await self._redis.xack(key, group, *ids))
         except (RedisError, OSError, TimeoutError) as exc:
             raise TransportError("XACK", repr(exc)) from exc
@@ -590,6 +1055,7 @@ class RedisTransport:
     async def autoclaim(
         self, key: str, group: str, consumer: str, *, min_idle_ms: int, start: str, count: int
     ) -> ClaimResult:
+        await self.connect()
         try:
             raw: Any = await self._redis.xautoclaim(key, group, consumer, min_idle_ms, start, count)
         except (RedisError, OSError) as exc:
@@ -602,6 +1068,7 @@ class RedisTransport:
         )
 
     async def delivery_counts(self, key: str, group: str, ids: Sequence[str]) -> dict[str, int]:
+        await self.connect()
         if not ids:
             return {}
         pipe = self._redis.pipeline(transaction=False)
@@ -620,6 +1087,7 @@ class RedisTransport:
     async def keep_claimed(
         self, key: str, group: str, consumer: str, ids: Sequence[str]
     ) -> list[str]:
+        await self.connect()
         if not ids:
             return []
         try:
@@ -636,6 +1104,7 @@ class RedisTransport:
         min_idle_ms: int,
         names: Sequence[str] | None = None,
     ) -> list[str]:
+        await self.connect()
         # XINFO CONSUMERS, then XGROUP DELCONSUMER for each consumer found holding nothing (no
         # script: engine identities may not run EVAL). Only a consumer itself adds to its own
         # pending list, by reading or claiming under its name; the callers remove themselves
@@ -661,6 +1130,7 @@ class RedisTransport:
         return removed
 
     async def group_states(self, key: str) -> list[GroupState]:
+        await self.connect()
         # XINFO GROUPS, then each group's XPENDING summary (one pipelined round trip). Acks land
         # in between: a summary may find the pending list emptied (min is nil) or holding entries
         # delivered since; either answer is a valid later state, and the last-delivered id read
@@ -697,12 +1167,14 @@ class RedisTransport:
         return states
 
     async def length(self, key: str) -> int:
+        await self.connect()
         try:
             return int(await self._redis.xlen(key))
         except (RedisError, OSError) as exc:
             raise TransportError("XLEN", repr(exc)) from exc
 
     async def id_at(self, key: str, index: int) -> str | None:
+        await self.connect()
         try:
             size = int(await self._redis.xlen(key))
             if index < 0 or index >= size:
@@ -716,12 +1188,14 @@ class RedisTransport:
         return _text(raw[-1][0]) if raw else None
 
     async def trim_before(self, key: str, min_id: str) -> int:
+        await self.connect()
         try:
             return int(await self._redis.xtrim(key, minid=min_id, approximate=False))
         except (RedisError, OSError) as exc:
             raise TransportError("XTRIM", repr(exc)) from exc
 
     async def add_one(self, key: str, fields: EncodedEntry) -> str:
+        await self.connect()
         try:
             client: Any = self._redis
             entry_id = await client.execute_command("XADD", key, "*", *fields)
@@ -730,13 +1204,13 @@ class RedisTransport:
         return _text(entry_id)
 
     async def range(self, key: str, start: str = "-", end: str = "+") -> list[Entry]:
+        await self.connect()
         try:
             return _entries(await self._redis.xrange(key, start, end))
         except (RedisError, OSError) as exc:
             raise TransportError("XRANGE", repr(exc)) from exc
 
     async def close(self) -> None:
-        idle, self._raw_idle = self._raw_idle, []
-        for connection in idle:
-            connection.close()
+        for node in self._nodes.values():
+            node.close()
         await self._redis.aclose()

@@ -146,7 +146,7 @@ TWO_REPLICAS = textwrap.dedent(
         replicas = []
         for name, handled in seen.items():
             vpin = VPINClient.create(
-                consumer_name=name, replica_lease_ms=300, reclaim_idle_ms=300, **settings
+                consumer_name=name, replica_lease_ms=1000, reclaim_idle_ms=1000, **settings
             )
             def note(m, d, handled=handled):
                 handled.append([m.instrument_id, m.ts_event, d.stream])

@@ -2,8 +2,9 @@
 by exactly one live replica, shares are fair, a newcomer gets its share, a clean stop hands its
 streams over, and a replica killed with SIGKILL is replaced with nothing lost.
 
-Lease times are short here (a few hundred ms) so that takeovers are quick; every wait polls for a
-condition under a generous deadline, never for a timer.
+Lease times are short here (one second, against two under `nautilus up`) so that takeovers are
+quick, yet long enough that a loaded machine's event-loop stalls do not expire a live replica's
+lease; every wait polls for a condition under a generous deadline, never for a timer.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 
 from ..runtime.conftest import quote, trade
 
-LEASE_MS = 300
+LEASE_MS = 1000
 DEADLINE_S = 30.0
 MARKETDATA = "nautilus-marketdata-streams"
 WORKER = Path(__file__).with_name("replica_worker.py")

@@ -1,11 +1,14 @@
-"""`nautilus up --replicas`: what the option accepts, and how replicas' summaries make one
-engine's summary in the run report."""
+"""`nautilus up --replicas`: what the option accepts, how replicas' summaries make one engine's
+summary in the run report, and what the live view shows of them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from nautilus.engines.launcher import parse_replicas
+from nautilus.engines.live_view import RunProgress, render_progress_line
 from nautilus.engines.report import merge_summaries
 
 
@@ -71,3 +74,12 @@ def test_replica_summaries_add_up_and_keep_the_earliest_first_alert() -> None:
 def test_one_summary_is_the_engines_summary() -> None:
     summary = _vpin_summary([], 10)
     assert merge_summaries([summary]) == summary
+
+
+def test_the_live_progress_line_counts_the_alerts_of_every_vpin_replica() -> None:
+    healths: dict[str, dict[str, Any] | None] = {
+        "vpin": {"status": "ok", "service": {"toxicity_alerts": 0, "flash_crash_warnings": 0}},
+        "vpin.2": {"status": "ok", "service": {"toxicity_alerts": 3, "flash_crash_warnings": 1}},
+    }
+    line = render_progress_line(healths, RunProgress(0, 600 * 10**9, 12.0, 30.0, "run"))
+    assert "alerts 3 toxicity, 1 flash crash" in line

@@ -115,11 +115,14 @@ class Bus:
         return UniversalMessageBusClient(config, self.transport_for(config))
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 def bus(request: pytest.FixtureRequest) -> Bus:
-    """Clients on the in-process transport and on a real server: the same contract for both."""
+    """Clients on the in-process transport, on a real server and on a real 3-master Redis
+    Cluster: the same contract for all three."""
     if request.param == "redis":
         return Bus("redis", request.getfixturevalue("redis_url"))
+    if request.param == "redis-cluster":
+        return Bus("redis", request.getfixturevalue("cluster_url"))
     return Bus("memory", None)
 
 
@@ -127,3 +130,9 @@ def bus(request: pytest.FixtureRequest) -> Bus:
 def redis_bus(redis_url: str) -> Bus:
     """Clients on the session's real server only."""
     return Bus("redis", redis_url)
+
+
+@pytest.fixture
+def any_redis_bus(server_url: str) -> Bus:
+    """Clients on a real single server, then on a real 3-master Redis Cluster."""
+    return Bus("redis", server_url)

@@ -143,9 +143,9 @@ def _handled_ids(path: Path) -> list[str]:
 
 
 async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
-    redis_bus: Bus, tmp_path: Path
+    any_redis_bus: Bus, tmp_path: Path
 ) -> None:
-    producer = redis_bus.client("marketdata")
+    producer = any_redis_bus.client("marketdata")
     await producer.start()
     trades = [trade(i) for i in range(300)]
     await producer.publish_many(trades)
@@ -156,7 +156,7 @@ async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
         [
             sys.executable,
             str(SLOW_CONSUMER),
-            redis_bus.redis_url or "",
+            any_redis_bus.redis_url or "",
             "vpin",
             "vpin-doomed",
             str(handled_file),
@@ -176,7 +176,7 @@ async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
     [group] = [g for g in await producer.transport.group_states(MARKETDATA) if g.name == "vpin"]
     assert group.pending > 0  # the killed consumer left entries read but not acknowledged
 
-    survivor = redis_bus.client("vpin", reclaim_idle_ms=200)
+    survivor = any_redis_bus.client("vpin", reclaim_idle_ms=200)
     handled_by_survivor: list[Delivery[Trade]] = []
     survivor.subscribe(Trade, handled_by_survivor.append)
     await survivor.start(consume=False)

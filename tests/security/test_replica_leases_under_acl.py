@@ -23,7 +23,7 @@ def _replica(url: str, name: str) -> UniversalMessageBusClient:
         engine="vpin",
         consumer_name=name,
         redis_url=url,
-        replica_lease_ms=300,
+        replica_lease_ms=1000,
         schema_registry=False,
         declare_consumer_groups=False,
         trim_interval_ms=0,

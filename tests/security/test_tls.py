@@ -61,8 +61,8 @@ async def test_messages_travel_over_tls_on_the_raw_connections(
         await vpin.flush(10)
         await risk.drain()
         # The batches and the reads went over the transport's own hiredis connections.
-        assert vpin.transport._raw_idle  # type: ignore[attr-defined]
-        assert risk.transport._raw_idle  # type: ignore[attr-defined]
+        assert vpin.transport._seed.idle  # type: ignore[attr-defined]
+        assert risk.transport._seed.idle  # type: ignore[attr-defined]
     finally:
         await vpin.close()
         await risk.close()
