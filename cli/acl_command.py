@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
-
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.server_url import connect
 from nautilus.codegen.render.acl import ServerFlavor, acl_users, password_hash, render_acl_file
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.credentials import CredentialsError, ensure_passwords
 
 __all__ = ["register", "server_flavor"]
@@ -34,9 +33,9 @@ Load it with `redis-server --aclfile FILE` or `ACL LOAD`. Without --passwords th
 password. See docs/security.md."""
 
 
-async def server_flavor(redis: Redis) -> ServerFlavor:
+async def server_flavor(admin: RedisAdmin) -> ServerFlavor:
     """The ACL dialect of the connected server, from INFO's redis_version."""
-    info: Any = await redis.info("server")
+    info = await admin.server_info("server")
     version = str(info.get("redis_version", ""))
     try:
         return ServerFlavor.for_version(version)
@@ -48,8 +47,8 @@ async def _run(args: Any) -> int:
     if args.server_version:
         flavor = ServerFlavor.for_version(args.server_version)
     elif args.redis_url:
-        async with connect(args.redis_url) as (redis, _url):
-            flavor = await server_flavor(redis)
+        async with connect(args.redis_url) as (admin, _url):
+            flavor = await server_flavor(admin)
     else:
         raise CommandError("say which server: --server-version 7.0|7.2 or --redis-url URL")
     from nautilus.cli.contract_command import load_generated_contract

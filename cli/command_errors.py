@@ -3,7 +3,7 @@
 Exit statuses shared by every command that talks to the server:
 
     0  done
-    1  the server could not be reached, or an operation on it failed
+    1  the server could not be reached, or an operation on it (or on a file) failed
     2  the command line is wrong: bad URL, unknown stream, group or id, missing confirmation
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-
-from redis.exceptions import RedisError
 
 from nautilus.runtime.errors import TransportError
 from nautilus.runtime.redaction import redacted
@@ -47,9 +45,13 @@ def run_command(name: str, command: Callable[[], Awaitable[int]]) -> int:
         one_line = " ".join(redacted(exc.message).split())
         print(f"nautilus {name}: error: {one_line}", file=sys.stderr)
         return exc.exit_status
-    except (TransportError, RedisError, OSError) as exc:
+    except TransportError as exc:
         one_line = " ".join(redacted(str(exc)).split())
         print(f"nautilus {name}: error: the server failed: {one_line}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:  # a file the command reads or writes
+        one_line = " ".join(redacted(str(exc)).split())
+        print(f"nautilus {name}: error: {one_line}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK

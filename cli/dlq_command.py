@@ -87,8 +87,8 @@ def _chosen(letters: list[DeadLetter], args: argparse.Namespace, stream: str) ->
 
 async def _list(args: argparse.Namespace) -> int:
     stream = resolve_stream(args.stream, allow_dead_letter=True).stream
-    async with connect(args.redis_url) as (redis, _url):
-        letters = await read_dead_letters(redis, stream, count=args.count)
+    async with connect(args.redis_url) as (admin, _url):
+        letters = await read_dead_letters(admin, stream, count=args.count)
     letters = select_dead_letters(letters, reasons=_reasons(args))
     if args.json:
         for letter in letters:
@@ -110,12 +110,12 @@ async def _list(args: argparse.Namespace) -> int:
 
 async def _show(args: argparse.Namespace) -> int:
     stream = resolve_stream(args.stream, allow_dead_letter=True).stream
-    async with connect(args.redis_url) as (redis, _url):
-        letters = await read_dead_letters(redis, stream, start=args.id, end=args.id)
+    async with connect(args.redis_url) as (admin, _url):
+        letters = await read_dead_letters(admin, stream, start=args.id, end=args.id)
         if not letters:
             raise CommandError(f"no dead letter {args.id} in {dead_letter_stream(stream)}")
         letter = letters[0]
-        view = await EntryDecoder(SchemaRegistry(redis)).view(
+        view = await EntryDecoder(SchemaRegistry(admin.redis)).view(
             letter.lane, letter.original_id, letter.original_fields
         )
     document = _summary(letter)
@@ -132,10 +132,10 @@ async def _show(args: argparse.Namespace) -> int:
 async def _replay(args: argparse.Namespace) -> int:
     stream = resolve_stream(args.stream, allow_dead_letter=True).stream
     _require_selection(args)
-    async with connect(args.redis_url) as (redis, _url):
-        chosen = _chosen(await read_dead_letters(redis, stream), args, stream)
+    async with connect(args.redis_url) as (admin, _url):
+        chosen = _chosen(await read_dead_letters(admin, stream), args, stream)
         try:
-            results = await replay_to_groups(redis, stream, chosen)
+            results = await replay_to_groups(admin, stream, chosen)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
     replayed = sum(result.outcome == "replayed" for result in results)
@@ -170,13 +170,13 @@ async def _replay(args: argparse.Namespace) -> int:
 async def _purge(args: argparse.Namespace) -> int:
     stream = resolve_stream(args.stream, allow_dead_letter=True).stream
     _require_selection(args)
-    async with connect(args.redis_url) as (redis, _url):
-        chosen = _chosen(await read_dead_letters(redis, stream), args, stream)
+    async with connect(args.redis_url) as (admin, _url):
+        chosen = _chosen(await read_dead_letters(admin, stream), args, stream)
         if not args.yes:
             raise CommandError(
                 f"this deletes {len(chosen)} dead letters of {stream} for good; add --yes"
             )
-        deleted = await purge_dead_letters(redis, stream, [c.dead_letter_id for c in chosen])
+        deleted = await purge_dead_letters(admin, stream, [c.dead_letter_id for c in chosen])
     if args.json:
         document = {
             "stream": stream,

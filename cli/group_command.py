@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
 from nautilus.cli.arguments import entry_id_or_time
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
@@ -59,10 +57,10 @@ def _idle_ms(group: GroupInfo) -> int | None:
     return min((c.idle_ms for c in group.consumers), default=None)
 
 
-async def _lane_groups(redis: Redis, selection: StreamSelection) -> list[_LaneGroup]:
+async def _lane_groups(admin: RedisAdmin, selection: StreamSelection) -> list[_LaneGroup]:
     found = []
     for lane in selection.lanes:
-        for group in (await lane_info(redis, lane)).groups:
+        for group in (await lane_info(admin, lane)).groups:
             found.append(_LaneGroup(selection.stream, lane, group))
     return found
 
@@ -88,8 +86,8 @@ def _group_json(item: _LaneGroup) -> dict[str, Any]:
 async def _list(args: argparse.Namespace) -> int:
     names = args.streams or list(contract_streams())
     selections = [resolve_stream(name) for name in names]
-    async with connect(args.redis_url) as (redis, _url):
-        items = [item for s in selections for item in await _lane_groups(redis, s)]
+    async with connect(args.redis_url) as (admin, _url):
+        items = [item for s in selections for item in await _lane_groups(admin, s)]
     if args.json:
         print(json.dumps({"groups": [_group_json(item) for item in items]}, indent=2))
         return EXIT_OK
@@ -116,9 +114,9 @@ async def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _existing(redis: Redis, selection: StreamSelection, group: str) -> list[_LaneGroup]:
+async def _existing(admin: RedisAdmin, selection: StreamSelection, group: str) -> list[_LaneGroup]:
     """The lanes of `selection` where `group` exists; CommandError naming the groups otherwise."""
-    items = await _lane_groups(redis, selection)
+    items = await _lane_groups(admin, selection)
     chosen = [item for item in items if item.group.name == group]
     if not chosen:
         known = sorted({item.group.name for item in items})
@@ -143,9 +141,8 @@ async def _setid(args: argparse.Namespace) -> int:
             f"this moves group {args.group!r} on {selection.stream} to {args.position}: entries "
             "after it are delivered to the group (again), entries before it never; add --yes"
         )
-    async with connect(args.redis_url) as (redis, _url):
-        chosen = await _existing(redis, selection, args.group)
-        admin = RedisAdmin.of(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        chosen = await _existing(admin, selection, args.group)
         for item in chosen:
             await admin.command(
                 "XGROUP SETID", "XGROUP", "SETID", item.lane, args.group, args.position
@@ -164,8 +161,8 @@ async def _setid(args: argparse.Namespace) -> int:
 
 async def _delconsumer(args: argparse.Namespace) -> int:
     selection = resolve_stream(args.stream)
-    async with connect(args.redis_url) as (redis, _url):
-        chosen = await _existing(redis, selection, args.group)
+    async with connect(args.redis_url) as (admin, _url):
+        chosen = await _existing(admin, selection, args.group)
         holding = [
             (item.lane, c)
             for item in chosen
@@ -183,7 +180,6 @@ async def _delconsumer(args: argparse.Namespace) -> int:
                 "never be delivered to the group again; let a live consumer reclaim them first, "
                 "or add --force"
             )
-        admin = RedisAdmin.of(redis)
         dropped = {
             lane: int(
                 await admin.command(
@@ -219,9 +215,8 @@ async def _destroy(args: argparse.Namespace) -> int:
         )
     if not args.yes:
         raise CommandError(f"this destroys group {args.group!r} on {selection.stream}; add --yes")
-    async with connect(args.redis_url) as (redis, _url):
-        chosen = await _existing(redis, selection, args.group)
-        admin = RedisAdmin.of(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        chosen = await _existing(admin, selection, args.group)
         for item in chosen:
             await admin.command("XGROUP DESTROY", "XGROUP", "DESTROY", item.lane, args.group)
     lanes = [item.lane for item in chosen]

@@ -62,8 +62,8 @@ def _status(contract_fp: str | None, versions: list[str]) -> str:
 
 async def _list(args: argparse.Namespace) -> int:
     contract = fingerprints()
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         names = sorted(set(contract) | set(await registry.types()))
         listing = [(name, await registry.versions(name)) for name in names]
     if args.json:
@@ -129,8 +129,8 @@ def _version_json(version: SchemaVersion, contract_fp: str | None) -> dict[str, 
 
 async def _show(args: argparse.Namespace) -> int:
     contract = fingerprints()
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         name = _full_name(args.type, sorted(set(contract) | set(await registry.types())))
         history = await registry.version_history(name)
         if args.fingerprint is not None:
@@ -212,8 +212,8 @@ def _mode_of(args: argparse.Namespace) -> CompatMode | None:
 async def _register(args: argparse.Namespace) -> int:
     descriptors = _descriptors(args)
     mode, level = _mode_of(args), _LEVELS[args.level]
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         for descriptor in descriptors:
             try:
                 done = await registry.register(
@@ -236,8 +236,8 @@ async def _check(args: argparse.Namespace) -> int:
     descriptors = _descriptors(args)
     mode, level = _mode_of(args), _LEVELS[args.level]
     failed = False
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         for descriptor in descriptors:
             violations = await registry.check(descriptor, mode=mode, level=level)
             used = mode or await registry.mode(descriptor.full_name)
@@ -250,8 +250,8 @@ async def _check(args: argparse.Namespace) -> int:
 
 
 async def _deprecate(args: argparse.Namespace) -> int:
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         name = _full_name(args.type, sorted(set(fingerprints()) | set(await registry.types())))
         try:
             await registry.deprecate(name, args.fingerprint, args.reason)
@@ -266,8 +266,8 @@ async def _delete(args: argparse.Namespace) -> int:
         raise CommandError(
             "deleting a version makes entries written with it undecodable; add --force"
         )
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         name = _full_name(args.type, sorted(set(fingerprints()) | set(await registry.types())))
         try:
             await registry.delete(name, args.fingerprint)
@@ -278,8 +278,8 @@ async def _delete(args: argparse.Namespace) -> int:
 
 
 async def _mode(args: argparse.Namespace) -> int:
-    async with connect(args.redis_url) as (redis, _url):
-        registry = SchemaRegistry(redis)
+    async with connect(args.redis_url) as (admin, _url):
+        registry = SchemaRegistry(admin.redis)
         if args.registry_default == bool(args.type):
             raise CommandError("name a TYPE, or --global for the registry's default (not both)")
         name = None

@@ -19,14 +19,11 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisClusterException, RedisError
 
 from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_USAGE, CommandError
-from nautilus.runtime.admin import open_client
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.credentials import CredentialsError, read_secret_file
+from nautilus.runtime.errors import ServerRejectedError, ServerUnreachableError
 from nautilus.runtime.redaction import redacted
 
 __all__ = [
@@ -89,32 +86,35 @@ def select_server_url(explicit: str | None, cwd: Path | None = None) -> str:
 
 
 @asynccontextmanager
-async def connect(explicit_url: str | None) -> AsyncIterator[tuple[Redis, str]]:
-    """An open connection to the selected server (PINGed) and its URL; closed on exit.
+async def connect(explicit_url: str | None) -> AsyncIterator[tuple[RedisAdmin, str]]:
+    """The selected server (PINGed) through the admin layer, and its URL; closed on exit. On a
+    node of a Redis Cluster the admin talks to the whole cluster (runtime/admin.py).
 
-    A malformed URL is a usage error; a server that does not answer is a failure naming the URL.
+    A malformed URL is a usage error; a server that does not answer, or refuses this identity,
+    is a failure naming the URL (redacted). Later server errors reach the caller as the admin
+    layer's typed errors (runtime/admin.py), which `run_command` reports in one line.
     """
     url = select_server_url(explicit_url)
     try:
-        Redis.from_url(url)  # the URL's syntax, checked before any I/O
-    except ValueError as exc:
-        raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}", EXIT_USAGE) from None
-    try:
-        # A cluster client when the server is a node of a Redis Cluster (runtime/admin.py).
-        redis: Any = await open_client(
+        admin = RedisAdmin.from_url(
             url, socket_timeout_s=_SOCKET_TIMEOUT_S, connect_timeout_s=_CONNECT_TIMEOUT_S
         )
     except ValueError as exc:
-        raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}") from None
-    except (RedisError, RedisClusterException, OSError) as exc:
-        raise CommandError(f"cannot reach Redis at {redacted(url)}: {exc}", EXIT_FAILURE) from None
+        raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}", EXIT_USAGE) from None
     try:
         try:
-            await redis.ping()
-        except (RedisError, OSError) as exc:
+            await admin.ping()
+        except ValueError as exc:
+            raise CommandError(f"malformed Redis URL {redacted(url)!r}: {exc}") from None
+        except ServerUnreachableError as exc:
             raise CommandError(
-                f"cannot reach Redis at {redacted(url)}: {exc}", EXIT_FAILURE
+                f"cannot reach Redis at {redacted(url)}: {exc.detail}", EXIT_FAILURE
             ) from None
-        yield redis, url
+        except ServerRejectedError as exc:
+            raise CommandError(
+                f"cannot reach Redis at {redacted(url)}: it refused this client: {exc.reply}",
+                EXIT_FAILURE,
+            ) from None
+        yield admin, url
     finally:
-        await redis.aclose()
+        await admin.close()

@@ -14,13 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-
 from nautilus.cli.arguments import non_negative_float
 from nautilus.cli.command_errors import EXIT_OK, run_command
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import contract_streams, lane_label, resolve_stream
 from nautilus.cli.tables import Cell, format_duration_ms, render_table
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.dead_letter import read_dead_letters
 from nautilus.runtime.lanes import bulk_lane, dead_letter_stream, priority_lane
 from nautilus.runtime.stream_info import LaneInfo, lane_info
@@ -88,25 +87,27 @@ class StreamStats:
         }
 
 
-async def _snapshot(redis: Redis, stream: str) -> StreamStats:
-    lanes = [await lane_info(redis, key) for key in (bulk_lane(stream), priority_lane(stream))]
-    dead = await lane_info(redis, dead_letter_stream(stream), with_consumers=False)
+async def _snapshot(admin: RedisAdmin, stream: str) -> StreamStats:
+    lanes = [await lane_info(admin, key) for key in (bulk_lane(stream), priority_lane(stream))]
+    dead = await lane_info(admin, dead_letter_stream(stream), with_consumers=False)
     stats = StreamStats(stream, lanes, dead)
     if dead.length:
-        for letter in await read_dead_letters(redis, stream):
+        for letter in await read_dead_letters(admin, stream):
             stats.dead_by_group[(letter.lane, letter.group)] += 1
     return stats
 
 
-async def collect_stats(redis: Redis, streams: list[str], interval_s: float) -> list[StreamStats]:
+async def collect_stats(
+    admin: RedisAdmin, streams: list[str], interval_s: float
+) -> list[StreamStats]:
     """A snapshot of `streams`; with `interval_s` > 0, rates from a second sample after it."""
-    first = [await _snapshot(redis, stream) for stream in streams]
+    first = [await _snapshot(admin, stream) for stream in streams]
     if interval_s <= 0:
         return first
     await asyncio.sleep(interval_s)
     for stats in first:
         for before in stats.lanes:
-            after = await lane_info(redis, before.key, with_consumers=False)
+            after = await lane_info(admin, before.key, with_consumers=False)
             added = max(after.entries_added - before.entries_added, 0)
             stats.rates[before.key] = added / interval_s
     return first
@@ -198,8 +199,8 @@ async def _stats(args: argparse.Namespace) -> int:
         if args.streams
         else list(contract_streams())
     )
-    async with connect(args.redis_url) as (redis, _url):
-        all_stats = await collect_stats(redis, streams, args.interval)
+    async with connect(args.redis_url) as (admin, _url):
+        all_stats = await collect_stats(admin, streams, args.interval)
     if args.json:
         print(json.dumps({"streams": [s.as_json() for s in all_stats]}, indent=2))
     else:

@@ -12,9 +12,6 @@ import string
 import sys
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import ResponseError
-
 from nautilus.cli.arguments import (
     entry_id_or_time,
     message_type,
@@ -25,6 +22,7 @@ from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.entry_view import EntryDecoder, EntryView, format_entry
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import StreamSelection, resolve_stream
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.schema.registry import SchemaRegistry
 from nautilus.runtime.transport.base import parse_entry_id
 
@@ -54,62 +52,47 @@ the message as proto3 JSON; --json prints one JSON object per line instead.
 Exit status: 0 done, 1 server unreachable, 2 bad arguments (unknown stream or group, bad URL)."""
 
 
-def _newest_first(raw: Any) -> list[tuple[str, Any]]:
-    return [(_text(entry_id), fields or {}) for entry_id, fields in raw]
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _by_id(item: tuple[str, str, Any]) -> tuple[int, int]:
     return parse_entry_id(item[1])
 
 
 async def _latest(
-    redis: Redis, selection: StreamSelection, count: int
+    admin: RedisAdmin, selection: StreamSelection, count: int
 ) -> list[tuple[str, str, Any]]:
     """The last `count` entries over the selected lanes, oldest first, as (lane, id, fields)."""
     merged: list[tuple[str, str, Any]] = []
     if count <= 0:
         return merged
     for lane in selection.lanes:
-        for entry_id, fields in _newest_first(await redis.xrevrange(lane, count=count)):
+        for entry_id, fields in await admin.latest_entries(lane, count):
             merged.append((lane, entry_id, fields))
     merged.sort(key=_by_id)
     return merged[-count:]
 
 
 async def _group_backlog(
-    redis: Redis, selection: StreamSelection, group: str, count: int
+    admin: RedisAdmin, selection: StreamSelection, group: str, count: int
 ) -> list[tuple[str, str, Any, dict[str, Any]]]:
     """What `group` still has to process on the selected lanes: pending, then undelivered."""
     backlog: list[tuple[str, str, Any, dict[str, Any]]] = []
     found = False
     for lane in selection.lanes:
-        try:
-            groups: Any = await redis.xinfo_groups(lane)
-        except ResponseError:
-            continue  # the lane does not exist yet
+        groups = await admin.groups(lane)  # empty when the lane does not exist yet
         state = next((g for g in groups if _text(g["name"]) == group), None)
         if state is None:
             continue
         found = True
-        pending: Any = await redis.xpending_range(lane, group, min="-", max="+", count=count)
-        for item in pending:
-            entry_id = _text(item["message_id"])
-            entries: Any = await redis.xrange(lane, entry_id, entry_id)
+        for item in await admin.pending_entries(lane, group, count):
+            entries = await admin.entries(lane, item.entry_id, item.entry_id)
             fields = entries[0][1] if entries else {}
             extra = {
-                "state": "pending",
-                "consumer": _text(item["consumer"]),
-                "deliveries": int(item["times_delivered"]),
+                "state": "pending" if entries else "pending-trimmed",
+                "consumer": item.consumer,
+                "deliveries": item.deliveries,
             }
-            if not entries:
-                extra["state"] = "pending-trimmed"
-            backlog.append((lane, entry_id, fields, extra))
+            backlog.append((lane, item.entry_id, fields, extra))
         after = "(" + _text(state["last-delivered-id"])
-        for entry_id, fields in _newest_first(await redis.xrange(lane, after, "+", count=count)):
+        for entry_id, fields in await admin.entries(lane, after, "+", count):
             backlog.append((lane, entry_id, fields, {"state": "undelivered"}))
     if not found:
         raise CommandError(
@@ -118,6 +101,10 @@ async def _group_backlog(
         )
     backlog.sort(key=lambda item: (item[3]["state"] == "undelivered", parse_entry_id(item[1])))
     return backlog[:count]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 #: The fields a --format template may name (each entry's --json object, message as JSON text).
@@ -189,14 +176,14 @@ _PAGE = 500
 
 
 async def _latest_matching(
-    redis: Redis, selection: StreamSelection, printer: _Printer, count: int
+    admin: RedisAdmin, selection: StreamSelection, printer: _Printer, count: int
 ) -> list[EntryView]:
     """The last `count` entries that pass --type/--key over the lanes, oldest first."""
     found: list[EntryView] = []
     for lane in selection.lanes:
         end, taken = "+", 0
         while taken < count:
-            page = _newest_first(await redis.xrevrange(lane, end, "-", count=_PAGE))
+            page = await admin.latest_entries(lane, _PAGE, end)
             for entry_id, fields in page:
                 view = await printer.view(lane, entry_id, fields)
                 if view is not None and taken < count:
@@ -210,14 +197,14 @@ async def _latest_matching(
 
 
 async def _since(
-    redis: Redis, selection: StreamSelection, printer: _Printer, start: str, count: int | None
+    admin: RedisAdmin, selection: StreamSelection, printer: _Printer, start: str, count: int | None
 ) -> list[EntryView]:
     """Entries from id `start` on that pass --type/--key, oldest first, at most `count`."""
     found: list[EntryView] = []
     for lane in selection.lanes:
         begin, taken = start, 0
         while count is None or taken < count:
-            page = _newest_first(await redis.xrange(lane, begin, "+", count=_PAGE))
+            page = await admin.entries(lane, begin, "+", _PAGE)
             for entry_id, fields in page:
                 view = await printer.view(lane, entry_id, fields)
                 if view is not None and (count is None or taken < count):
@@ -231,18 +218,17 @@ async def _since(
 
 
 async def _follow(
-    redis: Redis, selection: StreamSelection, printer: _Printer, max_entries: int | None
+    admin: RedisAdmin, selection: StreamSelection, printer: _Printer, max_entries: int | None
 ) -> None:
-    last_ids: dict[Any, Any] = {}
+    last_ids: dict[str, str] = {}
     for lane in selection.lanes:
-        newest: Any = await redis.xrevrange(lane, count=1)
-        last_ids[lane] = _text(newest[0][0]) if newest else "0-0"
+        newest = await admin.latest_entries(lane, 1)
+        last_ids[lane] = newest[0][0] if newest else "0-0"
     while max_entries is None or printer.printed < max_entries:
-        replies: Any = await redis.xread(last_ids, count=100, block=_FOLLOW_BLOCK_MS)
+        replies = await admin.read_after(last_ids, count=100, block_ms=_FOLLOW_BLOCK_MS)
         arrived: list[tuple[str, str, Any]] = []
-        for key, entries in replies or ():
-            lane = _text(key)
-            for entry_id, fields in _newest_first(entries):
+        for lane, entries in replies:
+            for entry_id, fields in entries:
                 arrived.append((lane, entry_id, fields))
                 last_ids[lane] = entry_id
         for lane, entry_id, fields in sorted(arrived, key=_by_id):
@@ -253,27 +239,27 @@ async def _follow(
 
 async def _tail(args: argparse.Namespace) -> int:
     selection = resolve_stream(args.stream)
-    async with connect(args.redis_url) as (redis, _url):
-        printer = _Printer(EntryDecoder(SchemaRegistry(redis)), args)
+    async with connect(args.redis_url) as (admin, _url):
+        printer = _Printer(EntryDecoder(SchemaRegistry(admin.redis)), args)
         count = _DEFAULT_COUNT if args.count is None and args.since is None else args.count
         if args.group is not None:
             for lane, entry_id, fields, extra in await _group_backlog(
-                redis, selection, args.group, count if count is not None else _DEFAULT_COUNT
+                admin, selection, args.group, count if count is not None else _DEFAULT_COUNT
             ):
                 await printer.show(lane, entry_id, fields, **extra)
         elif args.since is not None:
-            for view in await _since(redis, selection, printer, args.since, count):
+            for view in await _since(admin, selection, printer, args.since, count):
                 printer.print(view)
         elif args.type is not None or args.key is not None:
-            for view in await _latest_matching(redis, selection, printer, count or 0):
+            for view in await _latest_matching(admin, selection, printer, count or 0):
                 printer.print(view)
         else:
-            for lane, entry_id, fields in await _latest(redis, selection, count or 0):
+            for lane, entry_id, fields in await _latest(admin, selection, count or 0):
                 await printer.show(lane, entry_id, fields)
         if not printer.printed and not args.follow:
             print(f"nautilus tail: {_nothing(selection, args.group)}", file=sys.stderr)
         if args.follow:
-            await _follow(redis, selection, printer, args.max_entries)
+            await _follow(admin, selection, printer, args.max_entries)
     return EXIT_OK
 
 

@@ -47,9 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from redis.asyncio import Redis
-from redis.exceptions import AuthenticationError, RedisClusterException, RedisError
-
 from nautilus.codegen.render.acl import ServerFlavor
 from nautilus.contract import bus_message_classes
 from nautilus.engines.catalog import ENGINES, engine_port
@@ -70,9 +67,9 @@ from nautilus.engines.run_identities import (
 )
 from nautilus.engines.run_settings import RunSettings
 from nautilus.engines.throwaway_tls import TlsSetupError, throwaway_tls
-from nautilus.runtime.admin import open_client
+from nautilus.runtime.admin import RedisAdmin, server_errors
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError
-from nautilus.runtime.errors import MessageBusError, TransportError
+from nautilus.runtime.errors import MessageBusError, ServerRejectedError, TransportError
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 from nautilus.runtime.redaction import redacted
 from nautilus.runtime.routing import engine_info, message_spec
@@ -305,23 +302,16 @@ class Launcher:
                     cluster=self.options.cluster,
                 )
             self._identities = identities
+            admin = RedisAdmin.from_url(identities.operator, connect_timeout_s=2.0)
             try:
-                # A cluster client when the server is a cluster node (runtime/admin.py).
-                redis: Any = await open_client(
-                    identities.operator, socket_timeout_s=None, connect_timeout_s=2.0
-                )
-            except (RedisError, RedisClusterException, OSError) as exc:
-                raise LaunchError(
-                    redacted(f"cannot use the server {identities.server_url}: {exc}")
-                ) from None
-            try:
-                return await self._run_on(redis, identities, private=server is not None)
-            except (RedisError, TransportError) as exc:
+                return await self._run_on(admin, identities, private=server is not None)
+            except TransportError as exc:
                 raise LaunchError(
                     redacted(f"lost the server {identities.server_url}: {exc}")
                 ) from None
             finally:
-                await redis.aclose()
+                with contextlib.suppress(TransportError):
+                    await admin.close()
         finally:
             self.view.close()
             for signum in _STOP_SIGNALS:
@@ -352,11 +342,11 @@ class Launcher:
         shutil.rmtree(directory / "tls", ignore_errors=True)
 
     async def _run_on(
-        self, redis: Redis, identities: RunIdentities, *, private: bool
+        self, admin: RedisAdmin, identities: RunIdentities, *, private: bool
     ) -> dict[str, Any]:
         options, settings = self.options, self.options.settings
         url = identities.server_url
-        await self._check_streams(redis)
+        await self._check_streams(admin)
         self._url_files = write_identity_files(identities, options.credentials_dir)
         if identities.schema_admin is not None:
             await _register_contract(identities.schema_admin)
@@ -394,12 +384,12 @@ class Launcher:
         reason = await self._watch(time.monotonic())
         self._say(f"stopping: {reason}")
         await self._stop_market()
-        await self._drain(redis)
+        await self._drain(admin)
         await self._stop_engines()
-        report = await self._report(redis, reason)
+        report = await self._report(admin, reason)
         report["run"]["identities"] = "per-engine" if identities.per_engine else "shared"
         report["run"]["tls"] = identities.server_url.startswith("rediss://")
-        report["acl_log"] = await _acl_log(redis)
+        report["acl_log"] = await _acl_log(admin)
         if options.report is not None:
             write_report(report, options.report)
             print(f"report: {options.report}", file=self.out, flush=True)
@@ -414,22 +404,26 @@ class Launcher:
             return
         if not url:
             return
-        other = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            other = RedisAdmin.from_url(url, socket_timeout_s=0.5, connect_timeout_s=0.5)
+        except ValueError:
+            return  # not a URL: a stale or damaged file
         try:
             await other.ping()
-        except AuthenticationError:
-            pass  # a server that asks who we are is a live one
-        except (RedisError, OSError, ValueError):
+        except ServerRejectedError:
+            pass  # a server that refuses us (e.g. asks who we are) is a live one
+        except (TransportError, ValueError):
             return  # a stale file from a run that did not clean up
         finally:
-            await other.aclose()
+            with contextlib.suppress(TransportError):
+                await other.close()
         raise LaunchError(
             f"another run seems to be using this directory ({self.options.server_url_file} "
             f"points at a live server, {redacted(url)}): stop it first, run from another "
             "directory, or delete that file if no run is going on"
         )
 
-    async def _check_streams(self, redis: Redis) -> None:
+    async def _check_streams(self, admin: RedisAdmin) -> None:
         keys = [
             key
             for engine in ENGINES
@@ -437,8 +431,8 @@ class Launcher:
             for key in (*lanes_in_read_order(stream), dead_letter_stream(stream))
         ]
         try:
-            lengths = [await _xlen(redis, key) for key in keys]
-        except (RedisError, OSError) as exc:
+            lengths = [await admin.length(key) for key in keys]
+        except TransportError as exc:
             raise LaunchError(f"cannot use the server: {exc}") from None
         if not any(lengths):
             return
@@ -449,7 +443,7 @@ class Launcher:
                 "REDIS_URL for a private one) or pass --reset-streams to delete them"
             )
         for key in keys:  # one key per command: keys of different streams are in other slots
-            await redis.delete(key)
+            await admin.delete_keys([key])
         self._say(f"deleted {len(keys)} bus stream keys (--reset-streams)")
 
     def _prepare_run_dir(self) -> None:
@@ -573,7 +567,7 @@ class Launcher:
                 return
             await asyncio.sleep(_POLL_S)
 
-    async def _drain(self, redis: Redis) -> bool:
+    async def _drain(self, admin: RedisAdmin) -> bool:
         """Wait until every group of every lane has read and acknowledged everything, twice in a
         row (publishers flush within milliseconds); False on timeout or a second Ctrl-C."""
         started = time.monotonic()
@@ -581,7 +575,7 @@ class Launcher:
         previous: dict[str, int] | None = None
         last_said = started
         while time.monotonic() < deadline and self._interrupts < 2:
-            lengths, behind = await _backlog(redis)
+            lengths, behind = await _backlog(admin)
             if behind == 0 and lengths == previous:
                 self._say(f"all consumer groups caught up ({time.monotonic() - started:.1f} s)")
                 return True
@@ -612,7 +606,7 @@ class Launcher:
                 process.kill()
                 process.process.wait()
 
-    async def _report(self, redis: Redis, reason: str) -> dict[str, Any]:
+    async def _report(self, admin: RedisAdmin, reason: str) -> dict[str, Any]:
         summaries: dict[str, Mapping[str, Any]] = {}
         missing = []
         for engine in ENGINES:
@@ -629,7 +623,7 @@ class Launcher:
                 summaries[engine] = merge_summaries(replicas)
         dead_letters = {
             engine_info(e).stream: sum(
-                [await _xlen(redis, dead_letter_stream(s)) for s in _stored_streams(e)]
+                [await admin.length(dead_letter_stream(s)) for s in _stored_streams(e)]
             )
             for e in ENGINES
         }
@@ -638,7 +632,7 @@ class Launcher:
             summaries,
             mode="live",
             dead_letters=dead_letters,
-            extra={"delivery": await _delivery(redis)},
+            extra={"delivery": await _delivery(admin)},
         )
         report["run"]["stopped_by"] = reason
         report["run"]["missing_summaries"] = missing
@@ -708,9 +702,10 @@ def _start_private_cluster(
     acl_file, passwords = private_acl(credentials_dir, flavor)
     cluster = EmbeddedCluster(masters, binary=binary)
     try:
-        cluster.start()
-        cluster.apply_acl(acl_file)
-    except (OSError, RuntimeError, TimeoutError, RedisError) as exc:
+        with server_errors("starting the private cluster"):
+            cluster.start()
+            cluster.apply_acl(acl_file)
+    except (OSError, RuntimeError, TimeoutError, TransportError) as exc:
         cluster.close()
         raise LaunchError(f"the private cluster did not start: {exc}") from None
     return cluster, private_identities(cluster.url, passwords)
@@ -718,28 +713,25 @@ def _start_private_cluster(
 
 async def _register_contract(schema_admin_url: str) -> None:
     """Register every schema of the contract as schema-admin: engines only read the registry."""
+    admin = RedisAdmin.from_url(schema_admin_url, connect_timeout_s=2.0)
     try:
-        redis: Any = await open_client(
-            schema_admin_url, socket_timeout_s=None, connect_timeout_s=2.0
-        )
-    except (RedisError, RedisClusterException, OSError) as exc:
-        raise LaunchError(redacted(f"registering the contract's schemas failed: {exc}")) from None
-    try:
-        await SchemaRegistry(redis).register_all(
+        await admin.ping()  # on a cluster node, the admin's client becomes a cluster client
+        await SchemaRegistry(admin.redis).register_all(
             [cls.DESCRIPTOR for cls in bus_message_classes().values()], producer="schema-admin"
         )
     except MessageBusError as exc:
         raise LaunchError(redacted(f"registering the contract's schemas failed: {exc}")) from None
     finally:
-        await redis.aclose()
+        with contextlib.suppress(TransportError):
+            await admin.close()
 
 
-async def _acl_log(redis: Redis) -> list[dict[str, Any]] | None:
+async def _acl_log(admin: RedisAdmin) -> list[dict[str, Any]] | None:
     """The server's ACL denials (who was refused what), or None when this identity may not
     read them. Entries carry user names, commands and keys, never passwords."""
     try:
-        entries: Any = await redis.acl_log()
-    except (RedisError, OSError):
+        entries = await admin.acl_log()
+    except TransportError:
         return None
     return [
         {
@@ -763,30 +755,26 @@ def _stored_streams(engine: str) -> tuple[str, ...]:
     return (stream,)
 
 
-async def _xlen(redis: Redis, key: str) -> int:
-    return int(await redis.xlen(key))
-
-
-async def _backlog(redis: Redis) -> tuple[dict[str, int], int]:
+async def _backlog(admin: RedisAdmin) -> tuple[dict[str, int], int]:
     """Every lane's length, and the entries not yet read or not yet acknowledged by a group."""
     lengths: dict[str, int] = {}
     behind = 0
     for engine in ENGINES:
         for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
-            info = await lane_info(redis, lane, with_consumers=False)
+            info = await lane_info(admin, lane, with_consumers=False)
             lengths[lane] = info.entries_added
             for group in info.groups:
                 behind += group.pending + (group.lag if group.lag is not None else 0)
     return lengths, behind
 
 
-async def _delivery(redis: Redis) -> dict[str, Any]:
+async def _delivery(admin: RedisAdmin) -> dict[str, Any]:
     """The server's bookkeeping per lane: entries added and each group's reads and pending."""
     lanes: dict[str, Any] = {}
     complete = True
     for engine in ENGINES:
         for lane in [lane for s in _stored_streams(engine) for lane in lanes_in_read_order(s)]:
-            info = await lane_info(redis, lane, with_consumers=False)
+            info = await lane_info(admin, lane, with_consumers=False)
             groups = {}
             for group in info.groups:
                 groups[group.name] = {

@@ -26,8 +26,9 @@ names keys of one hash slot (runtime/lanes.py), so the same calls work on both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -53,6 +54,7 @@ from nautilus.runtime.errors import ServerRejectedError, ServerUnreachableError,
 __all__ = [
     "TRANSIENT_REPLY_PREFIXES",
     "AnyRedis",
+    "PendingEntry",
     "RedisAdmin",
     "cluster_enabled",
     "is_transient_reply",
@@ -106,7 +108,7 @@ def server_errors(operation: str) -> Iterator[None]:
     """Run a block of redis-py calls with their errors mapped (see the module docstring)."""
     try:
         yield
-    except (RedisError, OSError, TimeoutError) as exc:
+    except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
         raise map_server_error(operation, exc) from exc
 
 
@@ -175,6 +177,17 @@ async def open_client(
         await cluster.aclose()
         raise
     return cluster
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """One entry of a group's pending list."""
+
+    entry_id: str
+    consumer: str
+    #: Milliseconds since it was last delivered (or claimed).
+    idle_ms: int
+    deliveries: int
 
 
 def _is_missing_key(exc: ResponseError) -> bool:
@@ -291,6 +304,105 @@ class RedisAdmin:
         with server_errors("XDEL"):
             return int(await (await self._client()).xdel(key, *ids))
 
+    async def latest_entries(
+        self, key: str, count: int, end: str = "+", start: str = "-"
+    ) -> list[tuple[str, dict[bytes, bytes]]]:
+        """XREVRANGE of `key`: up to `count` (id, fields) pairs, newest first."""
+        with server_errors("XREVRANGE"):
+            raw: Any = await (await self._client()).xrevrange(key, end, start, count=count)
+        return [(_text(entry_id), fields or {}) for entry_id, fields in raw]
+
+    async def read_after(
+        self, positions: Mapping[str, str], *, count: int, block_ms: int | None = None
+    ) -> list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]:
+        """XREAD: the entries after each key's id in `positions`, per key, oldest first; with
+        `block_ms`, waits that long for one to arrive (an empty list when none did)."""
+        with server_errors("XREAD"):
+            raw: Any = await (await self._client()).xread(
+                dict(positions),
+                count=count,
+                block=block_ms,
+            )
+        return _per_key(raw)
+
+    async def pending_entries(self, key: str, group: str, count: int) -> list[PendingEntry]:
+        """XPENDING of `group` on `key`, oldest first: who holds each entry and how often it was
+        delivered."""
+        with server_errors("XPENDING"):
+            client = await self._client()
+            raw: Any = await client.xpending_range(key, group, min="-", max="+", count=count)
+        return [
+            PendingEntry(
+                _text(item["message_id"]),
+                _text(item["consumer"]),
+                int(item["time_since_delivered"]),
+                int(item["times_delivered"]),
+            )
+            for item in raw
+        ]
+
+    async def length(self, key: str) -> int:
+        """XLEN of `key` (0 when it does not exist)."""
+        with server_errors("XLEN"):
+            return int(await (await self._client()).xlen(key))
+
+    async def delete_keys(self, keys: Sequence[str]) -> int:
+        """DEL `keys`; the number that existed."""
+        if not keys:
+            return 0
+        with server_errors("DEL"):
+            return int(await (await self._client()).delete(*keys))
+
+    async def server_info(self, section: str) -> dict[str, Any]:
+        """INFO `section`, parsed."""
+        with server_errors("INFO"):
+            return dict(await (await self._client()).info(section))
+
+    async def acl_log(self) -> list[dict[str, Any]]:
+        """ACL LOG: the server's recent denials (user, command or key, reason), newest first."""
+        with server_errors("ACL LOG"):
+            entries: Any = await (await self._client()).acl_log()
+        return [dict(entry) for entry in entries]
+
+    async def create_group(self, key: str, group: str, start_id: str) -> bool:
+        """XGROUP CREATE ... MKSTREAM; False when the group exists already (it is left as is)."""
+        with server_errors("XGROUP CREATE"):
+            try:
+                await (await self._client()).xgroup_create(key, group, start_id, mkstream=True)
+            except ResponseError as exc:
+                if str(exc).startswith("BUSYGROUP"):
+                    return False
+                raise
+        return True
+
+    async def read_group(
+        self,
+        group: str,
+        consumer: str,
+        positions: Mapping[str, str],
+        *,
+        count: int,
+        block_ms: int | None = None,
+    ) -> list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]:
+        """XREADGROUP as `consumer` of `group`: per key, the entries it was given (">": new ones;
+        an id: its own pending entries after that id)."""
+        with server_errors("XREADGROUP"):
+            raw: Any = await (await self._client()).xreadgroup(
+                group,
+                consumer,
+                dict(positions),
+                count=count,
+                block=block_ms,
+            )
+        return _per_key(raw)
+
+    async def ack(self, key: str, group: str, ids: Sequence[str]) -> int:
+        """XACK `ids` for `group` on `key`; the number that were pending."""
+        if not ids:
+            return 0
+        with server_errors("XACK"):
+            return int(await (await self._client()).xack(key, group, *ids))
+
     async def run_script(self, operation: str, script: str, keys: Sequence[str], *args: Any) -> Any:
         """EVAL `script` with `keys` and `args`; its reply."""
         with server_errors(operation):
@@ -305,3 +417,11 @@ class RedisAdmin:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _per_key(raw: Any) -> list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]:
+    """An XREAD/XREADGROUP reply as (key, [(id, fields), ...]) pairs."""
+    return [
+        (_text(key), [(_text(entry_id), fields or {}) for entry_id, fields in entries])
+        for key, entries in raw or ()
+    ]

@@ -11,16 +11,15 @@ consumers deal with it. Server errors are retried with a capped backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 from google.protobuf.message import DecodeError, Message
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from nautilus.runtime.admin import RedisAdmin
 from nautilus.runtime.backoff import Backoff
-from nautilus.runtime.errors import UndeliverableEntryError
+from nautilus.runtime.errors import TransportError, UndeliverableEntryError
 from nautilus.runtime.lanes import lanes_in_read_order
 from nautilus.runtime.resolver import LocalTypeResolver
 from nautilus.runtime.routing import message_spec
@@ -55,35 +54,31 @@ class StreamTail:
 
     async def run(self, started: asyncio.Event | None = None) -> None:
         """Read until cancelled, reconnecting after server errors."""
-        redis = Redis.from_url(self._redis_url)
+        admin = RedisAdmin.from_url(self._redis_url)
         backoff = Backoff(100, 5_000)
         try:
             positions: dict[str, str] = {}
             while not positions:
                 try:
-                    positions = {lane: await _last_id(redis, lane) for lane in self.lanes}
-                except RedisError as exc:
+                    positions = {lane: await _last_id(admin, lane) for lane in self.lanes}
+                except TransportError as exc:
                     await self._wait_after(exc, backoff)
             if started is not None:
                 started.set()
             while True:
                 try:
-                    answer: Any = await redis.xread(
-                        positions,  # type: ignore[arg-type]
-                        count=_COUNT,
-                        block=_BLOCK_MS,
-                    )
-                except RedisError as exc:
+                    answer = await admin.read_after(positions, count=_COUNT, block_ms=_BLOCK_MS)
+                except TransportError as exc:
                     await self._wait_after(exc, backoff)
                     continue
                 backoff.reset()
-                for lane, entries in answer or []:
-                    name = _text(lane)
+                for lane, entries in answer:
                     for entry_id, fields in entries:
-                        positions[name] = _text(entry_id)
+                        positions[lane] = entry_id
                         await self._entry(fields)
         finally:
-            await redis.aclose()
+            with contextlib.suppress(TransportError):
+                await admin.close()
 
     async def _entry(self, fields: Mapping[bytes, bytes]) -> None:
         message = self._read(fields)
@@ -119,10 +114,6 @@ class StreamTail:
         await asyncio.sleep(delay)
 
 
-async def _last_id(redis: Redis, lane: str) -> str:
-    newest: Any = await redis.xrevrange(lane, count=1)
-    return _text(newest[0][0]) if newest else "0-0"
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+async def _last_id(admin: RedisAdmin, lane: str) -> str:
+    newest = await admin.latest_entries(lane, 1)
+    return newest[0][0] if newest else "0-0"

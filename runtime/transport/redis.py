@@ -578,6 +578,12 @@ class RedisTransport:
                 self._apply_slot_map(reply)
                 return
 
+    async def _after_connection_failure(self) -> None:
+        """On a cluster, a node that stopped answering may have failed over: read the slot map
+        again, so the next call goes to the master that serves the slot now."""
+        if self._slots is not None:
+            await self._refresh_slot_map()
+
     def _node_for(self, key: str | bytes) -> _Node:
         """The node serving `key`'s slot (the only server when not a cluster)."""
         if self._slots is None:
@@ -634,6 +640,7 @@ class RedisTransport:
                 outcome = await self._send_raw(node, batch[start:end])
             except WriteInterruptedError as exc:
                 exc.results[:0] = results
+                await self._after_connection_failure()
                 raise
             results += outcome.results
             rejected += outcome.rejected
@@ -876,6 +883,7 @@ class RedisTransport:
         except ResponseError as exc:
             raise TransportError("XREADGROUP", str(exc)) from exc
         except (RedisError, OSError, TimeoutError) as exc:
+            await self._after_connection_failure()
             raise TransportError("XREADGROUP", repr(exc)) from exc
         return [(key, found[key]) for key in keys if key in found]
 
@@ -1049,7 +1057,10 @@ class RedisTransport:
                 reply = await self._call_raw(self._socket_timeout_s, key, "XACK", key, group, *ids)
                 return int(reply)
             return int(await self._redis.xack(key, group, *ids))
+        except ResponseError as exc:
+            raise TransportError("XACK", repr(exc)) from exc
         except (RedisError, OSError, TimeoutError) as exc:
+            await self._after_connection_failure()
             raise TransportError("XACK", repr(exc)) from exc
 
     async def autoclaim(

@@ -237,6 +237,10 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _FAULTS_W + "test_server_killed_during_publishing_loses_duplicates_and_reorders_nothing",
         _FAULTS_W + "test_server_shut_down_during_publishing_loses_duplicates_and_reorders_nothing",
     ],
+    "wire-format#outcomes/known-gap:-a-refusal-that-begins": [
+        _FAULTS_W + "test_a_refusal_that_begins_and_ends_inside_one_batch_is_counted_out_of_order",
+        _FAULTS_W + "test_writes_refused_while_the_server_loads_are_sent_again_in_order_once",
+    ],
     "wire-format#sequences-and-lost-replies/each-publisher-instance-writes-pi-its": [
         _OUTCOMES + "test_entries_carry_the_producer_instance_and_a_sequence_per_lane",
         _FAULTS_W + "test_server_killed_during_publishing_loses_duplicates_and_reorders_nothing",

@@ -92,6 +92,25 @@ class Account:
                 highest = max(highest, position)
         return total
 
+    def overtaking(self) -> int:
+        """First copies that land ahead of a message published earlier on the same lane (the
+        entries a publisher counts as `out_of_order`)."""
+        total = 0
+        for lane, numbers in self.held.items():
+            published = self.published.get(lane, [])
+            position: dict[int, int] = {}
+            for index, number in enumerate(numbers):
+                position.setdefault(number, index)
+            latest = -1  # the latest landing position among messages published so far
+            for number in published:
+                landed = position.get(number)
+                if landed is None:
+                    continue
+                if landed < latest:
+                    total += 1
+                latest = max(latest, landed)
+        return total
+
     def report(self) -> str:
         lines = [
             f"write-path account: {self.scenario} (seed {self.seed})",
@@ -101,7 +120,8 @@ class Account:
             lines.append(f"  {lane}: published {len(numbers)}, held {len(self.held.get(lane, []))}")
         lines.append(
             f"  lost {self.lost()}, duplicated {self.duplicated()} (producer retries), "
-            f"reordered {self.reordered()}, refused for good {self.rejected}, dead-lettered 0"
+            f"reordered {self.reordered()} (overtaken by {self.overtaking()}), "
+            f"refused for good {self.rejected}, dead-lettered 0"
         )
         if self.notes:
             lines.append("  " + ", ".join(f"{name} {value}" for name, value in self.notes.items()))

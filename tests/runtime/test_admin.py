@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 import redis
 
@@ -13,6 +16,7 @@ from nautilus.runtime.lanes import dead_letter_stream
 from nautilus.runtime.stream_info import lane_info
 
 LANE = "nautilus-vpin-streams"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_a_stopped_server_is_unreachable(private_server: EmbeddedServer) -> None:
@@ -93,3 +97,39 @@ def test_not_now_replies_are_transient(reply: str) -> None:
 )
 def test_refusals_are_not_transient(reply: str) -> None:
     assert not is_transient_reply(reply)
+
+
+def _redis_imports(folder: Path) -> list[str]:
+    """`path:line` of every import of redis-py in the modules under `folder`."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            if any(name == "redis" or name.startswith("redis.") for name in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("folder", ["cli", "engines"])
+def test_operator_commands_and_engines_reach_redis_only_through_the_runtime(folder: str) -> None:
+    assert _redis_imports(ROOT / folder) == []
+
+
+async def test_creating_an_existing_group_leaves_its_position_alone(redis_url: str) -> None:
+    with redis.Redis.from_url(redis_url) as connection:
+        newest = connection.xadd(LANE, {"t": "x"}).decode()
+    admin = RedisAdmin.from_url(redis_url)
+    try:
+        created = await admin.create_group(LANE, "observer:desk", "$")
+        created_again = await admin.create_group(LANE, "observer:desk", "0")
+        groups = await admin.groups(LANE)
+    finally:
+        await admin.close()
+
+    assert (created, created_again) == (True, False)
+    assert [g["last-delivered-id"].decode() for g in groups] == [newest]

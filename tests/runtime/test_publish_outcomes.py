@@ -114,8 +114,8 @@ async def test_entries_carry_the_producer_instance_and_a_sequence_per_lane(bus: 
     for i in range(3):
         first.publish_nowait(quote(i))
     first.publish_nowait(quote(3), priority=MessagePriority.CRITICAL)
-    second.publish_nowait(quote(4))
     await first.flush()
+    second.publish_nowait(quote(4))
     await second.flush()
     bulk = [fields for _, fields in await first.transport.range(MARKETDATA)]
     urgent = [fields for _, fields in await first.transport.range(priority_lane(MARKETDATA))]
