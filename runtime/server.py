@@ -26,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -315,7 +316,13 @@ def _acl_rules(rules: list[str]) -> list[str]:
 
 
 class EmbeddedCluster:
-    """A private Redis Cluster of `masters` servers on free ports of 127.0.0.1 (no replicas)."""
+    """A private Redis Cluster of `masters` servers on free ports of 127.0.0.1, each with
+    `replicas` replicas (none by default).
+
+    With replicas, a master that stops answering for `node_timeout_ms` is replaced by one of its
+    replicas (failover): tests kill a master to exercise it. `nodes` lists the servers started as
+    masters, `replicas` the others; after a failover the roles are the cluster's, not these lists'.
+    """
 
     def __init__(
         self,
@@ -323,12 +330,16 @@ class EmbeddedCluster:
         binary: str | None = None,
         acl_file: Path | None = None,
         node_timeout_ms: int = 5000,
+        replicas: int = 0,
     ) -> None:
         if masters < 1:
             raise ValueError("a cluster needs at least one master")
+        if replicas < 0:
+            raise ValueError("replicas cannot be negative")
+        total = masters * (1 + replicas)
         #: Each node's cluster bus port (CLUSTER MEET names it).
-        self._bus_ports = [_free_port() for _ in range(masters)]
-        self.nodes = [
+        self._bus_ports = [_free_port() for _ in range(total)]
+        servers = [
             EmbeddedServer(
                 binary=binary,
                 acl_file=acl_file,
@@ -343,13 +354,31 @@ class EmbeddedCluster:
                     str(node_timeout_ms),
                     "--cluster-port",
                     str(self._bus_ports[index]),
+                    # A replica takes over however long ago it last heard from its master:
+                    # a test's cluster has no stale replica to fear.
+                    "--cluster-replica-validity-factor",
+                    "0",
                 ),
             )
-            for index in range(masters)
+            for index in range(total)
         ]
+        self.nodes = servers[:masters]
+        #: Replica `i` serves master `i % masters`.
+        self.replicas = servers[masters:]
         #: Credentials for the setup commands when `acl_file` turns the default user off.
         self.admin_username: str | None = None
         self.admin_password: str | None = None
+
+    @property
+    def all_nodes(self) -> list[EmbeddedServer]:
+        return [*self.nodes, *self.replicas]
+
+    def node_at(self, port: int) -> EmbeddedServer:
+        """The server of this cluster listening on `port`."""
+        for node in self.all_nodes:
+            if node.port == port:
+                return node
+        raise KeyError(f"no node of this cluster listens on port {port}")
 
     @property
     def url(self) -> str:
@@ -362,7 +391,7 @@ class EmbeddedCluster:
 
     @property
     def running(self) -> bool:
-        return all(node.running for node in self.nodes)
+        return all(node.running for node in self.all_nodes)
 
     def _connection(self, node: EmbeddedServer) -> redis.Redis:
         return redis.Redis(
@@ -375,14 +404,17 @@ class EmbeddedCluster:
         )
 
     def start(self, timeout_s: float = 30.0) -> None:
-        """Start the nodes, assign the slots, join the nodes, and wait for `cluster_state:ok`.
+        """Start the nodes, assign the slots to the masters, join the nodes, make each replica
+        replicate its master, and wait until every node is in `cluster_state:ok` and every
+        replica has synchronised.
 
         TimeoutError, naming what was missing, when the cluster is not ready by the deadline.
         """
         if self.running:
             return
+        deadline = time.monotonic() + timeout_s
         try:
-            for node in self.nodes:
+            for node in self.all_nodes:
                 node.start()
             share = CLUSTER_SLOTS // len(self.nodes)
             first = self.nodes[0]
@@ -391,35 +423,62 @@ class EmbeddedCluster:
                 high = CLUSTER_SLOTS - 1 if index == len(self.nodes) - 1 else low + share - 1
                 with self._connection(node) as connection:
                     connection.execute_command("CLUSTER ADDSLOTSRANGE", low, high)
-                    if node is not first:
-                        connection.execute_command(
-                            "CLUSTER MEET", "127.0.0.1", first.port, self._bus_ports[0]
-                        )
-            self._wait_ready(time.monotonic() + timeout_s)
+            for node in self.all_nodes[1:]:
+                with self._connection(node) as connection:
+                    connection.execute_command(
+                        "CLUSTER MEET", "127.0.0.1", first.port, self._bus_ports[0]
+                    )
+            if self.replicas:
+                self._wait(deadline, self._not_joined)
+                for index, replica in enumerate(self.replicas):
+                    master = self.nodes[index % len(self.nodes)]
+                    with self._connection(master) as connection:
+                        master_id = connection.execute_command("CLUSTER MYID")
+                    with self._connection(replica) as connection:
+                        connection.execute_command("CLUSTER REPLICATE", master_id)
+            self._wait(deadline, self._not_ready)
         except BaseException:
             self.close()
             raise
 
-    def _wait_ready(self, deadline: float) -> None:
+    def _wait(self, deadline: float, missing_now: Callable[[], str]) -> None:
         missing = "no node answered"
         while time.monotonic() < deadline:
-            missing = self._not_ready()
+            missing = missing_now()
             if not missing:
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the cluster was not ready in time: {missing}")
 
+    def _not_joined(self) -> str:
+        """Which node does not know every other node yet ("" when none): a replica can only
+        replicate a master it knows."""
+        for node in self.all_nodes:
+            try:
+                with self._connection(node) as connection:
+                    if len(connection.execute_command("CLUSTER NODES")) < len(self.all_nodes):
+                        return f"node on port {node.port} does not know every node yet"
+            except RedisError as exc:
+                return f"node on port {node.port}: {exc}"
+        return ""
+
     def _not_ready(self) -> str:
-        """What keeps the cluster from serving every slot on every node ("" when nothing)."""
-        for node in self.nodes:
+        """What keeps the cluster from serving every slot on every node, or a replica from
+        holding its master's data ("" when nothing)."""
+        missing = self._not_joined()
+        if missing:
+            return missing
+        for node in self.all_nodes:
             try:
                 with self._connection(node) as connection:
                     # redis-py parses both replies: a dict of fields, a dict of nodes.
                     info = connection.execute_command("CLUSTER INFO")
                     if str(info.get("cluster_state")) != "ok":
                         return f"node on port {node.port} is not in cluster_state:ok"
-                    if len(connection.execute_command("CLUSTER NODES")) < len(self.nodes):
-                        return f"node on port {node.port} does not know every node yet"
+                    if node in self.replicas:
+                        replication = connection.info("replication")
+                        if replication.get("master_link_status") != "up":
+                            return f"replica on port {node.port} has not synchronised yet"
             except RedisError as exc:
                 return f"node on port {node.port}: {exc}"
         return ""
@@ -433,7 +492,7 @@ class EmbeddedCluster:
         """
         lines = [line.split(maxsplit=2) for line in acl_file.read_text().splitlines() if line]
         users = sorted(lines, key=lambda line: line[1] == "default")
-        for node in self.nodes:
+        for node in self.all_nodes:
             with self._connection(node) as connection:
                 for _user, name, *rules in users:
                     connection.execute_command("ACL SETUSER", name, *_acl_rules(rules))
@@ -455,7 +514,7 @@ class EmbeddedCluster:
 
     def close(self) -> None:
         """Stop every node and remove their directories."""
-        for node in self.nodes:
+        for node in self.all_nodes:
             node.close()
 
     def __enter__(self) -> Self:
