@@ -105,7 +105,7 @@ bench-websocket: $(STAMP)
 
 # The benchmark's optional extras: the FastStream and NautilusTrader baselines and the profilers.
 install-bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m pip install --quiet -e '.[dev,bench]' --config-settings editable_mode=strict
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache $(STAMP)

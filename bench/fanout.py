@@ -11,7 +11,7 @@ works on a server the bench did not start) spent delivering, divided by quotes x
 
 The consumers are the bus's own (`UniversalMessageBusClient` of each consuming engine, its
 consume loop, a counting handler), split over two processes. `INFO commandstats` gives the
-XREADGROUP and XACK calls per delivery.
+XREADGROUP, XACK and XCLAIM calls per delivery.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Commands whose calls and time the fan-out breakdown reports.
-_COMMANDS = ("xadd", "xreadgroup", "xack")
+_COMMANDS = ("xadd", "xreadgroup", "xack", "xclaim")
 
 
 def quote_consumers() -> list[str]:
@@ -122,12 +122,12 @@ class FanoutResult:
         return (self.consuming.cpu_s - self.publish_only.cpu_s) / self.delivered * 1e6
 
     def breakdown(self) -> dict[str, float]:
-        """XREADGROUP and XACK calls per delivery (commandstats). Their `usec` is not reported:
-        for a blocking XREADGROUP some servers count the time it was blocked."""
+        """XREADGROUP, XACK and XCLAIM calls per delivery (commandstats). Their `usec` is not
+        reported: for a blocking XREADGROUP some servers count the time it was blocked."""
         return {
             f"{name}_calls_per_delivery": self.consuming.commands.get(name, (0, 0))[0]
             / self.delivered
-            for name in ("xreadgroup", "xack")
+            for name in ("xreadgroup", "xack", "xclaim")
         }
 
 

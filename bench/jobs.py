@@ -15,6 +15,7 @@ import asyncio
 import gc
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from nautilus.bench import fanout, floors, peer_faststream, peer_nautilustrader
@@ -140,11 +141,15 @@ async def consume(
     _freeze_start_up_objects()
     notify("ready")
     cpu_started = time.process_time()
-    deadline = time.monotonic() + deadline_s
+    waited_before = _run_queue_wait_s()
+    wall_started = time.monotonic()
+    deadline = wall_started + deadline_s
     try:
         while (not tally.done or time.time_ns() < until_ns) and time.monotonic() < deadline:
             await asyncio.sleep(_DONE_CHECK_S)
         cpu_s = time.process_time() - cpu_started
+        run_queue_wait_s = _run_queue_wait_s() - waited_before
+        wall_s = time.monotonic() - wall_started
         finished_ns = time.time_ns() if until_ns else tally.finished_ns or time.time_ns()
     finally:
         stop.set()
@@ -153,6 +158,8 @@ async def consume(
         await client.close()
     return {
         "cpu_s": cpu_s,
+        "wall_s": wall_s,
+        "run_queue_wait_s": run_queue_wait_s,
         "quotes": tally.quotes,
         "critical": tally.critical,
         "finished_ns": finished_ns,
@@ -161,6 +168,15 @@ async def consume(
         "critical_latency": tally.critical_latency.encode(),
         "critical_negative": tally.critical_latency.negative,
     }
+
+
+def _run_queue_wait_s() -> float:
+    """How long this process's main thread (the event loop's) has been runnable but waiting for
+    a core, in seconds: the second field of /proc/self/schedstat (Linux); 0.0 where absent."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _freeze_start_up_objects() -> None:
@@ -190,15 +206,21 @@ async def consume_priority_lanes(
     reader = asyncio.create_task(PriorityReader(client.bus.consumer).run(stop))
     _freeze_start_up_objects()
     notify("ready")
-    deadline = time.monotonic() + deadline_s
+    waited_before = _run_queue_wait_s()
+    wall_started = time.monotonic()
+    deadline = wall_started + deadline_s
     try:
         while not tally.done and time.monotonic() < deadline:
             await asyncio.sleep(_DONE_CHECK_S)
+        run_queue_wait_s = _run_queue_wait_s() - waited_before
+        wall_s = time.monotonic() - wall_started
     finally:
         stop.set()
         await reader
         await client.close()
     return {
+        "wall_s": wall_s,
+        "run_queue_wait_s": run_queue_wait_s,
         "critical": tally.critical,
         "critical_latency": tally.critical_latency.encode(),
         "critical_negative": tally.critical_latency.negative,

@@ -244,7 +244,8 @@ def _latency_lines(report: dict[str, Any]) -> list[str]:
         "Latency (medians over rounds)",
         *_table(rows),
         f"(bulk lane meanwhile: published {_rate(c['bulk_published_rate'])}, "
-        f"consumed {_rate(c['bulk_consumed_rate'])})",
+        f"consumed {_rate(c['bulk_consumed_rate'])}; the process handling CRITICAL waited "
+        f"for a core {c.get('handler_run_queue_wait_share', 0.0):.0%} of the run)",
     ]
 
 
@@ -255,8 +256,9 @@ def _fanout_lines(median: dict[str, Any]) -> list[str]:
         f"{f['server_us_per_group_delivery']:.2f} µs per quote per group "
         f"({f['server_us_per_quote']:.1f} µs per quote; publishing alone "
         f"{f['publish_only_server_us_per_quote']:.1f} µs); per delivery "
-        f"{f['xreadgroup_calls_per_delivery']:.3f} XREADGROUP and "
-        f"{f['xack_calls_per_delivery']:.3f} XACK calls",
+        f"{f['xreadgroup_calls_per_delivery']:.3f} XREADGROUP, "
+        f"{f['xack_calls_per_delivery']:.3f} XACK and "
+        f"{f.get('xclaim_calls_per_delivery', 0.0):.3f} XCLAIM calls",
         f"Server floor per delivery per group (bare consumers draining in batches of 500): "
         f"{f['floor_server_us_per_group_delivery']:.2f} µs with XACK, "
         f"{f['floor_noack_server_us_per_group_delivery']:.2f} µs with XREADGROUP NOACK",

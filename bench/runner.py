@@ -246,6 +246,7 @@ class _Round:
             "received": critical.critical_received,
             "bulk_published_rate": critical.bulk_published_rate,
             "bulk_consumed_rate": critical.bulk_consumed_rate,
+            "handler_run_queue_wait_share": critical.handler_run_queue_wait_share,
             **critical.histogram.summary().as_dict(),
         }
 

@@ -93,6 +93,9 @@ class CriticalResult:
     bulk_published_rate: float
     bulk_consumed_rate: float
     histogram: LatencyHistogram
+    #: Share of the run the process handling CRITICAL entries spent runnable but waiting for a
+    #: core (/proc/self/schedstat; 0 where the system does not say).
+    handler_run_queue_wait_share: float = 0.0
 
 
 def _start_consumer(workers: Workers, **arguments: Any) -> None:
@@ -237,6 +240,7 @@ def critical_latency(
         bulk_published_rate=bulk["sent"] / ((bulk["landed_ns"] - bulk["started_ns"]) / 1e9),
         bulk_consumed_rate=consumed["quotes"] / consumed_s,
         histogram=histogram,
+        handler_run_queue_wait_share=handled["run_queue_wait_s"] / max(handled["wall_s"], 1e-9),
     )
     reset_streams(url)
     return result

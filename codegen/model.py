@@ -38,7 +38,8 @@ class EngineModel:
 @dataclass(frozen=True)
 class RouteModel:
     """Where a bus message travels: its stream, producer, consumers, default priority and
-    delivery (`AT_LEAST_ONCE`, or `BEST_EFFORT`: read from the bulk lane with NOACK)."""
+    delivery (`AT_LEAST_ONCE`, or `BEST_EFFORT`: read from the bulk lane with NOACK by the
+    consumers not in `at_least_once_consumers`)."""
 
     stream: str
     producer: str
@@ -47,11 +48,16 @@ class RouteModel:
     delivery: str = "AT_LEAST_ONCE"
     #: Partitions of the stream by key (runtime/partitions.py); 0: not partitioned.
     partitions: int = 0
+    at_least_once_consumers: tuple[str, ...] = ()
 
     @property
     def streams(self) -> tuple[str, ...]:
         """The streams holding the route's entries: its partitions, or its stream."""
         return partition_streams(self.stream, self.partitions)
+
+    def best_effort_for(self, engine: str) -> bool:
+        """Whether `engine` receives the type best effort."""
+        return self.delivery == "BEST_EFFORT" and engine not in self.at_least_once_consumers
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class _Parser:
             priority=route.priority_name,
             delivery="BEST_EFFORT" if route.best_effort else "AT_LEAST_ONCE",
             partitions=route.partitions if route.partitions > 1 else 0,
+            at_least_once_consumers=route.at_least_once_consumers,
         )
 
     def field(self, proto: Any, comment: str, map_entries: dict[str, Any]) -> FieldModel:
@@ -235,6 +236,11 @@ def _route_violations(contract: ContractModel) -> list[str]:
                 f"{where}: best-effort delivery with default priority {route.priority} "
                 "(the priority lane is always read at least once)"
             )
+        for engine in route.at_least_once_consumers:
+            if engine not in route.consumers:
+                found.append(f"{where}: at-least-once consumer {engine} is not a consumer")
+        if route.at_least_once_consumers and route.delivery != "BEST_EFFORT":
+            found.append(f"{where}: at-least-once consumers without best-effort delivery")
     return found
 
 

@@ -301,6 +301,11 @@ class UniversalMessageBusClient:
         self._stop.set()
         try:
             await self._publisher.close(timeout_s)
+            consume = self._consume_task
+            if consume is not None and self._consumer.reads_best_effort:
+                # Entries of a NOACK read exist nowhere but here: let the cycle in hand finish
+                # (the loop then sees `stop`) rather than drop them.
+                await asyncio.wait([consume], timeout=timeout_s)
         finally:
             for task in self._tasks:
                 task.cancel()

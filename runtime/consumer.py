@@ -6,6 +6,11 @@ Guarantees:
   written to the dead-letter stream). Entries left pending by a failed handler or a dead or stuck
   consumer are reclaimed (XAUTOCLAIM) by a live consumer of the group once idle for
   `reclaim_idle_ms`.
+- Best effort where the routes say so: a stream's bulk lane is read with XREADGROUP NOACK when
+  every type routed to this engine there is best effort for it (`delivery` route option, e.g.
+  quotes). Those entries are never pending: not acknowledged, renewed or reclaimed; a failing
+  handler dead-letters them at once; a consumer that dies loses the batch in hand. The NOACK
+  read is a read of its own, after the acknowledged lanes, blocking only when they had nothing.
 - Never the work of a healthy consumer: while a consumer works through what it read, it
   acknowledges what it has handled and renews its claim on what it still holds (XCLAIM ... JUSTID,
   which leaves delivery counts alone) every quarter of `reclaim_idle_ms`, checked between
@@ -62,7 +67,13 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.dead_letter import dead_letter_fields
 from nautilus.runtime.delivery import Delivery, Handler
 from nautilus.runtime.errors import DeadLetterReason, TransportError, UndeliverableEntryError
-from nautilus.runtime.lanes import dead_letter_stream, priority_lane, retry_lane, stream_of_lane
+from nautilus.runtime.lanes import (
+    bulk_lane,
+    dead_letter_stream,
+    priority_lane,
+    retry_lane,
+    stream_of_lane,
+)
 from nautilus.runtime.resolver import TypeResolver
 from nautilus.runtime.routing import MessageSpec, message_spec
 from nautilus.runtime.transport.base import Entry, Transport
@@ -134,6 +145,9 @@ class _Held:
     waiting: list[tuple[str, Sequence[Entry]]] = field(default_factory=list)
     #: (lane, id) of held entries that a peer took over and acknowledged meanwhile.
     gone: set[tuple[str, str]] = field(default_factory=set)
+    #: Lanes read with NOACK: their entries are not pending (never acknowledged or renewed; a
+    #: handler failure dead-letters them at once).
+    noack: frozenset[str] = frozenset()
 
 
 @cache
@@ -144,6 +158,19 @@ def _contract_routes() -> dict[str, dict[str, str]]:
         route = message_spec(cls).route
         routes.setdefault(route.stream, {})[cls.DESCRIPTOR.full_name] = route.producer
     return routes
+
+
+@cache
+def _best_effort_streams(engine: str) -> frozenset[str]:
+    """Route streams whose bulk lane `engine`'s group reads with NOACK: every contract type routed
+    to the engine on the stream is best effort for it (`delivery` route option)."""
+    best_effort: dict[str, bool] = {}
+    for cls in bus_message_classes().values():
+        route = message_spec(cls).route
+        if engine in route.consumers:
+            ok = engine in route.best_effort_consumers
+            best_effort[route.stream] = best_effort.get(route.stream, True) and ok
+    return frozenset(stream for stream, ok in best_effort.items() if ok)
 
 
 class Consumer:
@@ -171,6 +198,8 @@ class Consumer:
         self._priority_lanes: list[str] = []
         self._all_lanes: list[str] = []
         self._bulk_only_lanes: list[str] = []
+        #: Bulk lanes this group reads with NOACK (every type it receives there is best effort).
+        self._noack_lanes: frozenset[str] = frozenset()
         #: Reads in progress (from the read to the acknowledgement), by the lane epoch they read.
         self._epoch = 0
         self._cycles: dict[int, int] = {}
@@ -211,6 +240,11 @@ class Consumer:
         """This consumer's name in its group."""
         return self._name
 
+    @property
+    def reads_best_effort(self) -> bool:
+        """Whether some lane is read with NOACK (a stream with a best-effort route)."""
+        return bool(self._noack_lanes)
+
     def subscribe(self, spec: MessageSpec, handler: Handler[Any]) -> None:
         """Route entries of `spec`'s type to `handler` (one handler per type)."""
         if spec.full_name in self._subscriptions:
@@ -224,6 +258,8 @@ class Consumer:
             routes[spec.full_name] = spec.route.producer
             if stream not in self._streams:
                 self._streams.append(stream)
+                if route_stream in _best_effort_streams(self._group):
+                    self._noack_lanes |= {bulk_lane(stream)}
                 self._every_lane = self._lanes_of(self._streams)[0]
                 self._rebuild_read_lanes()
                 self._groups_ready = False
@@ -313,9 +349,7 @@ class Consumer:
         count = self._config.read_count
         if self.priority_reader_active:
             wait = None if processed else block_ms
-            batches = await self._transport.read_group(
-                self._group, self._name, self._bulk_only_lanes, count=count, block_ms=wait
-            )
+            batches = await self._read(self._bulk_only_lanes, count, wait)
             return processed + await self._process_all(batches)
         self._next_priority_read = time.monotonic() + _PRIORITY_RECHECK_S
         batches = await self._transport.read_group(
@@ -326,15 +360,44 @@ class Consumer:
             # Only a read that found no priority entry blocks: entries are delivered about when
             # the last read returns, which is when their renewal clock starts.
             wait = None if processed or urgent_entries else block_ms
-            batches += await self._transport.read_group(
-                self._group, self._name, self._all_lanes, count=count, block_ms=wait
-            )
+            batches += await self._read(self._all_lanes, count, wait)
         batches.sort(key=lambda batch: batch[0] not in self._priority_lanes)
         return processed + await self._process_all(batches)
 
+    async def _read(
+        self, lanes: list[str], count: int, block_ms: int | None
+    ) -> list[tuple[str, list[Entry]]]:
+        """Read `lanes`, the ones this group reads with NOACK in a read of their own after the
+        others (it blocks only when the others had nothing); batches in the order of `lanes`."""
+        noack = self._noack_lanes
+        if not noack:
+            return await self._transport.read_group(
+                self._group, self._name, lanes, count=count, block_ms=block_ms
+            )
+        acked = [lane for lane in lanes if lane not in noack]
+        batches = []
+        if acked:
+            batches = await self._transport.read_group(
+                self._group, self._name, acked, count=count, block_ms=None
+            )
+        read = await self._transport.read_group(
+            self._group,
+            self._name,
+            [lane for lane in lanes if lane in noack],
+            count=count,
+            block_ms=None if batches else block_ms,
+            noack=True,
+        )
+        if not batches:
+            return read
+        if read:
+            batches += read
+            batches.sort(key=lambda batch: lanes.index(batch[0]))
+        return batches
+
     async def _process_all(self, batches: list[tuple[str, list[Entry]]]) -> int:
         """Process the batches of one read in order, renewing the ones that wait their turn."""
-        held = _Held(time.monotonic(), waiting=list(batches))
+        held = _Held(time.monotonic(), waiting=list(batches), noack=self._noack_lanes)
         processed = 0
         while held.waiting:
             lane, entries = held.waiting.pop(0)
@@ -485,6 +548,8 @@ class Consumer:
         # With a priority reader, a bulk batch only yields to the loop at its checkpoints: the
         # reader's outstanding read has the priority entries already.
         yield_only = watch_priority and self.priority_reader_active
+        #: Entries of a NOACK read are not pending: neither acknowledged nor retried.
+        lossy = lane in held.noack
         started = time.monotonic()
         check_at = 1
         for index, (entry_id, fields) in enumerate(entries):
@@ -516,7 +581,7 @@ class Consumer:
                 acks.append(entry_id)
                 continue
             try:
-                done = await dispatch(stream, lane, entry_id, fields, deliveries)
+                done = await dispatch(stream, lane, entry_id, fields, deliveries, last_try=lossy)
             except UndeliverableEntryError as exc:
                 await self._dead_letter(
                     lane,
@@ -527,7 +592,7 @@ class Consumer:
                     deliveries=deliveries,
                 )
                 done = True
-            if done:
+            if done and not lossy:
                 acks.append(entry_id)
         if acks:
             await self._transport.ack(lane, self._group, acks)
@@ -569,6 +634,8 @@ class Consumer:
         """Renew the claim on every held entry; note those a peer took over and acknowledged."""
         held.renewed_at = time.monotonic()
         for key, entries in ((lane, remaining), *held.waiting):
+            if key in held.noack:
+                continue
             ids = [entry_id for entry_id, _ in entries]
             if not ids:
                 continue
@@ -596,8 +663,11 @@ class Consumer:
         entry_id: str,
         fields: Mapping[bytes, bytes],
         deliveries: int,
+        *,
+        last_try: bool = False,
     ) -> bool:
-        """Hand one entry to its handler; True when it may be acknowledged."""
+        """Hand one entry to its handler; True when it may be acknowledged. With `last_try` (a
+        best-effort entry, never redelivered) a failing handler dead-letters it at once."""
         values = decode_values(fields)
         message_type = values[0]
         routes = self._routes[stream]
@@ -641,6 +711,11 @@ class Consumer:
             if isinstance(exc, asyncio.CancelledError) and _being_cancelled():
                 raise
             self.stats.failed += 1
+            if last_try:
+                raise UndeliverableEntryError(
+                    DeadLetterReason.MAX_DELIVERIES,
+                    f"handler failed on a best-effort entry, which is not redelivered: {exc!r}",
+                ) from exc
             if deliveries >= self._config.max_deliveries:
                 raise UndeliverableEntryError(
                     DeadLetterReason.MAX_DELIVERIES,

@@ -65,11 +65,20 @@ class RouteOption:
     delivery: int = 0
     #: Partitions of the stream (runtime/partitions.py); 0 or 1: not partitioned.
     partitions: int = 0
+    #: With best-effort delivery, the consumers that still receive the type at least once.
+    at_least_once_consumers: tuple[str, ...] = ()
 
     @property
     def best_effort(self) -> bool:
-        """Whether consumers read the type from the bulk lane without acknowledging it (NOACK)."""
+        """Whether the route declares best-effort delivery (for some of its consumers at least)."""
         return self.delivery == DELIVERY_BEST_EFFORT
+
+    @property
+    def best_effort_consumers(self) -> tuple[str, ...]:
+        """The consumers that receive the type best effort."""
+        if not self.best_effort:
+            return ()
+        return tuple(c for c in self.consumers if c not in self.at_least_once_consumers)
 
     @property
     def priority_name(self) -> str:
@@ -191,21 +200,23 @@ def read_route_options(descriptor_set: descriptor_pb2.FileDescriptorSet) -> Rout
             if not proto.options.HasExtension(route_ext):
                 continue
             raw = proto.options.Extensions[route_ext]
+            # A contract older than the delivery fields (a baseline) reads as at least once.
+            fields = raw.DESCRIPTOR.fields_by_name
+            delivery = raw.delivery if "delivery" in fields else 0
+            reliable = raw.at_least_once_consumers if "at_least_once_consumers" in fields else ()
             try:
                 producer = by_number[raw.producer]
                 consumers = tuple(by_number[c] for c in raw.consumers)
+                at_least_once = tuple(by_number[c] for c in reliable)
             except KeyError as exc:
                 raise RouteOptionsError(
                     f"{full_name}: route names an undeclared engine number {exc}"
                 ) from exc
-            # A contract older than the `delivery` field (a baseline) reads as at least once.
-            has_delivery = "delivery" in raw.DESCRIPTOR.fields_by_name
-            delivery = raw.delivery if has_delivery else 0
             # A contract older than the `partitions` field (a baseline) reads as one stream.
-            has_partitions = "partitions" in raw.DESCRIPTOR.fields_by_name
+            has_partitions = "partitions" in fields
             partitions = raw.partitions if has_partitions else 0
             routes[full_name] = RouteOption(
-                raw.stream, producer, consumers, raw.priority, delivery, partitions
+                raw.stream, producer, consumers, raw.priority, delivery, partitions, at_least_once
             )
     _check_partitions(routes)
     return RouteOptions(engines=engines, routes=dict(sorted(routes.items())))

@@ -50,13 +50,13 @@ class EngineInfo:
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where a message type travels: its stream, its producer, its consumers, its priority, and
-    whether its bulk-lane entries are delivered best effort (read with NOACK)."""
+    the consumers that receive it best effort from the bulk lane (`delivery` option)."""
 
     stream: str
     producer: str
     consumers: frozenset[str]
     priority: MessagePriority
-    best_effort: bool = False
+    best_effort_consumers: frozenset[str] = frozenset()
     #: Partitions the stream is cut into by key (runtime/partitions.py); 0: not partitioned.
     partitions: int = 0
 
@@ -130,7 +130,7 @@ def _route_of(descriptor: Descriptor) -> Route:
         producer=raw.producer,
         consumers=frozenset(raw.consumers),
         priority=MessagePriority(raw.priority or MessagePriority.NORMAL),
-        best_effort=raw.best_effort,
+        best_effort_consumers=frozenset(raw.best_effort_consumers),
         partitions=raw.partitions if raw.partitions > 1 else 0,
     )
 

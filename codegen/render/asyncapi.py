@@ -61,6 +61,8 @@ def _headers(message: MessageModel) -> dict[str, Any]:
 def _message(contract: ContractModel, message: MessageModel) -> dict[str, Any]:
     assert message.route is not None
     summary = message.comment.split("\n\n")[0].replace("\n", " ")
+    reliable = message.route.at_least_once_consumers
+    extra = {"x-nautilus-at-least-once-consumers": list(reliable)} if reliable else {}
     return {
         "name": message.name,
         "title": message.full_name,
@@ -75,6 +77,7 @@ def _message(contract: ContractModel, message: MessageModel) -> dict[str, Any]:
         "x-nautilus-fingerprint": message.fingerprint,
         "x-nautilus-default-priority": message.route.priority,
         "x-nautilus-delivery": message.route.delivery,
+        **extra,
     }
 
 

@@ -128,10 +128,10 @@ def _publish_methods(message: MessageModel, names: dict[str, str]) -> str:
     )
 
 
-def _subscribe_method(message: MessageModel, names: dict[str, str]) -> str:
+def _subscribe_method(message: MessageModel, names: dict[str, str], engine: str) -> str:
     assert message.route is not None
     producer = names[message.route.producer]
-    if message.route.delivery == "BEST_EFFORT":
+    if message.route.best_effort_for(engine):
         summary = f"Handle {message.name}s from {producer}, delivered best effort."
     else:
         summary = f"Handle every {message.name} from {producer}."
@@ -163,7 +163,7 @@ def _client_module(contract: ContractModel, engine: EngineModel) -> str:
         f"Consumes (consumer group `{engine.name}`): {listing(consumed)}."
     )
     methods = [_publish_methods(m, names) for m in produced]
-    methods += [_subscribe_method(m, names) for m in consumed]
+    methods += [_subscribe_method(m, names, engine.name) for m in consumed]
     class_name = client_class_name(engine)
     return (
         _HEADER.format(

@@ -102,11 +102,20 @@ class Transport(Protocol):
         ...
 
     async def read_group(
-        self, group: str, consumer: str, keys: Sequence[str], *, count: int, block_ms: int | None
+        self,
+        group: str,
+        consumer: str,
+        keys: Sequence[str],
+        *,
+        count: int,
+        block_ms: int | None,
+        noack: bool = False,
     ) -> list[tuple[str, list[Entry]]]:
         """New entries for `consumer` (XREADGROUP `>`), up to `count` per key, keys in given order.
 
-        Blocks up to `block_ms` when nothing is available (None: do not block).
+        Blocks up to `block_ms` when nothing is available (None: do not block). With `noack`
+        (XREADGROUP ... NOACK) the entries do not enter the group's pending entries: they are
+        delivered once, never acknowledged, renewed or reclaimed.
         """
         ...
 

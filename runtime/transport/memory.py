@@ -147,7 +147,7 @@ class InMemoryTransport:
         self._stream(key).groups.setdefault(group, _Group())
 
     def _read_now(
-        self, group: str, consumer: str, keys: Sequence[str], count: int
+        self, group: str, consumer: str, keys: Sequence[str], count: int, noack: bool
     ) -> list[tuple[str, list[Entry]]]:
         now = self._clock.timestamp_ns()
         result: list[tuple[str, list[Entry]]] = []
@@ -163,23 +163,31 @@ class InMemoryTransport:
             entries: list[Entry] = []
             for i in range(start, stop):
                 entry_id = stream.ids[i]
-                state.pending[entry_id] = _Pending(consumer, now, 1)
+                if not noack:
+                    state.pending[entry_id] = _Pending(consumer, now, 1)
                 entries.append((_format_id(entry_id), stream.fields[i]))
             state.last_delivered = stream.ids[stop - 1]
             result.append((key, entries))
         return result
 
     async def read_group(
-        self, group: str, consumer: str, keys: Sequence[str], *, count: int, block_ms: int | None
+        self,
+        group: str,
+        consumer: str,
+        keys: Sequence[str],
+        *,
+        count: int,
+        block_ms: int | None,
+        noack: bool = False,
     ) -> list[tuple[str, list[Entry]]]:
-        result = self._read_now(group, consumer, keys, count)
+        result = self._read_now(group, consumer, keys, count, noack)
         if result or not block_ms:
             return result
         try:
             await asyncio.wait_for(self._new_entries.wait(), block_ms / 1000)
         except TimeoutError:
             return []
-        return self._read_now(group, consumer, keys, count)
+        return self._read_now(group, consumer, keys, count, noack)
 
     async def ack(self, key: str, group: str, ids: Sequence[str]) -> int:
         stream = self._streams.get(key)

@@ -414,11 +414,19 @@ def _by_stream(keys: Sequence[str]) -> list[list[str]]:
 
 
 def _read_command(
-    group: str, consumer: str, keys: Sequence[str], count: int, block_ms: int | None
+    group: str,
+    consumer: str,
+    keys: Sequence[str],
+    count: int,
+    block_ms: int | None,
+    *,
+    noack: bool = False,
 ) -> list[bytes | str | int]:
     args: list[bytes | str | int] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
     if block_ms is not None:
         args += ("BLOCK", block_ms)
+    if noack:
+        args.append("NOACK")
     args.append("STREAMS")
     args += keys
     args += [">"] * len(keys)
@@ -834,7 +842,14 @@ class RedisTransport:
             raise TransportError("XGROUP CREATE", repr(exc)) from exc
 
     async def read_group(
-        self, group: str, consumer: str, keys: Sequence[str], *, count: int, block_ms: int | None
+        self,
+        group: str,
+        consumer: str,
+        keys: Sequence[str],
+        *,
+        count: int,
+        block_ms: int | None,
+        noack: bool = False,
     ) -> list[tuple[str, list[Entry]]]:
         await self.connect()
         streams = _by_stream(keys)
@@ -843,7 +858,12 @@ class RedisTransport:
             for lanes in streams:  # one stream per command: never two slots
                 try:
                     raw: Any = await self._redis.xreadgroup(
-                        group, consumer, dict.fromkeys(lanes, ">"), count=count, block=block_ms
+                        group,
+                        consumer,
+                        dict.fromkeys(lanes, ">"),
+                        count=count,
+                        block=block_ms,
+                        noack=noack,
                     )
                 except (RedisError, OSError) as exc:
                     raise TransportError("XREADGROUP", repr(exc)) from exc
@@ -851,12 +871,14 @@ class RedisTransport:
             return [(key, found[key]) for key in keys if key in found]
         try:
             if len(streams) == 1:
-                found = await self._read_stream(group, consumer, streams[0], count, block_ms)
+                found = await self._read_stream(
+                    group, consumer, streams[0], count, block_ms, noack=noack
+                )
             else:
-                found = await self._read_streams(group, consumer, streams, count)
+                found = await self._read_streams(group, consumer, streams, count, noack=noack)
                 if not found and block_ms is not None:
                     found = await self._read_streams_blocking(
-                        group, consumer, streams, count, block_ms
+                        group, consumer, streams, count, block_ms, noack=noack
                     )
         except ResponseError as exc:
             raise TransportError("XREADGROUP", str(exc)) from exc
@@ -866,15 +888,28 @@ class RedisTransport:
         return [(key, found[key]) for key in keys if key in found]
 
     async def _read_stream(
-        self, group: str, consumer: str, lanes: Sequence[str], count: int, block_ms: int | None
+        self,
+        group: str,
+        consumer: str,
+        lanes: Sequence[str],
+        count: int,
+        block_ms: int | None,
+        *,
+        noack: bool,
     ) -> dict[str, list[Entry]]:
         """One XREADGROUP over the lanes of one stream (one slot)."""
         timeout_s = self._socket_timeout_s + (block_ms or 0) / 1000
-        command = _read_command(group, consumer, lanes, count, block_ms)
+        command = _read_command(group, consumer, lanes, count, block_ms, noack=noack)
         return _read_reply(await self._call_raw(timeout_s, lanes[0], *command))
 
     async def _read_streams(
-        self, group: str, consumer: str, streams: Sequence[Sequence[str]], count: int
+        self,
+        group: str,
+        consumer: str,
+        streams: Sequence[Sequence[str]],
+        count: int,
+        *,
+        noack: bool,
     ) -> dict[str, list[Entry]]:
         """One XREADGROUP per stream without blocking, pipelined on one connection per node,
         the nodes at once."""
@@ -883,7 +918,7 @@ class RedisTransport:
             by_node.setdefault(self._node_for(lanes[0]), []).append(lanes)
         replies = await asyncio.gather(
             *(
-                self._read_on_node(node, group, consumer, part, count)
+                self._read_on_node(node, group, consumer, part, count, noack=noack)
                 for node, part in by_node.items()
             )
         )
@@ -893,9 +928,18 @@ class RedisTransport:
         return found
 
     async def _read_on_node(
-        self, node: _Node, group: str, consumer: str, streams: list[Sequence[str]], count: int
+        self,
+        node: _Node,
+        group: str,
+        consumer: str,
+        streams: list[Sequence[str]],
+        count: int,
+        *,
+        noack: bool,
     ) -> dict[str, list[Entry]]:
-        commands = [_read_command(group, consumer, lanes, count, None) for lanes in streams]
+        commands = [
+            _read_command(group, consumer, lanes, count, None, noack=noack) for lanes in streams
+        ]
         async with asyncio.timeout(self._socket_timeout_s):
             connection = node.idle.pop() if node.idle else await self._open_raw(node)
             try:
@@ -910,7 +954,9 @@ class RedisTransport:
                 if _redirect(str(reply)) is None:
                     raise reply
                 # The slot moved: read this stream where it lives now.
-                reply_found = await self._read_stream(group, consumer, lanes, count, None)
+                reply_found = await self._read_stream(
+                    group, consumer, lanes, count, None, noack=noack
+                )
                 found.update(reply_found)
                 continue
             found.update(_read_reply(reply))
@@ -923,6 +969,8 @@ class RedisTransport:
         streams: Sequence[Sequence[str]],
         count: int,
         block_ms: int,
+        *,
+        noack: bool,
     ) -> dict[str, list[Entry]]:
         """A blocking XREADGROUP per stream, all at once, each on a connection of its own; when
         the first returns, the others are ended with CLIENT UNBLOCK, and every reply is taken
@@ -938,6 +986,7 @@ class RedisTransport:
                     lanes=lanes,
                     count=count,
                     block_ms=block_ms,
+                    noack=noack,
                 )
             )
             for index, lanes in enumerate(streams)
@@ -974,6 +1023,7 @@ class RedisTransport:
         lanes: Sequence[str],
         count: int,
         block_ms: int,
+        noack: bool,
     ) -> dict[str, list[Entry]]:
         node = self._node_for(lanes[0])
         async with asyncio.timeout(self._socket_timeout_s + block_ms / 1000):
@@ -981,7 +1031,7 @@ class RedisTransport:
             try:
                 if not connection.client_id:
                     connection.client_id = int(await connection.call("CLIENT", "ID"))
-                command = _read_command(group, consumer, lanes, count, block_ms)
+                command = _read_command(group, consumer, lanes, count, block_ms, noack=noack)
                 pending = connection.call(*command)
                 blocked[index] = (node, connection)
                 reply = await pending
@@ -989,7 +1039,7 @@ class RedisTransport:
                 node.idle.append(connection)
                 if _redirect(str(exc)) is None:
                     raise
-                return await self._read_stream(group, consumer, lanes, count, None)
+                return await self._read_stream(group, consumer, lanes, count, None, noack=noack)
             except BaseException:
                 connection.close()
                 raise

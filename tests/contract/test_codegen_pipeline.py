@@ -106,6 +106,12 @@ def test_a_regular_run_repairs_edits_and_removes_stale_files(
             id="best-effort-on-the-priority-lane",
         ),
         pytest.param(
+            "    priority: MESSAGE_PRIORITY_URGENT\n",
+            "    priority: MESSAGE_PRIORITY_URGENT\n    at_least_once_consumers: [ENGINE_RISK]\n",
+            "at-least-once consumers without best-effort delivery",
+            id="at-least-once-consumers-without-best-effort",
+        ),
+        pytest.param(
             'stream: "nautilus-vpin-streams"\n    producer: ENGINE_VPIN',
             'stream: ""\n    producer: ENGINE_FRONTEND',
             "external party frontend cannot publish",

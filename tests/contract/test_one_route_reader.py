@@ -25,7 +25,9 @@ def test_runtime_routes_are_the_codegen_model_routes() -> None:
         assert (runtime.stream, runtime.producer) == (model.stream, model.producer)
         assert runtime.consumers == frozenset(model.consumers)
         assert runtime.priority.name == model.priority
-        assert runtime.best_effort == (model.delivery == "BEST_EFFORT")
+        assert runtime.best_effort_consumers == {
+            c for c in model.consumers if model.best_effort_for(c)
+        }
 
 
 def test_engine_ports_come_from_the_same_reader() -> None:

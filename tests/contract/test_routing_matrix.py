@@ -167,10 +167,18 @@ def test_alerts_default_to_the_priority_lane_and_bulk_to_low() -> None:
     assert _route("nautilus.toraniko.v1.FactorCovariance").priority == priority.MESSAGE_PRIORITY_LOW
 
 
-def test_quotes_alone_are_delivered_best_effort() -> None:
-    best_effort = {
-        name
-        for name in fingerprints()
-        if _route(name).delivery == options_pb2.Delivery.DELIVERY_BEST_EFFORT
+def test_market_data_is_best_effort_except_trades_for_the_engines_that_accumulate_them() -> None:
+    best_effort = options_pb2.Delivery.DELIVERY_BEST_EFFORT
+    declared = {name for name in fingerprints() if _route(name).delivery == best_effort}
+    trade = _route("nautilus.marketdata.v1.Trade")
+    at_least_once = {options_pb2.Engine.Name(e) for e in trade.at_least_once_consumers}
+
+    assert declared == {"nautilus.marketdata.v1.Quote", "nautilus.marketdata.v1.Trade"}
+    assert not _route("nautilus.marketdata.v1.Quote").at_least_once_consumers
+    assert at_least_once == {
+        "ENGINE_VPIN",
+        "ENGINE_FEATURES",
+        "ENGINE_ANALYTICS",
+        "ENGINE_FACTOR",
+        "ENGINE_TORANIKO",
     }
-    assert best_effort == {"nautilus.marketdata.v1.Quote"}

@@ -38,6 +38,8 @@ _PUBLISH_CLI = "tests/cli/test_publish_command.py::"
 _OBSERVER = "tests/observers/test_observer_client.py::"
 _LEASES = "tests/replicas/test_replica_leases.py::"
 _PARTITIONS = "tests/replicas/test_partitions.py::"
+_BEST_EFFORT = "tests/runtime/test_best_effort_delivery.py::"
+_BE = "wire-format#best-effort-delivery-noack-groups/"
 _LAYOUT = "tests/cluster/test_key_layout.py::"
 _RP = "wire-format#replay:-back-to-the-group-that-gave-up-and-to-no-other/"
 
@@ -362,7 +364,34 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _ENTRIES + "test_a_producer_declares_a_group_per_routed_engine_on_both_lanes",
         _CONTRACT + "test_groups_declared_by_the_producer_keep_entries_for_engines_not_yet_started",
     ],
-    "wire-format#delivery-guarantees-a-client-must-keep/at-least-once.-an-entry-may": [
+    _BE + "a-route-may-declare-delivery:-delivery_best_effort": [
+        "tests/contract/test_routing_matrix.py::"
+        "test_market_data_is_best_effort_except_trades_for_the_engines_that_accumulate_them",
+        _BEST_EFFORT + "test_a_best_effort_group_reads_without_pending_entries",
+    ],
+    _BE + "a-group-reads-a-stream-s": [
+        _BEST_EFFORT + "test_a_best_effort_group_reads_without_pending_entries",
+        _BEST_EFFORT + "test_a_group_that_gets_trades_at_least_once_keeps_its_batch_pending",
+    ],
+    _BE + "entries-read-with-noack-never-enter": [
+        _BEST_EFFORT + "test_a_best_effort_group_reads_without_pending_entries",
+        _BEST_EFFORT + "test_a_failing_quote_handler_dead_letters_the_quote_at_once",
+    ],
+    _BE + "the-priority-lane-and-the-group": [
+        _BEST_EFFORT + "test_a_critical_quote_on_the_priority_lane_is_delivered_at_least_once",
+    ],
+    _BE + "the-trade-off:-a-consumer-that-dies": [
+        _BEST_EFFORT + "test_a_killed_best_effort_consumer_loses_at_most_its_batch_in_flight",
+    ],
+    _BE + "in-the-contract:-quote-is-best": [
+        "tests/contract/test_routing_matrix.py::"
+        "test_market_data_is_best_effort_except_trades_for_the_engines_that_accumulate_them",
+        _BEST_EFFORT + "test_a_group_that_gets_trades_at_least_once_keeps_its_batch_pending",
+    ],
+    _BE + "changing-a-route-s-delivery-keeps": [
+        "tests/schema/test_compat_testdata.py::test_case_verdict",
+    ],
+    "wire-format#delivery-guarantees-a-client-must-keep/at-least-once-unless-best-effort": [
         _REDIS + "test_pending_entries_of_a_killed_consumer_are_handled_by_another",
         _REDIS + "test_messages_buffered_during_an_outage_are_delivered_after_restart",
     ],

@@ -1,4 +1,5 @@
-"""A consumer process for fault runs: one `risk` consumer of Trade until SIGTERM (clean close).
+"""A consumer process for fault runs: one `vpin` consumer of Trade (at least once) until
+SIGTERM (clean close).
 
 Each handled trade appends `<seq> <delivery_count> <monotonic_ns>` to `<out>/<name>.log` with one
 unbuffered write before the entry is acknowledged, so a kill -9 loses no record of work done: a
@@ -67,7 +68,7 @@ async def main(url: str, name: str, out: Path, handler_ms: float, reclaim_idle_m
         )
 
     config = MessageBusConfig(
-        engine="risk",
+        engine="vpin",
         consumer_name=name,
         redis_url=url,
         trim_interval_ms=0,

@@ -42,7 +42,8 @@ DEFAULT_RECLAIM_IDLE_MS = 1_000
 
 
 class Consumers:
-    """Consumer processes of the `risk` group, started, killed and stopped by the test."""
+    """Consumer processes of the `vpin` group (it gets trades at least once), started, killed
+    and stopped by the test."""
 
     def __init__(self, url: str, folder: Path, handler_ms: float, reclaim_idle_ms: int) -> None:
         self.url = url
@@ -55,7 +56,7 @@ class Consumers:
 
     def start(self) -> str:
         self._started += 1
-        name = f"risk-{self._started:03d}"
+        name = f"vpin-{self._started:03d}"
         self.running[name] = subprocess.Popen(
             [
                 sys.executable, str(WORKER), self.url, name, str(self.folder),
@@ -90,7 +91,7 @@ class Consumers:
 
 
 def numbered(seq: int) -> Trade:
-    """Trade number `seq` (its `ts_event`): a type delivered at least once (Quote is best
+    """Trade number `seq` (its `ts_event`): a type VPIN gets at least once (Quote is best
     effort, read without acknowledgement, so a killed consumer's quotes are not redelivered)."""
     return Trade(
         instrument_id="AAPL.XNAS",
@@ -102,10 +103,10 @@ def numbered(seq: int) -> Trade:
 
 
 def group_done(url: str, expected_entries: int) -> bool:
-    """The `risk` group has received every entry of the lane and acknowledged all of them."""
+    """The `vpin` group has received every entry of the lane and acknowledged all of them."""
     with redis.Redis.from_url(url) as connection:
         for group in connection.xinfo_groups(LANE):
-            if group["name"] == b"risk":
+            if group["name"] == b"vpin":
                 read = group.get("entries-read") or 0
                 return int(read) >= expected_entries and int(group["pending"]) == 0
     return False
@@ -172,7 +173,7 @@ async def test_consumers_killed_during_100k_messages_lose_and_reorder_nothing(
     chooser = random.Random(SEED)
     consumers = Consumers(redis_url, tmp_path, handler_ms=0, reclaim_idle_ms=CHURN_RECLAIM_IDLE_MS)
     with redis.Redis.from_url(redis_url) as connection:
-        connection.xgroup_create(LANE, "risk", id="0", mkstream=True)
+        connection.xgroup_create(LANE, "vpin", id="0", mkstream=True)
     for _ in range(3):
         consumers.start()
     try:
@@ -230,7 +231,7 @@ async def test_slow_handlers_sharing_a_group_handle_each_message_once(
     redis_url: str, tmp_path: Path, consumer_count: int, handler_ms: int, total: int
 ) -> None:
     with redis.Redis.from_url(redis_url) as connection:
-        connection.xgroup_create(LANE, "risk", id="0", mkstream=True)
+        connection.xgroup_create(LANE, "vpin", id="0", mkstream=True)
     await publish(redis_url, total, chunk=total)
     consumers = Consumers(
         redis_url, tmp_path, handler_ms=handler_ms, reclaim_idle_ms=DEFAULT_RECLAIM_IDLE_MS

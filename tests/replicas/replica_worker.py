@@ -1,4 +1,5 @@
-"""A replica process for lease tests: one `risk` replica reading Trade under leases until SIGTERM.
+"""A replica process for lease tests: one `vpin` replica reading Trade (at least once) under
+leases until SIGTERM.
 
 Each handled trade appends `<seq> <delivery_count>` to `<out>/<name>.log` with one unbuffered
 write before the entry is acknowledged, so a kill -9 loses no record of work done. The message
@@ -26,7 +27,7 @@ async def main(url: str, name: str, out: Path, lease_ms: int) -> None:
         os.write(fd, b"%d %d\n" % (delivery.message.ts_event, delivery.delivery_count))
 
     config = MessageBusConfig(
-        engine="risk",
+        engine="vpin",
         consumer_name=name,
         redis_url=url,
         trim_interval_ms=0,

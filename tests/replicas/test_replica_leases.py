@@ -172,7 +172,7 @@ async def test_a_killed_holder_is_replaced_and_nothing_is_lost(
 ) -> None:
     url = private_server.url
     server = redis.Redis.from_url(url)
-    lease = lease_key(MARKETDATA, "risk")
+    lease = lease_key(MARKETDATA, "vpin")
     total = 20_000
     producer = UniversalMessageBusClient(
         MessageBusConfig(engine="marketdata", redis_url=url, schema_registry=False)
@@ -186,23 +186,23 @@ async def test_a_killed_holder_is_replaced_and_nothing_is_lost(
         )
 
     try:
-        start("risk-a")
-        await until(lambda: server.get(lease) == b"risk-a", "risk-a holds the stream")
-        start("risk-b")
+        start("vpin-a")
+        await until(lambda: server.get(lease) == b"vpin-a", "vpin-a holds the stream")
+        start("vpin-b")
         await until(
-            lambda: server.zscore("nautilus:replicas:risk", "risk-b") is not None,
-            "risk-b is a live replica",
+            lambda: server.zscore("nautilus:replicas:vpin", "vpin-b") is not None,
+            "vpin-b is a live replica",
         )
         for seq in range(total // 2):
             await producer.publish(trade(seq))
         await producer.flush()
-        await until(lambda: len(worker_log(tmp_path, "risk-a")) > 1000, "risk-a at work")
-        workers["risk-a"].send_signal(signal.SIGKILL)
-        workers["risk-a"].wait()
+        await until(lambda: len(worker_log(tmp_path, "vpin-a")) > 1000, "vpin-a at work")
+        workers["vpin-a"].send_signal(signal.SIGKILL)
+        workers["vpin-a"].wait()
         for seq in range(total // 2, total):
             await producer.publish(trade(seq))
         await producer.flush()
-        await until(lambda: server.get(lease) == b"risk-b", "risk-b took the stream over")
+        await until(lambda: server.get(lease) == b"vpin-b", "vpin-b took the stream over")
 
         def seen() -> set[int]:
             return {seq for name in workers for seq, _ in worker_log(tmp_path, name)}
@@ -215,10 +215,10 @@ async def test_a_killed_holder_is_replaced_and_nothing_is_lost(
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=30)
 
-    first, second = worker_log(tmp_path, "risk-a"), worker_log(tmp_path, "risk-b")
+    first, second = worker_log(tmp_path, "vpin-a"), worker_log(tmp_path, "vpin-b")
     assert {seq for seq, _ in first + second} == set(range(total))
-    # Only the holder read: risk-b read nothing new before risk-a died, and whatever it handled
-    # twice was what risk-a had read and not acknowledged (a redelivery, counted as such).
+    # Only the holder read: vpin-b read nothing new before vpin-a died, and whatever it handled
+    # twice was what vpin-a had read and not acknowledged (a redelivery, counted as such).
     newly_read = [seq for seq, count in second if count == 1]
     assert min(newly_read) > max(seq for seq, _ in first)
     assert len(first) == len({seq for seq, _ in first})

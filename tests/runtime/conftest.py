@@ -34,9 +34,10 @@ def quote(seq: int, instrument_id: str = "AAPL.XNAS") -> Quote:
     )
 
 
-def trade(seq: int) -> Trade:
+def trade(seq: int, instrument_id: str = "AAPL.XNAS") -> Trade:
+    """A trade print; `seq` numbers its trade id and moves its timestamps."""
     return Trade(
-        instrument_id="AAPL.XNAS",
+        instrument_id=instrument_id,
         price_e9=229_160_000_000,
         size_e9=100_000_000_000,
         aggressor_side=common_pb2.ORDER_SIDE_BUY,

@@ -1,8 +1,10 @@
-"""A Risk-engine consumer process for the crash test: handles trades, hangs on one, gets killed.
+"""An engine's consumer process for the crash tests: handles trades and quotes, hangs on one,
+gets killed.
 
-Usage: python slow_consumer.py REDIS_URL CONSUMER_NAME HANDLED_FILE HANG_ON_TRADE_ID
-Appends each handled trade id to HANDLED_FILE (flushed per line), and never finishes handling
-HANG_ON_TRADE_ID, so the test can SIGKILL it with entries pending.
+Usage: python slow_consumer.py REDIS_URL ENGINE CONSUMER_NAME HANDLED_FILE HANG_ON
+Appends each handled trade's id, and each handled quote's `ts_event`, to HANDLED_FILE (flushed per
+line), and never finishes handling the message whose id or `ts_event` is HANG_ON, so the test can
+SIGKILL it in the middle of a read batch.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from nautilus.marketdata.v1.marketdata_pb2 import Trade
+from nautilus.marketdata.v1.marketdata_pb2 import Quote, Trade
 from nautilus.runtime import Delivery, MessageBusConfig, UniversalMessageBusClient
 
 
-async def main(url: str, consumer_name: str, handled_path: str, hang_on: str) -> None:
+async def main(url: str, engine: str, consumer_name: str, handled_path: str, hang_on: str) -> None:
     config = MessageBusConfig(
-        engine="risk",
+        engine=engine,
         consumer_name=consumer_name,
         redis_url=url,
         read_count=50,
@@ -26,16 +28,23 @@ async def main(url: str, consumer_name: str, handled_path: str, hang_on: str) ->
     client = UniversalMessageBusClient(config)
     with open(handled_path, "a", buffering=1) as handled:
 
-        async def handle(delivery: Delivery[Trade]) -> None:
-            if delivery.message.trade_id == hang_on:
+        async def handle(label: str) -> None:
+            if label == hang_on:
                 await asyncio.sleep(3600)
             await asyncio.sleep(0.001)
-            handled.write(delivery.message.trade_id + "\n")
+            handled.write(label + "\n")
 
-        client.subscribe(Trade, handle)
+        async def handle_trade(delivery: Delivery[Trade]) -> None:
+            await handle(delivery.message.trade_id)
+
+        async def handle_quote(delivery: Delivery[Quote]) -> None:
+            await handle(str(delivery.message.ts_event))
+
+        client.subscribe(Trade, handle_trade)
+        client.subscribe(Quote, handle_quote)
         await client.start()
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:5]))
+    asyncio.run(main(*sys.argv[1:6]))

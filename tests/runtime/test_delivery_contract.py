@@ -147,37 +147,37 @@ async def _length_is(client: UniversalMessageBusClient, key: str, expected: int)
 
 async def test_failing_message_goes_to_dead_letter_after_max_deliveries(bus: Bus) -> None:
     producer = bus.client("marketdata")
-    risk = bus.client("risk", max_deliveries=3)
+    vpin = bus.client("vpin", max_deliveries=3)
     handled: list[str] = []
     attempts: list[int] = []
 
-    def handle(delivery: Delivery[Quote]) -> None:
+    def handle(delivery: Delivery[Trade]) -> None:
         if delivery.message.instrument_id == "POISON.XNAS":
             attempts.append(delivery.delivery_count)
-            raise ValueError("negative spread in quote")
+            raise ValueError("negative size in trade")
         handled.append(delivery.message.instrument_id)
 
-    risk.subscribe(Quote, handle)
+    vpin.subscribe(Trade, handle)
     await producer.start()
-    await risk.start(consume=False)
-    await producer.publish_many([quote(1), quote(2, "POISON.XNAS"), quote(3, "MSFT.XNAS")])
+    await vpin.start(consume=False)
+    await producer.publish_many([trade(1), trade(2, "POISON.XNAS"), trade(3, "MSFT.XNAS")])
     await producer.flush()
 
     async def dead_lettered() -> bool:
-        await risk.poll(block_ms=20)
-        return bool(await risk.dead_letters(Quote))
+        await vpin.poll(block_ms=20)
+        return bool(await vpin.dead_letters(Trade))
 
     await wait_for(dead_lettered)
-    [dead] = await risk.dead_letters(Quote)
+    [dead] = await vpin.dead_letters(Trade)
     assert dead.reason is DeadLetterReason.MAX_DELIVERIES
-    assert "negative spread in quote" in dead.detail
-    assert (dead.deliveries, dead.group, dead.lane) == (3, "risk", MARKETDATA)
-    assert Quote.FromString(dead.original_fields[b"p"]).instrument_id == "POISON.XNAS"
+    assert "negative size in trade" in dead.detail
+    assert (dead.deliveries, dead.group, dead.lane) == (3, "vpin", MARKETDATA)
+    assert Trade.FromString(dead.original_fields[b"p"]).instrument_id == "POISON.XNAS"
     assert attempts == [1, 2, 3]
     assert handled == ["AAPL.XNAS", "MSFT.XNAS"]
-    assert await pending_of(risk, "risk") == 0
+    assert await pending_of(vpin, "vpin") == 0
     await producer.close()
-    await risk.close()
+    await vpin.close()
 
 
 async def test_bad_entries_go_to_dead_letter_and_the_consumer_keeps_going(bus: Bus) -> None:
@@ -296,26 +296,27 @@ async def test_safe_trim_keeps_entries_a_group_has_not_received(bus: Bus) -> Non
 
 
 async def test_safe_trim_keeps_entries_pending_in_a_group(bus: Bus) -> None:
-    # Only risk's group exists here, so trimming is held by that one group alone.
+    # Only vpin's group exists here (it gets trades at least once), so trimming is held by that
+    # one group alone.
     producer = bus.client("marketdata", trim_max_len=0, declare_consumer_groups=False)
-    risk = bus.client("risk", read_count=10)
-    risk.subscribe(Quote, lambda d: _fail_on(d, "MSFT.XNAS"))
+    vpin = bus.client("vpin", read_count=10)
+    vpin.subscribe(Trade, lambda d: _fail_on(d, "MSFT.XNAS"))
     await producer.start()
-    await risk.start(consume=False)
-    await producer.publish_many(quote(i, "MSFT.XNAS" if i == 3 else "AAPL.XNAS") for i in range(10))
+    await vpin.start(consume=False)
+    await producer.publish_many(trade(i, "MSFT.XNAS" if i == 3 else "AAPL.XNAS") for i in range(10))
     await producer.flush()
 
-    await risk.poll()  # all 10 received; the fourth fails and stays pending
+    await vpin.poll()  # all 10 received; the fourth fails and stays pending
     [result] = await producer.trim()
 
     assert result.deleted == 3
     oldest_id, _ = (await producer.transport.range(MARKETDATA))[0]
     assert oldest_id == result.min_id
     await producer.close()
-    await risk.close()
+    await vpin.close()
 
 
-def _fail_on(delivery: Delivery[Quote], instrument_id: str) -> None:
+def _fail_on(delivery: Delivery[Trade], instrument_id: str) -> None:
     if delivery.message.instrument_id == instrument_id:
         raise RuntimeError(f"cannot price {instrument_id}")
 

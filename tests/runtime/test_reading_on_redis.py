@@ -179,26 +179,26 @@ async def test_a_handler_raising_cancelled_error_fails_that_delivery_only(
     redis_bus: Bus,
 ) -> None:
     producer = redis_bus.client("marketdata")
-    risk = redis_bus.client("risk")
-    deliveries: list[tuple[int, int]] = []
+    vpin = redis_bus.client("vpin")
+    deliveries: list[tuple[str, int]] = []
 
-    def handler(delivery: Delivery[Quote]) -> None:
-        deliveries.append((delivery.message.bid_size_e9, delivery.delivery_count))
+    def handler(delivery: Delivery[Trade]) -> None:
+        deliveries.append((delivery.message.trade_id, delivery.delivery_count))
         if delivery.delivery_count == 1 and len(deliveries) == 1:
             raise asyncio.CancelledError("handler gave up")
 
-    risk.subscribe(Quote, handler)
+    vpin.subscribe(Trade, handler)
     await producer.start()
-    await risk.start()
-    await producer.publish_many(quote(i) for i in range(3))
+    await vpin.start()
+    await producer.publish_many(trade(i) for i in range(3))
     await producer.flush()
-    await wait_until(lambda: risk.stats()["handled"] == 3)
-    report = await health_report([risk])
-    await risk.close()
+    await wait_until(lambda: vpin.stats()["handled"] == 3)
+    report = await health_report([vpin])
+    await vpin.close()
     await producer.close()
 
     assert [count for _, count in deliveries].count(2) == 1
-    assert risk.stats()["failed"] == 1
+    assert vpin.stats()["failed"] == 1
     assert report["status"] == "ok"
 
 
@@ -261,27 +261,27 @@ async def test_a_consumer_holding_entries_stays_until_they_are_reclaimed(
     redis_bus: Bus, redis_url: str
 ) -> None:
     producer = redis_bus.client("marketdata")
-    failing = redis_bus.client("risk")
+    failing = redis_bus.client("vpin")
 
-    def fail(delivery: Delivery[Quote]) -> None:
+    def fail(delivery: Delivery[Trade]) -> None:
         raise RuntimeError("handler bug")
 
-    failing.subscribe(Quote, fail)
+    failing.subscribe(Trade, fail)
     await producer.start()
     await failing.start(consume=False)
-    await producer.publish_many(quote(i) for i in range(3))
+    await producer.publish_many(trade(i) for i in range(3))
     await producer.flush()
     await failing.poll()
     name = failing.config.consumer_name
     await failing.close()
 
-    assert consumers_of(redis_url, MARKETDATA, "risk")[name] == 3
+    assert consumers_of(redis_url, MARKETDATA, "vpin")[name] == 3
     handled: list[Delivery[Any]] = []
-    survivor = redis_bus.client("risk", stale_consumer_idle_ms=50)
-    survivor.subscribe(Quote, handled.append)
+    survivor = redis_bus.client("vpin", stale_consumer_idle_ms=50)
+    survivor.subscribe(Trade, handled.append)
     await survivor.start()
     await wait_until(lambda: len(handled) == 3)
-    await wait_until(lambda: name not in consumers_of(redis_url, MARKETDATA, "risk"))
+    await wait_until(lambda: name not in consumers_of(redis_url, MARKETDATA, "vpin"))
     await survivor.close()
     await producer.close()
 

@@ -157,7 +157,8 @@ async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
             sys.executable,
             str(SLOW_CONSUMER),
             any_redis_bus.redis_url or "",
-            "risk-doomed",
+            "vpin",
+            "vpin-doomed",
             str(handled_file),
             hang_on,
         ]
@@ -172,10 +173,10 @@ async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
     finally:
         os.kill(doomed.pid, signal.SIGKILL)
         doomed.wait()
-    [group] = [g for g in await producer.transport.group_states(MARKETDATA) if g.name == "risk"]
+    [group] = [g for g in await producer.transport.group_states(MARKETDATA) if g.name == "vpin"]
     assert group.pending > 0  # the killed consumer left entries read but not acknowledged
 
-    survivor = any_redis_bus.client("risk", reclaim_idle_ms=200)
+    survivor = any_redis_bus.client("vpin", reclaim_idle_ms=200)
     handled_by_survivor: list[Delivery[Trade]] = []
     survivor.subscribe(Trade, handled_by_survivor.append)
     await survivor.start(consume=False)
@@ -190,7 +191,7 @@ async def test_pending_entries_of_a_killed_consumer_are_handled_by_another(
 
     reclaimed = [d for d in handled_by_survivor if d.delivery_count > 1]
     assert hang_on in {d.message.trade_id for d in reclaimed}
-    assert await _pending(survivor, "risk") == 0
+    assert await _pending(survivor, "vpin") == 0
     await producer.close()
     await survivor.close()
 

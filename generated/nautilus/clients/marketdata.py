@@ -42,10 +42,8 @@ class MarketDataClient(TypedClient):
 
         The best bid and offer of an instrument.
 
-        Delivered best effort: each quote supersedes the previous one of its instrument, so its
-        consumer groups read it without a pending-entries list, and a consumer that crashes loses the
-        quotes it had read and not yet handled. Trades stay at least once: each one adds volume that
-        VPIN's buckets, features and factors accumulate, and no later message replaces it.
+        Delivered best effort: each quote supersedes the previous one of its instrument, so a consumer
+        that crashes loses only the quotes it had read and not yet handled.
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
@@ -77,6 +75,11 @@ class MarketDataClient(TypedClient):
         """Publish a Trade on `nautilus-marketdata-streams` (default priority NORMAL; consumed by VPIN, Risk, ML, Features, Analytics, Strategy, Portfolio, Factor, Collateral, WebSocket, Toraniko).
 
         A trade print: a single execution at the venue.
+
+        Delivered at least once to the engines whose state accumulates trade volume (VPIN's buckets,
+        features, factors, analytics, the factor model): a lost trade would never be made good by a
+        later one. The others only note trades and receive them best effort, like quotes, so their
+        groups read the market data stream without a pending-entries list.
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """

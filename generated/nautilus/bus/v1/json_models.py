@@ -118,6 +118,16 @@ class Route(BaseModel):
     letters, hash tag), so order per key is kept and partitions spread over cluster masters.
     Every route on one stream declares the same number.
     """
+    atLeastOnceConsumers: list[Engine] | None = None
+    """
+    With best-effort delivery: the consumers that still receive the type at least once (engines
+    whose state accumulates it, so a lost entry is never made good by a later one).
+    """
+    at_least_once_consumers: list[Engine] | None = None
+    """
+    With best-effort delivery: the consumers that still receive the type at least once (engines
+    whose state accumulates it, so a lost entry is never made good by a later one).
+    """
 
 
 class BusV1Message(RootModel[EngineSpec | Route]):

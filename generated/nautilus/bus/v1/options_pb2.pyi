@@ -78,12 +78,13 @@ class _DeliveryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Delivery.Val
     consumer that died are reclaimed and handled by a live one.
     """
     DELIVERY_BEST_EFFORT: _Delivery.ValueType  # 2
-    """For data that the next message supersedes (quotes): the bulk lane is read without a
-    pending-entries list (XREADGROUP NOACK), so entries of this type are never acknowledged,
-    reclaimed or redelivered. A consumer that dies loses the entries it had read and not yet
-    handled (at most one read batch); a handler that fails sends the entry to the dead-letter
-    stream at once. Entries published on the priority lane (URGENT, CRITICAL) and replayed dead
-    letters are delivered at least once regardless.
+    """For data that a later message supersedes (quotes): a consumer group reads the stream's bulk
+    lane without a pending-entries list (XREADGROUP NOACK) when every type routed to it on that
+    stream is best effort for it, so those entries are never acknowledged, reclaimed or
+    redelivered. A consumer that dies loses the entries it had read and not yet handled (at most
+    one read batch); a handler that fails sends the entry to the dead-letter stream at once. A
+    group that receives any type of the stream at least once reads the lane as before. Entries on
+    the priority lane (URGENT, CRITICAL) and replayed dead letters are delivered at least once.
     """
 
 class Delivery(_Delivery, metaclass=_DeliveryEnumTypeWrapper):
@@ -96,12 +97,13 @@ DELIVERY_AT_LEAST_ONCE: Delivery.ValueType  # 1
 consumer that died are reclaimed and handled by a live one.
 """
 DELIVERY_BEST_EFFORT: Delivery.ValueType  # 2
-"""For data that the next message supersedes (quotes): the bulk lane is read without a
-pending-entries list (XREADGROUP NOACK), so entries of this type are never acknowledged,
-reclaimed or redelivered. A consumer that dies loses the entries it had read and not yet
-handled (at most one read batch); a handler that fails sends the entry to the dead-letter
-stream at once. Entries published on the priority lane (URGENT, CRITICAL) and replayed dead
-letters are delivered at least once regardless.
+"""For data that a later message supersedes (quotes): a consumer group reads the stream's bulk
+lane without a pending-entries list (XREADGROUP NOACK) when every type routed to it on that
+stream is best effort for it, so those entries are never acknowledged, reclaimed or
+redelivered. A consumer that dies loses the entries it had read and not yet handled (at most
+one read batch); a handler that fails sends the entry to the dead-letter stream at once. A
+group that receives any type of the stream at least once reads the lane as before. Entries on
+the priority lane (URGENT, CRITICAL) and replayed dead letters are delivered at least once.
 """
 Global___Delivery: _TypeAlias = Delivery  # noqa: Y015
 
@@ -223,6 +225,7 @@ class Route(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     DELIVERY_FIELD_NUMBER: _builtins.int
     PARTITIONS_FIELD_NUMBER: _builtins.int
+    AT_LEAST_ONCE_CONSUMERS_FIELD_NUMBER: _builtins.int
     stream: _builtins.str
     """Redis stream key the message is published on. A stream has exactly one producing engine."""
     producer: Global___Engine.ValueType
@@ -242,6 +245,12 @@ class Route(_message.Message):
     def consumers(self) -> _containers.RepeatedScalarFieldContainer[Global___Engine.ValueType]:
         """Engines that consume this message type, each through its own consumer group."""
 
+    @_builtins.property
+    def at_least_once_consumers(self) -> _containers.RepeatedScalarFieldContainer[Global___Engine.ValueType]:
+        """With best-effort delivery: the consumers that still receive the type at least once (engines
+        whose state accumulates it, so a lost entry is never made good by a later one).
+        """
+
     def __init__(
         self,
         *,
@@ -251,10 +260,11 @@ class Route(_message.Message):
         priority: Global___MessagePriority.ValueType = ...,
         delivery: Global___Delivery.ValueType = ...,
         partitions: _builtins.int = ...,
+        at_least_once_consumers: _abc.Iterable[Global___Engine.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consumers", b"consumers", "delivery", b"delivery", "partitions", b"partitions", "priority", b"priority", "producer", b"producer", "stream", b"stream"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at_least_once_consumers", b"at_least_once_consumers", "consumers", b"consumers", "delivery", b"delivery", "partitions", b"partitions", "priority", b"priority", "producer", b"producer", "stream", b"stream"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

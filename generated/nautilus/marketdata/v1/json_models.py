@@ -23,10 +23,8 @@ class Quote(BaseModel):
     """
     The best bid and offer of an instrument.
 
-    Delivered best effort: each quote supersedes the previous one of its instrument, so its
-    consumer groups read it without a pending-entries list, and a consumer that crashes loses the
-    quotes it had read and not yet handled. Trades stay at least once: each one adds volume that
-    VPIN's buckets, features and factors accumulate, and no later message replaces it.
+    Delivered best effort: each quote supersedes the previous one of its instrument, so a consumer
+    that crashes loses only the quotes it had read and not yet handled.
     """
 
     instrumentId: str | None = None
@@ -106,6 +104,11 @@ class Quote(BaseModel):
 class Trade(BaseModel):
     """
     A trade print: a single execution at the venue.
+
+    Delivered at least once to the engines whose state accumulates trade volume (VPIN's buckets,
+    features, factors, analytics, the factor model): a lost trade would never be made good by a
+    later one. The others only note trades and receive them best effort, like quotes, so their
+    groups read the market data stream without a pending-entries list.
     """
 
     instrumentId: str | None = None

@@ -27,7 +27,7 @@ from nautilus.bus.v1 import options_pb2 as nautilus_dot_bus_dot_v1_dot_options__
 from nautilus.common.v1 import common_pb2 as nautilus_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'nautilus/marketdata/v1/marketdata.proto\x12\x16nautilus.marketdata.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\x9a\x02\n\x05Quote\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12 \n\x0c\x62id_price_e9\x18\x02 \x01(\x03R\nbidPriceE9\x12 \n\x0c\x61sk_price_e9\x18\x03 \x01(\x03R\naskPriceE9\x12\x1e\n\x0b\x62id_size_e9\x18\x04 \x01(\x03R\tbidSizeE9\x12\x1e\n\x0b\x61sk_size_e9\x18\x05 \x01(\x03R\taskSizeE9\x12\x19\n\x08ts_event\x18\x06 \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x07 \x01(\x04R\x06tsInit:4\xaa\xbb\x18\x30\n\x1bnautilus-marketdata-streams\x10\x08\x1a\x0b\x01\x02\x03\x04\x05\x06\x07\t\n\x0b\x0c \x02(\x02\"\xa9\x02\n\x05Trade\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12\x19\n\x08price_e9\x18\x02 \x01(\x03R\x07priceE9\x12\x17\n\x07size_e9\x18\x03 \x01(\x03R\x06sizeE9\x12\x44\n\x0e\x61ggressor_side\x18\x04 \x01(\x0e\x32\x1d.nautilus.common.v1.OrderSideR\raggressorSide\x12\x19\n\x08trade_id\x18\x05 \x01(\tR\x07tradeId\x12\x19\n\x08ts_event\x18\x06 \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x07 \x01(\x04R\x06tsInit:2\xaa\xbb\x18.\n\x1bnautilus-marketdata-streams\x10\x08\x1a\x0b\x01\x02\x03\x04\x05\x06\x07\t\n\x0b\x0c \x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'nautilus/marketdata/v1/marketdata.proto\x12\x16nautilus.marketdata.v1\x1a\x1dnautilus/bus/v1/options.proto\x1a\x1fnautilus/common/v1/common.proto\"\x9a\x02\n\x05Quote\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12 \n\x0c\x62id_price_e9\x18\x02 \x01(\x03R\nbidPriceE9\x12 \n\x0c\x61sk_price_e9\x18\x03 \x01(\x03R\naskPriceE9\x12\x1e\n\x0b\x62id_size_e9\x18\x04 \x01(\x03R\tbidSizeE9\x12\x1e\n\x0b\x61sk_size_e9\x18\x05 \x01(\x03R\taskSizeE9\x12\x19\n\x08ts_event\x18\x06 \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x07 \x01(\x04R\x06tsInit:4\xaa\xbb\x18\x30\n\x1bnautilus-marketdata-streams\x10\x08\x1a\x0b\x01\x02\x03\x04\x05\x06\x07\t\n\x0b\x0c \x02(\x02\"\xb2\x02\n\x05Trade\x12#\n\rinstrument_id\x18\x01 \x01(\tR\x0cinstrumentId\x12\x19\n\x08price_e9\x18\x02 \x01(\x03R\x07priceE9\x12\x17\n\x07size_e9\x18\x03 \x01(\x03R\x06sizeE9\x12\x44\n\x0e\x61ggressor_side\x18\x04 \x01(\x0e\x32\x1d.nautilus.common.v1.OrderSideR\raggressorSide\x12\x19\n\x08trade_id\x18\x05 \x01(\tR\x07tradeId\x12\x19\n\x08ts_event\x18\x06 \x01(\x04R\x07tsEvent\x12\x17\n\x07ts_init\x18\x07 \x01(\x04R\x06tsInit:;\xaa\xbb\x18\x37\n\x1bnautilus-marketdata-streams\x10\x08\x1a\x0b\x01\x02\x03\x04\x05\x06\x07\t\n\x0b\x0c \x02(\x02:\x05\x01\x04\x05\t\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,9 +37,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUOTE']._loaded_options = None
   _globals['_QUOTE']._serialized_options = b'\252\273\0300\n\033nautilus-marketdata-streams\020\010\032\013\001\002\003\004\005\006\007\t\n\013\014 \002(\002'
   _globals['_TRADE']._loaded_options = None
-  _globals['_TRADE']._serialized_options = b'\252\273\030.\n\033nautilus-marketdata-streams\020\010\032\013\001\002\003\004\005\006\007\t\n\013\014 \002'
+  _globals['_TRADE']._serialized_options = b'\252\273\0307\n\033nautilus-marketdata-streams\020\010\032\013\001\002\003\004\005\006\007\t\n\013\014 \002(\002:\005\001\004\005\t\014'
   _globals['_QUOTE']._serialized_start=132
   _globals['_QUOTE']._serialized_end=414
   _globals['_TRADE']._serialized_start=417
-  _globals['_TRADE']._serialized_end=714
+  _globals['_TRADE']._serialized_end=723
 # @@protoc_insertion_point(module_scope)
