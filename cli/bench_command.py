@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nautilus.cli.arguments import non_negative_int
+
 __all__ = ["register"]
 
 
@@ -83,7 +85,13 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--plot", metavar="FILE", help="write the latency distributions (ours, floor, peers) as PNG"
     )
-    parser.add_argument("--rounds", type=int, default=0, help="override the number of rounds")
+    parser.add_argument(
+        "--rounds",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="override the number of rounds (0: the default)",
+    )
     parser.add_argument(
         "--redis-url",
         default="",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from google.protobuf import descriptor_pb2
 from nautilus.codegen.model import ContractModel
 from nautilus.codegen.parse import parse_contract
 
-__all__ = ["load_generated_contract", "register", "render_summary"]
+__all__ = ["contract_json", "load_generated_contract", "register", "render_summary"]
 
 
 def load_generated_contract() -> ContractModel:
@@ -51,13 +52,54 @@ def render_summary(contract: ContractModel) -> str:
     return "\n".join(lines)
 
 
+def contract_json(contract: ContractModel) -> dict[str, Any]:
+    """The contract as data: engines, then per stream its messages with their routes."""
+    streams = []
+    for stream, messages in contract.streams.items():
+        routed = []
+        for message in messages:
+            route = message.route
+            assert route is not None
+            routed.append(
+                {
+                    "type": message.full_name,
+                    "producer": route.producer,
+                    "consumers": list(route.consumers),
+                    "priority": route.priority,
+                }
+            )
+        streams.append({"stream": stream, "messages": routed})
+    engines = [
+        {
+            "name": engine.name,
+            "display_name": engine.display_name,
+            "stream": engine.stream,
+            "port": engine.port,
+            "external": engine.external,
+        }
+        for engine in contract.engines
+    ]
+    return {"engines": engines, "streams": streams}
+
+
 def _run(args: Any) -> int:
-    print(render_summary(load_generated_contract()))
+    contract = load_generated_contract()
+    if args.json:
+        print(json.dumps(contract_json(contract), indent=2))
+    else:
+        print(render_summary(contract))
     return 0
 
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "contract", help="print the bus contract: streams, producers, consumers"
+        "contract",
+        help="print the bus contract: streams, producers, consumers",
+        description=(
+            "The contract compiled into this installation: per stream, each message type with "
+            "its producer, priority and consuming engines; --json gives the same with the "
+            "engines' ports and streams."
+        ),
     )
+    parser.add_argument("--json", action="store_true", help="one JSON document")
     parser.set_defaults(handler=_run)

@@ -34,8 +34,9 @@ from nautilus.cli import (
     trim_command,
     up_command,
 )
-from nautilus.cli.arguments import CommandParser
-from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_OK
+from nautilus.cli.arguments import CommandParser, redis_url
+from nautilus.cli.argv_secrets import hide_passwords_from_argv, take_url_moved_from_argv
+from nautilus.cli.command_errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 __all__ = ["build_parser", "main"]
 
@@ -82,9 +83,18 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        hide_passwords_from_argv()  # may exec this program again, without them
     parser = build_parser()
     argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
+    moved = take_url_moved_from_argv()
+    if moved is not None and hasattr(args, "redis_url"):
+        try:
+            args.redis_url = redis_url(moved)
+        except argparse.ArgumentTypeError as exc:
+            print(f"nautilus {args.command}: error: argument --redis-url: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         result: int = args.handler(args)
     except BrokenPipeError:

@@ -10,6 +10,7 @@ could not be read or compiled (reason on stderr).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from nautilus.runtime.schema import (
     CompatLevel,
     CompatMode,
     DescriptorSetError,
+    Violation,
     compare_contracts,
     parse_descriptor_set,
 )
@@ -32,10 +34,12 @@ __all__ = [
     "EXIT_COMPATIBLE",
     "EXIT_ERROR",
     "SchemaInputError",
+    "breaking_changes",
     "breaking_lines",
     "load_contract",
     "main_compat",
     "register",
+    "violation_json",
 ]
 
 EXIT_COMPATIBLE = 0
@@ -67,26 +71,56 @@ def load_contract(path: Path) -> descriptor_pb2.FileDescriptorSet:
         raise SchemaInputError(str(exc)) from exc
 
 
-def breaking_lines(old_path: Path, new_path: Path, *, mode: str, level: str) -> list[str]:
-    """One line per breaking change from contract `old_path` to `new_path`.
+def breaking_changes(old_path: Path, new_path: Path, *, mode: str, level: str) -> list[Violation]:
+    """The breaking changes from contract `old_path` to `new_path`.
 
     Raises SchemaInputError when either cannot be read.
     """
     old, new = load_contract(old_path), load_contract(new_path)
     try:
-        violations = compare_contracts(old, new, _LEVELS[level], _MODES[mode])
+        return list(compare_contracts(old, new, _LEVELS[level], _MODES[mode]))
     except DescriptorSetError as exc:
         raise SchemaInputError(str(exc)) from exc
-    return [str(v) for v in violations]
 
 
-def main_compat(old_path: Path, new_path: Path, *, mode: str, level: str) -> int:
+def breaking_lines(old_path: Path, new_path: Path, *, mode: str, level: str) -> list[str]:
+    """One line per breaking change from contract `old_path` to `new_path`."""
+    return [str(v) for v in breaking_changes(old_path, new_path, mode=mode, level=level)]
+
+
+def violation_json(violation: Violation) -> dict[str, str]:
+    """A breaking change as data: where, which rule, and the element before and after."""
+    return {
+        "location": violation.location,
+        "type": violation.type,
+        "field": violation.field,
+        "rule": str(violation.rule),
+        "message": violation.message,
+        "old": violation.old,
+        "new": violation.new,
+    }
+
+
+def main_compat(
+    old_path: Path, new_path: Path, *, mode: str, level: str, as_json: bool = False
+) -> int:
     """`nautilus schema compat`: print the verdict; return the exit status."""
     try:
-        violations = breaking_lines(old_path, new_path, mode=mode, level=level)
+        violations = breaking_changes(old_path, new_path, mode=mode, level=level)
     except SchemaInputError as exc:
         print(f"nautilus schema compat: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if as_json:
+        document = {
+            "old": str(old_path),
+            "new": str(new_path),
+            "mode": mode,
+            "level": level,
+            "compatible": not violations,
+            "violations": [violation_json(v) for v in violations],
+        }
+        print(json.dumps(document, indent=2))
+        return EXIT_BREAKING if violations else EXIT_COMPATIBLE
     for violation in violations:
         print(violation)
     checked = f"{new_path} against {old_path} ({level}, {mode})"
@@ -100,7 +134,9 @@ def main_compat(old_path: Path, new_path: Path, *, mode: str, level: str) -> int
 
 
 def _run(args: Any) -> int:
-    return main_compat(Path(args.old), Path(args.new), mode=args.mode, level=args.level)
+    return main_compat(
+        Path(args.old), Path(args.new), mode=args.mode, level=args.level, as_json=args.json
+    )
 
 
 def register(commands: Any) -> None:
@@ -141,5 +177,8 @@ def register(commands: Any) -> None:
             "full (default, the bus's mode: producers and consumers upgrade in any order): both "
             "directions; backward: new readers read old data; forward: old readers read new data"
         ),
+    )
+    compat.add_argument(
+        "--json", action="store_true", help="the verdict and every violation as one JSON document"
     )
     compat.set_defaults(handler=_run)

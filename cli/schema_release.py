@@ -165,6 +165,13 @@ def _baseline(args: Any) -> int:
     return 0
 
 
+def _project_root(text: str) -> str:
+    """A directory holding the project's buf.yaml (argparse type)."""
+    if not (Path(text) / "buf.yaml").is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not the project's root (no buf.yaml in it)")
+    return text
+
+
 def add_release_actions(actions: Any) -> None:
     """Add `gate` and `baseline` to the `schema` command's actions."""
     gate: argparse.ArgumentParser = actions.add_parser(
@@ -173,7 +180,9 @@ def add_release_actions(actions: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gate.add_argument("--root", default=".", help="the project root (holds buf.yaml)")
+    gate.add_argument(
+        "--root", type=_project_root, default=".", help="the project root (holds buf.yaml)"
+    )
     gate.add_argument("--main", default=_MAIN, help="the main branch (default main)")
     gate.set_defaults(handler=_gate)
 
@@ -183,7 +192,9 @@ def add_release_actions(actions: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    baseline.add_argument("--root", default=".", help="the project root (holds buf.yaml)")
+    baseline.add_argument(
+        "--root", type=_project_root, default=".", help="the project root (holds buf.yaml)"
+    )
     baseline.add_argument(
         "--force",
         metavar="REASON",

@@ -1,7 +1,8 @@
 """`nautilus tail STREAM`: the entries of a stream, decoded and typed, like kcat for the bus.
 
-Reading never changes the stream: plain XRANGE/XREAD and XPENDING, no consumer group reads, so a
-tail can run beside the engines without taking or acknowledging anything.
+Reading never changes the stream or an engine's group: plain XRANGE/XREAD and XPENDING, so a
+tail can run beside the engines without taking or acknowledging anything. The durable tail
+(`--observer NAME`, cli/observer_tail.py) reads through an observer's own consumer group instead.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from nautilus.cli.arguments import (
 )
 from nautilus.cli.command_errors import EXIT_OK, CommandError, run_command
 from nautilus.cli.entry_view import EntryDecoder, EntryView, format_entry
+from nautilus.cli.observer_tail import observe, observer_name
 from nautilus.cli.server_url import SERVER_SELECTION_HELP, add_server_option, connect
 from nautilus.cli.stream_names import StreamSelection, resolve_stream
 from nautilus.runtime.admin import RedisAdmin
@@ -44,6 +46,13 @@ oldest first, up to --count entries: the entries delivered to G and not yet ackn
 (state=pending, with their consumer and delivery count) followed by the entries not yet delivered
 to G at all (state=undelivered; their number is G's lag). --follow then waits for new entries
 and prints them as they arrive, until Ctrl-C.
+
+With --observer NAME: a durable tail. It reads through the observer's own consumer group
+(observer:NAME) on each lane, so it never takes an entry from an engine, and it resumes where it
+left off: it prints what arrived since the last `tail --observer NAME` (up to --count entries;
+entries it read and did not print last time come first), then, with --follow, new entries as
+they arrive. A new observer starts at the end of the lanes, or at --since. The group stays until
+`nautilus group destroy STREAM observer:NAME`.
 
 Each entry prints its id, lane, type, producer, publish time (ISO 8601 and ns), priority, key and
 the message as proto3 JSON; --json prints one JSON object per line instead.
@@ -242,6 +251,24 @@ async def _tail(args: argparse.Namespace) -> int:
     async with connect(args.redis_url) as (admin, _url):
         printer = _Printer(EntryDecoder(SchemaRegistry(admin.redis)), args)
         count = _DEFAULT_COUNT if args.count is None and args.since is None else args.count
+        if args.observer is not None:
+            limits = [n for n in (args.count, args.max_entries) if n is not None]
+            await observe(
+                admin,
+                selection,
+                printer,
+                args.observer,
+                since=args.since,
+                limit=min(limits) if limits else None,
+                follow=args.follow,
+            )
+            if not printer.printed:
+                lanes = ", ".join(selection.lanes)
+                print(
+                    f"nautilus tail: observer {args.observer} has nothing new on {lanes}",
+                    file=sys.stderr,
+                )
+            return EXIT_OK
         if args.group is not None:
             for lane, entry_id, fields, extra in await _group_backlog(
                 admin, selection, args.group, count if count is not None else _DEFAULT_COUNT
@@ -283,10 +310,17 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("stream", metavar="STREAM", help="route stream or priority lane key")
-    parser.add_argument(
+    reader = parser.add_mutually_exclusive_group()
+    reader.add_argument(
         "--group",
         metavar="G",
         help="show only what consumer group G has still to process: pending, then undelivered",
+    )
+    reader.add_argument(
+        "--observer",
+        type=observer_name,
+        metavar="NAME",
+        help="durable tail through the observer group observer:NAME: resumes where it left off",
     )
     parser.add_argument(
         "--count",

@@ -183,15 +183,17 @@ def register(commands: Any) -> None:
         type=redis_url,
         metavar="URL",
         help="use this server (default: REDIS_URL, else a private server for the run, with "
-        "the generated ACL and a user per engine); a password is better given in REDIS_URL, "
-        "since a command line is visible to every local user",
+        "the generated ACL and a user per engine); a password in URL is taken off the command "
+        "line at once (nautilus runs itself again with URL in its environment), but REDIS_URL "
+        "never shows it at all",
     )
     parser.add_argument(
         "--credentials",
         metavar="DIR",
         help="with a given server: a password file per user (each engine, operator, optionally "
         "schema-admin), as `nautilus acl --passwords DIR` writes them; each engine connects as "
-        "its own user",
+        "its own user. Without it, NAUTILUS_PASSWORD_<USER> variables (NAUTILUS_PASSWORD_VPIN, "
+        "..., NAUTILUS_PASSWORD_OPERATOR) do the same",
     )
     parser.add_argument(
         "--tls",

@@ -59,6 +59,7 @@ from nautilus.engines.report import (
     write_report,
 )
 from nautilus.engines.run_identities import (
+    PASSWORD_ENV_PREFIX,
     RunIdentities,
     given_identities,
     private_acl,
@@ -211,8 +212,13 @@ class _EngineProcess:
             if options.replicas.get(engine, 1) > 1
             else []
         )
-        # Only this engine's identity: its URL file, and no REDIS_URL inherited from the run.
-        environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        # Only this engine's identity: its URL file, and no REDIS_URL or password variable
+        # inherited from the run.
+        environment = {
+            k: v
+            for k, v in os.environ.items()
+            if k != "REDIS_URL" and not k.startswith(PASSWORD_ENV_PREFIX)
+        }
         environment[URL_FILE_ENV] = str(url_file)
         command = [
             sys.executable, "-m", "nautilus.engines.process", engine,
@@ -327,7 +333,7 @@ class Launcher:
 
     def _given_identities(self, url: str) -> RunIdentities:
         try:
-            return given_identities(url, ENGINES, self.options.credentials)
+            return given_identities(url, ENGINES, self.options.credentials, os.environ)
         except CredentialsError as exc:
             raise LaunchError(str(exc)) from None
 

@@ -4,7 +4,9 @@ Least privilege by default: the private server of a run starts with the bus's ge
 (codegen/render/acl.py) and a fresh random password for every user, so each engine connects as
 itself and can write only its own stream. On a server the run is given (`--redis-url`), engines
 connect as the users of `--credentials DIR` (one password file per user, as `nautilus acl
---passwords DIR` writes them) or, without it, all as the URL's identity.
+--passwords DIR` writes them), else as the users whose passwords `nautilus up` finds in its
+environment (NAUTILUS_PASSWORD_<USER>, e.g. NAUTILUS_PASSWORD_VPIN,
+NAUTILUS_PASSWORD_SCHEMA_ADMIN), else all as the URL's identity.
 
 Secrets never travel on a command line: each engine reads its URL from a 0600 file named by the
 NAUTILUS_REDIS_URL_FILE environment variable; the operator commands find the operator's URL in
@@ -13,12 +15,13 @@ NAUTILUS_REDIS_URL_FILE environment variable; the operator commands find the ope
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from nautilus.codegen.model import ContractModel
 from nautilus.codegen.render.acl import (
+    OBSERVER,
     OPERATOR,
     SCHEMA_ADMIN,
     ServerFlavor,
@@ -36,8 +39,10 @@ from nautilus.runtime.credentials import (
 )
 
 __all__ = [
+    "PASSWORD_ENV_PREFIX",
     "RunIdentities",
     "given_identities",
+    "password_env",
     "private_acl",
     "private_identities",
     "write_identity_files",
@@ -76,7 +81,7 @@ def private_identities(server_url: str, passwords: dict[str, str]) -> RunIdentit
     engines = {
         user: url_with_credentials(server_url, user, password)
         for user, password in passwords.items()
-        if user not in (OPERATOR, SCHEMA_ADMIN)
+        if user not in (OPERATOR, SCHEMA_ADMIN, OBSERVER)
     }
     return RunIdentities(
         server_url=without_password(server_url),
@@ -87,14 +92,40 @@ def private_identities(server_url: str, passwords: dict[str, str]) -> RunIdentit
     )
 
 
-def given_identities(url: str, engines: Iterable[str], credentials: Path | None) -> RunIdentities:
-    """Identities on a server the run was given: the users of `credentials` (a password file per
-    user; every engine and the operator needed, schema-admin optional), or the URL's for all.
+#: `nautilus up` takes a user's password from NAUTILUS_PASSWORD_<USER> when no --credentials
+#: directory is given; engines never inherit these variables.
+PASSWORD_ENV_PREFIX = "NAUTILUS_PASSWORD_"
 
-    CredentialsError names the missing or unsafe files.
+
+def password_env(user: str) -> str:
+    """The environment variable holding `user`'s password: NAUTILUS_PASSWORD_SCHEMA_ADMIN."""
+    return PASSWORD_ENV_PREFIX + user.upper().replace("-", "_")
+
+
+def given_identities(
+    url: str,
+    engines: Iterable[str],
+    credentials: Path | None,
+    environment: Mapping[str, str] | None = None,
+) -> RunIdentities:
+    """Identities on a server the run was given: the users of `credentials` (a password file per
+    user), else of the NAUTILUS_PASSWORD_<USER> variables of `environment`, else the URL's for
+    all. Every engine and the operator need a password; schema-admin is optional.
+
+    CredentialsError names the missing or unsafe files, or the missing variables.
     """
     engines = list(engines)
-    if credentials is None:
+    users = [*engines, OPERATOR, SCHEMA_ADMIN]
+    if credentials is not None:
+        passwords = read_passwords(credentials, users)
+        source = f"--credentials {credentials}: no password file for"
+        how = "one file per user, named after it: `nautilus acl --passwords DIR` writes them"
+    else:
+        variables = environment or {}
+        passwords = {u: variables[password_env(u)] for u in users if variables.get(password_env(u))}
+        source = "no password in the environment for"
+        how = "set NAUTILUS_PASSWORD_<USER> for every engine and the operator, or none of them"
+    if not passwords and credentials is None:
         return RunIdentities(
             server_url=without_password(url),
             engines=dict.fromkeys(engines, url),
@@ -102,13 +133,9 @@ def given_identities(url: str, engines: Iterable[str], credentials: Path | None)
             schema_admin=None,
             per_engine=False,
         )
-    passwords = read_passwords(credentials, [*engines, OPERATOR, SCHEMA_ADMIN])
     missing = [user for user in (*engines, OPERATOR) if user not in passwords]
     if missing:
-        raise CredentialsError(
-            f"--credentials {credentials}: no password file for {', '.join(missing)} "
-            "(one file per user, named after it: `nautilus acl --passwords DIR` writes them)"
-        )
+        raise CredentialsError(f"{source} {', '.join(missing)} ({how})")
     admin = passwords.get(SCHEMA_ADMIN)
     return RunIdentities(
         server_url=without_password(url),

@@ -1,10 +1,15 @@
-"""Redis ACLs from the contract: one user per engine, `schema-admin`, `operator`; `default` off.
+"""Redis ACLs from the contract: a user per engine, `schema-admin`, `operator`, `observer`.
 
 Each engine's user may write only the lanes of the streams it produces and read, acknowledge and
 reclaim only the lanes of the streams it consumes (plus their dead-letter streams, which it
 writes when an entry cannot be delivered). The schema registry is read-only to engines; only
 `schema-admin` writes it. `operator` is what the `nautilus` commands need: reads everywhere, plus
 dead-letter replay and purge, trimming, deleting bus streams and consumer-group management.
+`observer` is the identity of observers (runtime/observer.py, `nautilus tail --observer`): on
+every lane it reads, and creates, reads through and acknowledges consumer groups, and writes
+nothing (no XADD, XTRIM, XDEL, no dead letters, no registry). Redis ACLs cannot restrict which
+consumer group a command names, so the rules cannot keep an observer to `observer:*` groups
+(docs/security.md says what that leaves open).
 
 Key names come from `runtime/lanes.py` and the registry's `RegistryKeys`, so the key layout
 (hash tags for Redis Cluster: `{<stream>}:urgent`, `{nautilus:schema}:*`) flows into the ACL
@@ -35,10 +40,12 @@ from nautilus.runtime.lanes import (
     retry_lane,
 )
 from nautilus.runtime.leases import lease_key, members_key
+from nautilus.runtime.observer import OBSERVER_GROUP_PREFIX
 from nautilus.runtime.schema.registry import REGISTRY_PREFIX
 
 __all__ = [
     "ACL_PATHS",
+    "OBSERVER",
     "OPERATOR",
     "SCHEMA_ADMIN",
     "EngineAccess",
@@ -52,6 +59,7 @@ __all__ = [
 
 SCHEMA_ADMIN = "schema-admin"
 OPERATOR = "operator"
+OBSERVER = "observer"
 
 
 class ServerFlavor(enum.Enum):
@@ -114,8 +122,10 @@ def engine_access(contract: ContractModel) -> tuple[EngineAccess, ...]:
 
 
 def acl_users(contract: ContractModel) -> tuple[str, ...]:
-    """Every user the ACL defines besides `default`: the engines, `schema-admin`, `operator`."""
-    return (*(access.engine for access in engine_access(contract)), SCHEMA_ADMIN, OPERATOR)
+    """Every user the ACL defines besides `default`: the engines, `schema-admin`, `operator`,
+    `observer`."""
+    engines = (access.engine for access in engine_access(contract))
+    return (*engines, SCHEMA_ADMIN, OPERATOR, OBSERVER)
 
 
 def password_hash(password: str) -> str:
@@ -164,8 +174,11 @@ _REGISTRY_READ = (
 _OPERATOR = (
     "+xrange", "+xrevrange", "+xread", "+xlen", "+xinfo", "+xpending", "+xtrim", "+xdel",
     "+xadd", "+eval", "+evalsha", "+xgroup", "+del", "+exists", "+type", "+acl|log",
-    "+acl|whoami", "+info", "+hget", "+hset",
+    "+acl|whoami", "+info", "+hget", "+hset", "+xreadgroup", "+xack",
 )  # fmt: skip
+# An observer on every lane: what a consumer does through its group (read, acknowledge, renew and
+# reclaim its own entries, join and leave), plain reads, and no write to any key's entries.
+_OBSERVER = (*_CONSUMER, "+xrange", "+xrevrange", "+xread")
 # schema-admin on the registry keys: read and write them (WATCH/MULTI/EXEC for atomic
 # registration, scripts), never the dangerous commands (FLUSHALL has no key to restrict).
 _SCHEMA_ADMIN = ("+@read", "+@write", "+@transaction", "+@scripting", "-@dangerous")
@@ -239,6 +252,16 @@ def _operator_rules(streams: Iterable[str], flavor: ServerFlavor) -> list[str]:
     ]
 
 
+def _observer_rules(streams: Iterable[str], flavor: ServerFlavor) -> list[str]:
+    # One selector: an observer reads its retry lanes and the bulk lanes in one XREADGROUP.
+    retries = [_pattern(retry_lane(stream, OBSERVER_GROUP_PREFIX)) + "*" for stream in streams]
+    return [
+        *_connection(flavor),
+        _selector(*_lanes(streams), *retries, *_OBSERVER),
+        _selector(_registry_pattern(read_only=True), *_REGISTRY_READ),
+    ]
+
+
 def _schema_admin_rules(flavor: ServerFlavor) -> list[str]:
     return [*_connection(flavor), _registry_pattern(read_only=False), *_SCHEMA_ADMIN]
 
@@ -264,6 +287,7 @@ def render_acl_file(
         lines.append(_user(access.engine, hashes.get(access.engine), _engine_rules(access, flavor)))
     lines.append(_user(SCHEMA_ADMIN, hashes.get(SCHEMA_ADMIN), _schema_admin_rules(flavor)))
     lines.append(_user(OPERATOR, hashes.get(OPERATOR), _operator_rules(streams, flavor)))
+    lines.append(_user(OBSERVER, hashes.get(OBSERVER), _observer_rules(streams, flavor)))
     return "\n".join(lines) + "\n"
 
 

@@ -3,9 +3,12 @@ and reports an unreachable server in one line with exit status 1: never a traceb
 
 from __future__ import annotations
 
+import argparse
 import socket
 
 import pytest
+
+from nautilus.cli.main import build_parser
 
 from .conftest import RunCli
 
@@ -30,6 +33,13 @@ USAGE_ERRORS: list[tuple[list[str], str]] = [
     (["schema", "show"], "required: TYPE"),
     (["schema", "compat", "/no/such/old", "/no/such/new"], "/no/such/old"),
     (["schema", "register", "--mode", "sideways"], "invalid choice"),
+    (["schema", "check"], "name the types, or --all"),
+    (["schema", "check", "NoSuchType"], "unknown message type 'NoSuchType'"),
+    (["schema", "deprecate", "ToxicityAlert"], "required: FINGERPRINT"),
+    (["schema", "delete", "ToxicityAlert", "0f3a"], "add --force"),
+    (["schema", "mode", "--set", "sideways"], "invalid choice"),
+    (["schema", "gate", "--root", "/no/such/project"], "/no/such/project"),
+    (["schema", "baseline", "--root", "/no/such/project"], "/no/such/project"),
     (["schema", "list", "--redis-url", BAD_URL], "malformed Redis URL"),
     (["tail", "no-such-stream"], "unknown stream 'no-such-stream'"),
     (["tail", VPIN, "--count", "-5"], "--count: must not be negative"),
@@ -37,6 +47,8 @@ USAGE_ERRORS: list[tuple[list[str], str]] = [
     (["tail", VPIN, "--max-entries", "0"], "--max-entries: must be at least 1"),
     (["tail", VPIN, "--redis-url", BAD_URL], "malformed Redis URL"),
     (["tail", VPIN, "--redis-url", "localhost:6379"], "malformed Redis URL"),
+    (["tail", VPIN, "--observer", "desk 2"], "observer name 'desk 2'"),
+    (["tail", VPIN, "--observer", "desk", "--group", "risk"], "not allowed with argument"),
     (["publish", "NoSuchType", "--json", "{}"], "unknown message type 'NoSuchType'"),
     (["publish", "ToxicityAlert"], "required: --json"),
     (["publish", "ToxicityAlert", "--json", "{", "--as-engine", "vpin"], "not a valid"),
@@ -73,7 +85,10 @@ USAGE_ERRORS: list[tuple[list[str], str]] = [
     (["up", "--scenario", "meteor"], "invalid choice"),
     (["up", "--ports", "sideways"], "ports"),
     (["acl", "--server-version", "seven"], "seven"),
-    (["bench", "--rounds", "many"], "invalid int value"),
+    (["bench", "--rounds", "many"], "--rounds: not a whole number"),
+    (["bench", "--rounds", "-1"], "--rounds: must not be negative"),
+    (["dashboard", "--port", "0"], "--port must be 1..65535"),
+    (["docs", "--asyncapi", "/no/such/asyncapi.json"], "cannot read /no/such/asyncapi.json"),
 ]
 
 
@@ -98,6 +113,7 @@ SERVER_COMMANDS: list[list[str]] = [
     ["schema", "list"],
     ["schema", "show", "nautilus.vpin.v1.ToxicityAlert"],
     ["tail", VPIN],
+    ["tail", VPIN, "--observer", "desk"],
     ["stats", "--interval", "0"],
     ["group", "list"],
     ["group", "setid", VPIN, "observer:x", "$", "--yes"],
@@ -119,6 +135,30 @@ def test_an_unreachable_server_is_one_line_and_exit_status_1(cli: RunCli, argv: 
     assert result.status == 1, result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert f"cannot reach Redis at {DOWN}" in result.err
+
+
+def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _every_subcommand() -> list[str]:
+    """Each command of `nautilus`, and each action of the commands that have actions."""
+    found = []
+    for name, parser in _actions(build_parser()).items():
+        actions = _actions(parser)
+        found += [f"{name} {action}" for action in actions] if actions else [name]
+    return found
+
+
+@pytest.mark.parametrize("subcommand", _every_subcommand())
+def test_every_subcommand_is_fed_bad_input_above(subcommand: str) -> None:
+    words = len(subcommand.split())
+    fed = {" ".join(argv[:words]) for argv, _ in USAGE_ERRORS}
+
+    assert subcommand in fed
 
 
 def test_version_names_the_installed_package(cli: RunCli) -> None:

@@ -508,6 +508,15 @@ PROMISE_TESTS: dict[str, list[str]] = {
     ],
     "operations#commands/nautilus schema compat": [
         "tests/schema/test_schema_cli.py",
+        "tests/cli/test_json_reports.py::test_schema_compat_json_gives_the_verdict_and_each_violation",
+    ],
+    "operations#commands/nautilus contract": [
+        "tests/cli/test_json_reports.py::test_contract_json_lists_each_stream_with_its_routes",
+    ],
+    "operations#commands/tail---observer-name:-a-durable-tail.": [
+        "tests/cli/test_tail_observer.py",
+        "tests/security/test_observer_identity.py::"
+        "test_nautilus_tail_as_observer_resumes_on_a_server_with_the_generated_acl",
     ],
     "operations#commands/nautilus trim": [
         _OPS + "test_trim.py::test_trim_keeps_what_a_group_has_not_received",

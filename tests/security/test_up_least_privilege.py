@@ -2,9 +2,11 @@
 
 Short flash-crash runs, each watched while it runs: the default one, on its private server with
 the generated ACL and a password per user; one on a given server whose password is in
-`--redis-url`; one on a given server running the generated ACL, with `--credentials DIR`. Every
-process's argv, the output, the logs, the report, every file under `.nautilus/` and every
-engine's /health and /metrics are searched for each password.
+`--redis-url`; two on a given server running the generated ACL, with `--credentials DIR` and with
+the passwords in NAUTILUS_PASSWORD_<USER> variables. The argv of `nautilus up` itself and of every
+engine process, the output, the logs, the report, every file under `.nautilus/` and every
+engine's /health and /metrics are searched for each password; engines inherit no password
+variable.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from typing import Any
 import pytest
 import redis
 
+from nautilus.cli.argv_secrets import FROM_ARGV_ENV
 from nautilus.engines.catalog import ENGINES
+from nautilus.engines.run_identities import PASSWORD_ENV_PREFIX, password_env
 from nautilus.runtime.credentials import new_password, url_with_credentials
 from nautilus.runtime.server import EmbeddedServer, find_server_binary, server_version
 
@@ -41,8 +45,11 @@ class WatchedRun:
     returncode: int
     output: str
     report: dict[str, Any]
-    #: argv of every engine process, read while they ran.
+    #: argv of `nautilus up` itself and of every engine process, read while they ran.
+    up_argv: str
     engine_argv: dict[str, str]
+    #: Names of the environment variables of every engine process, read while they ran.
+    engine_environment: dict[str, set[str]]
     #: /health and /metrics bodies of every engine, read while they ran.
     endpoints: str
     #: Files holding credentials while the run lasted: path -> (mode, text).
@@ -55,6 +62,11 @@ class WatchedRun:
 
 def _read_argv(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def _environment_names(pid: int) -> set[str]:
+    entries = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return {entry.split(b"=", 1)[0].decode() for entry in entries if entry}
 
 
 def _fetch(port: int, path: str) -> str:
@@ -95,7 +107,9 @@ def _watch(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Watc
     )  # fmt: skip
     try:
         ready = _wait_ready(workdir / ".nautilus" / "run", up)
+        up_argv = _read_argv(up.pid)
         engine_argv = {e: _read_argv(int(info["pid"])) for e, info in ready.items()}
+        engine_environment = {e: _environment_names(int(info["pid"])) for e, info in ready.items()}
         endpoints = "".join(
             _fetch_any(int(info["port"]), "/health") + _fetch(int(info["port"]), "/metrics")
             for info in ready.values()
@@ -121,7 +135,9 @@ def _watch(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Watc
         returncode=up.returncode,
         output=output,
         report=json.loads(report_path.read_text()),
+        up_argv=up_argv,
         engine_argv=engine_argv,
+        engine_environment=engine_environment,
         endpoints=endpoints,
         credential_files=credential_files,
         credentials_dir_mode=stat.S_IMODE(credentials.stat().st_mode),
@@ -143,7 +159,8 @@ def _secrets_of(run: WatchedRun) -> set[str]:
 def _assert_nothing_shows(run: WatchedRun, secrets: set[str]) -> None:
     assert secrets
     public = {
-        "argv": " ".join(run.engine_argv.values()),
+        "argv of nautilus up": run.up_argv,
+        "argv of the engines": " ".join(run.engine_argv.values()),
         "output": run.output,
         "health and metrics": run.endpoints,
         "operator command": run.operator_stats.stdout + run.operator_stats.stderr
@@ -224,7 +241,9 @@ def test_a_password_given_in_redis_url_never_shows(
     run = _watch(tmp_path, "--redis-url", url)
     assert run.returncode == 0, run.output
     assert run.report["run"]["identities"] == "shared"
+    assert "--redis-url" not in run.up_argv
     _assert_nothing_shows(run, {password})
+    assert all(FROM_ARGV_ENV not in names for names in run.engine_environment.values())
     with redis.Redis.from_url(url) as admin:
         assert admin.acl_log() == []
 
@@ -265,3 +284,20 @@ def test_given_credentials_make_each_engine_its_own_user_on_a_given_server(
     with redis.Redis.from_url(admin_url) as admin:
         assert admin.acl_log() == []
         assert admin.llen("{nautilus:schema}:versions:nautilus.vpin.v1.ToxicityAlert") == 1
+
+
+def test_passwords_in_the_environment_make_each_engine_its_own_user_on_a_given_server(
+    tmp_path: Path, acl_given_server: tuple[EmbeddedServer, Path, str]
+) -> None:
+    server, credentials, admin_url = acl_given_server
+    passwords = {p.name: p.read_text().strip() for p in credentials.iterdir()}
+    variables = {password_env(user): password for user, password in passwords.items()}
+    with redis.Redis.from_url(admin_url) as admin:
+        admin.acl_log_reset()
+    run = _watch(tmp_path, "--reset-streams", env={"REDIS_URL": server.url, **variables})
+    assert run.returncode == 0, run.output
+    assert run.report["run"]["identities"] == "per-engine"
+    assert run.report["acl_log"] == []
+    _assert_nothing_shows(run, set(passwords.values()))
+    for engine, names in run.engine_environment.items():
+        assert not [n for n in names if n.startswith(PASSWORD_ENV_PREFIX)], engine
