@@ -8,9 +8,12 @@ tail can run beside the engines without taking or acknowledging anything. The du
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import signal
 import string
 import sys
+import threading
 from typing import Any
 
 from nautilus.cli.arguments import (
@@ -229,11 +232,38 @@ async def _since(
 async def _follow(
     admin: RedisAdmin, selection: StreamSelection, printer: _Printer, max_entries: int | None
 ) -> None:
+    """Print new entries until Ctrl-C (or `max_entries`).
+
+    Ctrl-C sets a flag that the loop checks after each read (reads block at most
+    `_FOLLOW_BLOCK_MS`), rather than cancelling the read: a cancellation that lands just as a
+    blocking read returns can be lost inside the client library, and the tail would then follow
+    on after the user's Ctrl-C.
+    """
+    interrupted = asyncio.Event()
+    if threading.current_thread() is not threading.main_thread():
+        # Signals reach the main thread only (a tail run from a thread of another program).
+        await _follow_until(admin, selection, printer, max_entries, interrupted)
+        return
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        await _follow_until(admin, selection, printer, max_entries, interrupted)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _follow_until(
+    admin: RedisAdmin,
+    selection: StreamSelection,
+    printer: _Printer,
+    max_entries: int | None,
+    interrupted: asyncio.Event,
+) -> None:
     last_ids: dict[str, str] = {}
     for lane in selection.lanes:
         newest = await admin.latest_entries(lane, 1)
         last_ids[lane] = newest[0][0] if newest else "0-0"
-    while max_entries is None or printer.printed < max_entries:
+    while not interrupted.is_set() and (max_entries is None or printer.printed < max_entries):
         replies = await admin.read_after(last_ids, count=100, block_ms=_FOLLOW_BLOCK_MS)
         arrived: list[tuple[str, str, Any]] = []
         for lane, entries in replies:
