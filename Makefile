@@ -88,8 +88,9 @@ test: lint typecheck buf-lint schema-gate codegen-check pytest
 
 # Mutation testing of the delivery contract's modules, one worker; scores per module
 # (docs/testing.md). Slow (most of an hour), so not part of `make test`.
+# The extra is installed the way `install` does (strict editable), so mypy still finds the namespace.
 mutate: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,mutation]'
+	$(PY) -m pip install --quiet -e '.[dev,mutation]' --config-settings editable_mode=strict
 	$(PY) tools/mutate.py $(MUTATE_ARGS)
 
 # The benchmark suite: baselines and the bus, interleaved, on a private server (docs/performance.md).

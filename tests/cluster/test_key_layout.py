@@ -83,7 +83,9 @@ def test_a_registry_prefix_without_braces_becomes_a_hash_tag() -> None:
     assert _slot(keys.versions("nautilus.vpin.v1.ToxicityAlert")) == _slot(keys.types)
 
 
-@pytest.mark.parametrize("name", ["", "nautilus-{vpin}-streams", "nautilus-vpin-streams}"])
+@pytest.mark.parametrize(
+    "name", ["", "nautilus-{vpin}-streams", "nautilus-{vpin-streams", "nautilus-vpin-streams}"]
+)
 def test_a_stream_name_that_would_change_the_hash_tag_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match="no braces"):
         hash_tag(name)

@@ -73,3 +73,48 @@ def _references(c_field: str) -> descriptor_pb2.FileDescriptorProto:
 
 def test_every_referenced_type_counts_after_repeated_and_enum_references() -> None:
     assert _fingerprint_of(_references("c")) != _fingerprint_of(_references("renamed"))
+
+
+def _edition_2023() -> descriptor_pb2.FileDescriptorProto:
+    return descriptor_pb2.FileDescriptorProto(
+        name="t.proto", package="t.v1", syntax="editions", edition=descriptor_pb2.EDITION_2023
+    )
+
+
+def _with_presence(
+    presence: descriptor_pb2.FeatureSet.FieldPresence.ValueType,
+) -> descriptor_pb2.FileDescriptorProto:
+    file = _edition_2023()
+    field = _field("bid_size", 1, F.TYPE_INT64)
+    field.options.features.field_presence = presence
+    file.message_type.add(name="M").field.append(field)
+    return file
+
+
+def test_whether_a_field_tracks_its_presence_is_part_of_the_fingerprint() -> None:
+    """A reader of an explicit-presence field tells "not sent" from zero; one of an implicit-
+    presence field cannot, so the two are different schemas."""
+    explicit = _fingerprint_of(_with_presence(descriptor_pb2.FeatureSet.EXPLICIT))
+    assert explicit != _fingerprint_of(_with_presence(descriptor_pb2.FeatureSet.IMPLICIT))
+
+
+def _with_side_enum(
+    kind: descriptor_pb2.FeatureSet.EnumType.ValueType,
+) -> descriptor_pb2.FileDescriptorProto:
+    file = _edition_2023()
+    side = file.enum_type.add(name="Side")
+    side.value.add(name="SIDE_UNSPECIFIED", number=0)
+    side.value.add(name="SIDE_BUY", number=1)
+    side.value.add(name="SIDE_SELL", number=2)
+    side.options.features.enum_type = kind
+    file.message_type.add(name="M").field.append(
+        _field("side", 1, F.TYPE_ENUM, type_name=".t.v1.Side")
+    )
+    return file
+
+
+def test_a_closed_enum_and_an_open_one_with_the_same_values_differ() -> None:
+    """An unknown number read into a closed enum goes to the unknown fields, into an open one it
+    is kept as the field's value: readers of the two see different messages."""
+    closed = _fingerprint_of(_with_side_enum(descriptor_pb2.FeatureSet.CLOSED))
+    assert closed != _fingerprint_of(_with_side_enum(descriptor_pb2.FeatureSet.OPEN))

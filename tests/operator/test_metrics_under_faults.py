@@ -10,17 +10,21 @@ import time
 from typing import Any
 
 import pytest
+import redis
 
-from nautilus.runtime import BackpressureError
+from nautilus.runtime import BackpressureError, MessagePriority
 from nautilus.runtime.http_endpoints import serve_http
+from nautilus.runtime.lanes import priority_lane
 from nautilus.runtime.server import EmbeddedServer
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 from tests.runtime.conftest import flash_crash_warning, quote, toxicity_alert
 
-from .conftest import make_client
+from .conftest import VPIN, make_client
 from .test_metrics import get, labels, scrape
 
 PUBLISH_FAILURES = "nautilus_bus_publish_failures_total"
+RESTARTS = "nautilus_bus_consumer_restarts_total"
+URGENT = priority_lane(VPIN)
 
 
 async def test_health_is_503_unreachable_with_the_error_when_the_server_is_down(
@@ -120,3 +124,41 @@ async def test_entries_of_types_not_handled_are_counted_as_ignored_and_acked(
     assert samples[("nautilus_bus_ignored_total", risk_labels)] == 1
     assert samples[("nautilus_bus_consumed_total", risk_labels)] == 1
     assert samples[("nautilus_bus_acked_total", risk_labels)] == 2
+
+
+async def test_a_consume_cycle_ended_by_an_unexpected_error_is_counted_and_started_again(
+    redis_url: str,
+) -> None:
+    """Another program joined Risk's group on the urgent lane under a consumer name that is not
+    UTF-8. The consume loop's sweep of stale consumers cannot read that name, an error no cycle
+    expects: each such cycle is logged and counted as a restart, and the loop goes on consuming
+    (the alert sent afterwards is NORMAL: the loop reads the bulk lane, the priority reader not)."""
+    handled: list[int] = []
+    vpin = make_client(redis_url, "vpin", publishes=())
+    risk = make_client(redis_url, "risk", stale_consumer_idle_ms=1, reconnect_max_ms=50)
+    risk.subscribe(ToxicityAlert, lambda delivery: handled.append(delivery.message.bucket_index))
+    server = redis.Redis.from_url(redis_url)
+    server.xgroup_create(URGENT, "risk", id="0", mkstream=True)
+    server.xgroup_createconsumer(URGENT, "risk", b"\xffforeign")
+    await vpin.start()
+    await risk.start()
+    endpoints = await serve_http(0, [risk])
+    deadline = time.monotonic() + 30  # bounds a hang; asserts no timing
+    while (await scrape(endpoints)).get((RESTARTS, labels(engine="risk")), 0) == 0:
+        assert time.monotonic() < deadline, "no restart of the consume loop was counted"
+        await asyncio.sleep(0.02)
+
+    server.xgroup_delconsumer(URGENT, "risk", b"\xffforeign")
+    await vpin.publish(toxicity_alert(7), priority=MessagePriority.NORMAL)
+    await vpin.flush()
+    while not handled:
+        assert time.monotonic() < deadline + 30, "the restarted loop handled nothing"
+        await asyncio.sleep(0.02)
+    samples = await scrape(endpoints)
+    await endpoints.close()
+    await vpin.close()
+    await risk.close()
+    server.close()
+
+    assert handled == [7]
+    assert samples[(RESTARTS, labels(engine="risk"))] >= 1

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from collections.abc import Awaitable, Callable
 
+import pytest
 import redis
 
 from nautilus.runtime import MessageBusConfig, RedisTransport, UniversalMessageBusClient
@@ -83,6 +86,63 @@ async def test_the_trim_loop_counts_any_error_and_keeps_trimming() -> None:
 
     assert loop.failures == 3
     assert loop.failures_by_kind == {"ValueError": 2, "TransportError: XTRIM": 1}
+
+
+def _trims(
+    outcomes: list[BaseException | None], stop: asyncio.Event
+) -> Callable[[], Awaitable[None]]:
+    """A trim that raises the outcomes' errors in turn and sets `stop` after the last outcome."""
+
+    async def trim() -> None:
+        outcome = outcomes.pop(0)
+        if not outcomes:
+            stop.set()
+        if outcome is not None:
+            raise outcome
+
+    return trim
+
+
+async def test_the_trim_loop_counts_each_completed_trim_once() -> None:
+    stop = asyncio.Event()
+    loop = TrimLoop(_trims([None] * 5, stop), interval_s=0.001, backoff=Backoff(1, 4))
+
+    await loop.run(stop)
+
+    assert (loop.runs, loop.failures) == (5, 0)
+
+
+async def test_each_kind_of_trim_error_is_logged_once_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="nautilus.runtime.trim")
+    refused = TransportError("XTRIM", "connection refused")
+    first = ValueError("invalid literal for int() with base 10: 'None'")
+    outcomes: list[BaseException | None] = [first, refused, ValueError("again"), refused]
+    stop = asyncio.Event()
+    loop = TrimLoop(_trims(outcomes, stop), interval_s=0.001, backoff=Backoff(1, 4))
+
+    await loop.run(stop)
+
+    assert caplog.messages == [
+        "trim failed (ValueError); retrying with backoff",
+        "trim failed (TransportError: XTRIM); retrying with backoff",
+    ]
+    assert [record.exc_info[1] for record in caplog.records if record.exc_info] == [first, refused]
+
+
+async def test_the_first_trim_after_failures_logs_how_many_there_were(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="nautilus.runtime.trim")
+    outcomes: list[BaseException | None] = [ValueError("a"), ValueError("b"), None, None]
+    stop = asyncio.Event()
+    loop = TrimLoop(_trims(outcomes, stop), interval_s=0.001, backoff=Backoff(1, 4))
+
+    await loop.run(stop)
+
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert infos == ["trim succeeded again after 2 failures"]
 
 
 async def test_a_producer_keeps_trimming_after_its_lane_was_unreadable(redis_url: str) -> None:

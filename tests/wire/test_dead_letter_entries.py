@@ -173,6 +173,35 @@ async def test_each_reason_is_written_with_the_same_layout(
     )
 
 
+@pytest.mark.parametrize(
+    ("original", "detail"),
+    [
+        pytest.param(
+            [(name, value) for name, value in alert_fields() if name != b"v"],
+            b"missing field 'v' (wire-format version)",
+            id="no-version",
+        ),
+        pytest.param(
+            alert_fields(ts=b"-5"),
+            b"malformed header field: ts b'-5' is not decimal ASCII digits",
+            id="signed-time",
+        ),
+        pytest.param(alert_fields(pr=b"9"), b"malformed priority b'9'", id="priority-9"),
+    ],
+)
+async def test_the_detail_of_an_undecodable_entry_names_the_faulty_header(
+    redis_url: str, server: redis.Redis, original: list[tuple[bytes, bytes]], detail: bytes
+) -> None:
+    original_id = xadd_raw(server, URGENT, original)
+
+    await consume_as_risk(redis_url, lambda delivery: None)
+
+    dl = assert_is_dead_letter_of(
+        the_dead_letter(server), original_id, original, reason=b"undecodable", deliveries=1
+    )
+    assert dl[b"dl.detail"] == detail
+
+
 @pytest.mark.parametrize("padding", ["", "x"], ids=["even", "odd"])
 async def test_a_long_detail_is_cut_to_4096_bytes_of_valid_utf8(
     redis_url: str, server: redis.Redis, padding: str
@@ -273,6 +302,7 @@ async def test_a_replay_says_which_lane_it_wrote_to_and_refuses_a_foreign_lane(
     finally:
         await connection.aclose()
 
+    assert replayed.dead_letter_id == letter.dead_letter_id
     assert replayed.lane == URGENT
     assert replayed.new_id == xrange_raw(server, URGENT)[-1][0]
 
