@@ -47,7 +47,7 @@ from nautilus.runtime.partitions import PartitionKeyError, partition_of, partiti
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.routing import MessageSpec
 from nautilus.runtime.transport.base import PreparedAdd, Transport, parse_entry_id
-from nautilus.runtime.transport.outcomes import Rejection, WriteInterruptedError
+from nautilus.runtime.transport.outcomes import BatchOutcome, Rejection, WriteInterruptedError
 from nautilus.runtime.wire import FIELD_SEQUENCE, FIELD_TYPE, encode_entry
 
 __all__ = ["Publisher", "PublisherStats", "RejectionHook"]
@@ -183,6 +183,9 @@ class Publisher:
         self._drained.set()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        #: The transport's `connection_losses` when last looked at: a loss met by another user of
+        #: the transport (a consumer) makes the lanes check their confirmed writes too.
+        self._losses_seen = transport.connection_losses
         self.stats = PublisherStats()
         #: This publisher instance's id, carried by every entry it writes (`pi`), with a per-lane
         #: sequence (`sq`): new per instance, so a restarted process never matches an old entry.
@@ -370,8 +373,8 @@ class Publisher:
                 await self._pause(lane, backoff, exc, len(batch))
                 continue
             self.stats.batches += 1
-            if lane.check_confirmed and len(outcome.results) > outcome.rejected:
-                await self._check_confirmed(lane)
+            if lane.check_confirmed or self._transport.connection_losses != self._losses_seen:
+                await self._after_loss(lane, outcome)
             if not outcome.rejected and len(outcome.results) == len(batch):
                 del buffer[: len(batch)]
                 lane.confirmed.append((batch, outcome.results))
@@ -502,7 +505,16 @@ class Publisher:
     def _connection_lost(self) -> None:
         """A write broke off: once writing works again, each lane checks that the writes the
         server confirmed before are still there."""
+        self._losses_seen = self._transport.connection_losses
         self._bulk.check_confirmed = self._urgent.check_confirmed = True
+
+    async def _after_loss(self, lane: _Lane, outcome: BatchOutcome) -> None:
+        """A write went through after a connection was lost (by this publisher or another user
+        of the transport): the lanes' confirmed writes are checked, this lane's now."""
+        if self._transport.connection_losses != self._losses_seen:
+            self._connection_lost()
+        if len(outcome.results) > outcome.rejected:
+            await self._check_confirmed(lane)
 
     async def _check_confirmed(self, lane: _Lane) -> None:
         """The lane's last confirmed writes, looked up again (the lane writes again, so the server

@@ -70,6 +70,10 @@ class Transport(Protocol):
     Every method may raise TransportError when the server cannot be reached; callers retry.
     """
 
+    #: Connections to the server lost so far, by any caller of this transport: a publisher that
+    #: shares its transport with a consumer learns of an outage (a failover) the consumer met.
+    connection_losses: int
+
     def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
         """Prepare an append of `fields` to stream `key` (cheap; done at publish time)."""
         ...

@@ -81,6 +81,8 @@ class InMemoryTransport:
         self._clock = clock or LiveClock()
         self._streams: dict[str, _Stream] = {}
         self._new_entries = asyncio.Event()
+        #: Nothing to lose: the streams are in this process.
+        self.connection_losses = 0
 
     def __repr__(self) -> str:
         return f"InMemoryTransport({len(self._streams)} streams)"

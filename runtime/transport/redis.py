@@ -470,6 +470,8 @@ class RedisTransport:
         #: Every node known, by address; the slot map (None on a single server).
         self._nodes: dict[tuple[str, int], _Node] = {self._seed.address: self._seed}
         self._slots: list[_Node] | None = None
+        #: Connections lost so far by any call (see transport/base.py).
+        self.connection_losses = 0
         self._slot_of: dict[str, int] = {}
         #: Whether the server was asked if it is a cluster node (on first use).
         self._detected = False
@@ -579,8 +581,9 @@ class RedisTransport:
                 return
 
     async def _after_connection_failure(self) -> None:
-        """On a cluster, a node that stopped answering may have failed over: read the slot map
-        again, so the next call goes to the master that serves the slot now."""
+        """Count the loss; on a cluster, a node that stopped answering may have failed over:
+        read the slot map again, so the next call goes to the master that serves the slot now."""
+        self.connection_losses += 1
         if self._slots is not None:
             await self._refresh_slot_map()
 

@@ -19,6 +19,7 @@ from nautilus.marketdata.v1.marketdata_pb2 import Trade
 from nautilus.runtime import Delivery, MessageBusConfig, UniversalMessageBusClient
 from nautilus.runtime.server import EmbeddedCluster, EmbeddedServer
 from nautilus.runtime.wire import FIELD_PAYLOAD
+from nautilus.toraniko.v1.toraniko_pb2 import FactorExposures
 from tests.runtime.conftest import trade
 
 pytestmark = pytest.mark.slow
@@ -208,5 +209,32 @@ async def test_confirmed_writes_gone_after_a_lost_connection_are_counted_and_log
             for _, f in admin.xrange(MARKETDATA)
         ]
     assert held == [*range(1, 91), *range(101, 111)]
+    assert stats["publish_lost_confirmed"] == 10
+    assert "10 writes the server had confirmed are gone" in caplog.text
+
+
+async def test_a_connection_the_consumer_lost_makes_the_publisher_check_its_confirmed_writes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with EmbeddedServer() as server, redis.Redis.from_url(server.url) as admin:
+        # One engine publishing and consuming over one transport.
+        engine = UniversalMessageBusClient(_config("marketdata", server.url))
+        engine.subscribe(FactorExposures, lambda _delivery: None)
+        await engine.start()
+        try:
+            await engine.publish_many(trade(seq) for seq in range(1, 101))
+            await engine.flush(timeout_s=60)
+            newest = [entry_id for entry_id, _ in admin.xrevrange(MARKETDATA, count=10)]
+            assert admin.xdel(MARKETDATA, *newest) == 10
+            losses = engine.transport.connection_losses
+            # Every connection of the engine is closed while it publishes nothing: the consumer's
+            # next read is the call that finds out.
+            admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+            await _until(lambda: engine.transport.connection_losses > losses, "a broken read")
+            await engine.publish_many(trade(seq) for seq in range(101, 111))
+            await engine.flush(timeout_s=60)
+            stats = engine.stats()
+        finally:
+            await engine.close()
     assert stats["publish_lost_confirmed"] == 10
     assert "10 writes the server had confirmed are gone" in caplog.text
