@@ -336,7 +336,14 @@ class _RawConnection:
 
 
 def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    """A reply's bytes as text. Names other programs chose (consumers, groups) need not be
+    UTF-8: undecodable bytes become lone surrogates, and `_raw_name` gives the bytes back."""
+    return value.decode(errors="surrogateescape") if isinstance(value, bytes) else str(value)
+
+
+def _raw_name(name: str) -> bytes:
+    """The exact bytes of a name `_text` decoded, for a command that must name it again."""
+    return name.encode(errors="surrogateescape")
 
 
 def _entries(raw: Any) -> list[Entry]:
@@ -1139,7 +1146,7 @@ class RedisTransport:
                     continue
                 if int(consumer["pending"]) or int(consumer["idle"]) < min_idle_ms:
                     continue
-                await self._redis.xgroup_delconsumer(key, group, name)
+                await self._redis.xgroup_delconsumer(key, group, _raw_name(name))
                 removed.append(name)
         except ResponseError as exc:
             if "no such key" in str(exc).lower() or "NOGROUP" in str(exc):
