@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,12 @@ import pytest
 import redis
 
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
-from nautilus.runtime import MessageBusConfig, UniversalMessageBusClient, priority_lane
+from nautilus.runtime import (
+    MessageBusConfig,
+    MessagePriority,
+    UniversalMessageBusClient,
+    priority_lane,
+)
 from nautilus.runtime.consumer import Consumer
 from nautilus.runtime.delivery import Delivery
 from nautilus.runtime.errors import DeadLetterReason, TransportError
@@ -22,6 +28,7 @@ from nautilus.runtime.resolver import LocalTypeResolver
 from nautilus.runtime.routing import message_spec
 from nautilus.runtime.server import EmbeddedServer
 from nautilus.runtime.transport.redis import RedisTransport
+from nautilus.runtime.wire import encode_entry
 
 from .conftest import quote
 
@@ -284,15 +291,16 @@ async def test_the_loop_looks_for_stale_consumers_only_once_their_idle_limit_is_
 ) -> None:
     transport = RedisTransport(redis_url)
     settings = config(redis_url, read_block_ms=1, stale_consumer_idle_ms=600_000)
-    reads_before = calls(redis_url, "xreadgroup")
+    # The session's server counts every command since it started: only differences count here.
+    reads, looks = calls(redis_url, "xreadgroup"), calls(redis_url, "xinfo")
     loop = _Loop(quote_consumer(transport, settings, print))
     try:
-        await until(lambda: calls(redis_url, "xreadgroup") - reads_before >= 100, "100 reads")
+        await until(lambda: calls(redis_url, "xreadgroup") - reads >= 100, "100 reads")
     finally:
         await loop.close()
         await transport.close()
 
-    assert calls(redis_url, "xinfo") == 0
+    assert calls(redis_url, "xinfo") == looks
 
 
 def consumers(redis_url: str, lane: str) -> set[str]:
@@ -358,3 +366,96 @@ async def test_a_sweep_the_server_refuses_is_skipped_with_a_warning_and_the_loop
     assert skipped.startswith(f"consumer {settings.consumer_name}: stale consumer sweep skipped: ")
     assert "no permissions" in skipped
     assert consumer.stats.loop_restarts == 0
+
+
+def test_a_new_consumers_counters_start_at_zero(redis_url: str) -> None:
+    consumer = quote_consumer(RedisTransport(redis_url), config(redis_url), print)
+
+    stats = consumer.stats
+    assert {name: getattr(stats, name) for name in stats.__slots__} == dict.fromkeys(
+        stats.__slots__, 0
+    )
+
+
+class RecordingMetrics:
+    """A delivery observer that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.observed: list[tuple[Any, float]] = []
+        self.dead_letters: list[tuple[str, DeadLetterReason]] = []
+
+    def observe(self, delivery: Delivery[Any], handler_seconds: float) -> None:
+        self.observed.append((delivery.message, handler_seconds))
+
+    def dead_lettered(self, lane: str, reason: DeadLetterReason) -> None:
+        self.dead_letters.append((lane, reason))
+
+
+async def test_the_observer_is_told_of_each_handling_with_the_time_its_handler_took(
+    redis_url: str,
+) -> None:
+    def handler(delivery: Delivery[Quote]) -> None:
+        if delivery.message == quote(0):
+            time.sleep(0.01)
+
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), handler)
+    consumer.observer = metrics = RecordingMetrics()
+    await consumer.ensure_groups()
+    await publish_quotes(redis_url, 2)
+    started = time.perf_counter()
+    await consumer.poll()
+    cycle_s = time.perf_counter() - started
+    await transport.close()
+
+    assert [message for message, _ in metrics.observed] == [quote(0), quote(1)]
+    slow, fast = (seconds for _, seconds in metrics.observed)
+    assert 0.01 <= slow <= cycle_s  # the handler's sleep at least, within the cycle
+    assert 0 <= fast <= cycle_s
+
+
+async def test_a_dead_letter_is_told_to_the_observer_and_logged_with_its_reason_and_detail(
+    redis_url: str, recorder: Recorder
+) -> None:
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+    consumer.observer = metrics = RecordingMetrics()
+    await consumer.ensure_groups()
+    spec = message_spec(Quote)
+    fields = encode_entry(
+        spec.type_bytes,
+        spec.fingerprint.encode(),
+        b"\xff\xff not a quote",
+        producer=b"marketdata",
+        published_at_ns=0,
+        priority=MessagePriority.NORMAL,
+    )
+    with redis.Redis.from_url(redis_url) as connection:
+        entry_id = connection.xadd(MARKETDATA, dict(zip(fields[::2], fields[1::2], strict=True)))
+    await consumer.poll()
+    await transport.close()
+
+    assert metrics.dead_letters == [(MARKETDATA, DeadLetterReason.UNDECODABLE)]
+    (logged,) = recorder.messages(logging.WARNING, "dead-lettered")
+    prefix = f"{MARKETDATA} {entry_id.decode()} dead-lettered: undecodable: "
+    assert logged.startswith(prefix + "payload is not a valid nautilus.marketdata.v1.Quote: ")
+
+
+async def test_a_failed_handling_that_will_be_retried_is_logged_with_its_delivery(
+    redis_url: str, recorder: Recorder
+) -> None:
+    def handler(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("not yet")
+
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), handler)
+    await consumer.ensure_groups()
+    await publish_quotes(redis_url, 1)
+    with redis.Redis.from_url(redis_url) as connection:
+        ((entry_id, _),) = connection.xrange(MARKETDATA)
+    await consumer.poll()
+    await transport.close()
+
+    assert recorder.messages(logging.WARNING) == [
+        f"{MARKETDATA} {entry_id.decode()}: handler failed on delivery 1: RuntimeError('not yet')"
+    ]
