@@ -459,3 +459,113 @@ async def test_a_failed_handling_that_will_be_retried_is_logged_with_its_deliver
     assert recorder.messages(logging.WARNING) == [
         f"{MARKETDATA} {entry_id.decode()}: handler failed on delivery 1: RuntimeError('not yet')"
     ]
+
+
+async def test_cancelling_the_loop_while_a_handler_awaits_cancels_it_without_failing_the_entry(
+    redis_url: str,
+) -> None:
+    entered = asyncio.Event()
+
+    async def handler(delivery: Delivery[Quote]) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), handler)
+    await consumer.ensure_groups()
+    await publish_quotes(redis_url, 1)
+    loop = _Loop(consumer)
+    try:
+        await asyncio.wait_for(entered.wait(), timeout=30)
+        loop.task.cancel()
+        await asyncio.wait({loop.task}, timeout=30)
+
+        assert loop.task.cancelled()
+        assert consumer.stats.failed == 0
+    finally:
+        await loop.close()
+        await transport.close()
+
+
+async def test_each_dead_letter_is_counted(redis_url: str) -> None:
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+    await consumer.ensure_groups()
+    spec = message_spec(Quote)
+    with redis.Redis.from_url(redis_url) as connection:
+        for garbage in (b"\xff", b"\xff\xff"):
+            fields = encode_entry(
+                spec.type_bytes,
+                spec.fingerprint.encode(),
+                garbage,
+                producer=b"marketdata",
+                published_at_ns=0,
+                priority=MessagePriority.NORMAL,
+            )
+            connection.xadd(MARKETDATA, dict(zip(fields[::2], fields[1::2], strict=True)))
+    await consumer.poll()
+    await transport.close()
+
+    assert consumer.stats.dead_lettered == 2
+
+
+async def test_a_priority_read_waits_on_the_server_until_a_priority_entry_comes(
+    redis_url: str,
+) -> None:
+    handled: list[Quote] = []
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url), lambda d: handled.append(d.message))
+    await consumer.ensure_groups()
+    reading = asyncio.create_task(consumer.read_priority_lanes(60_000))
+    try:
+        await until(lambda: bool(blocked_reads(redis_url)), "a blocked XREADGROUP")
+        assert not reading.done()
+        urgent = UniversalMessageBusClient(
+            MessageBusConfig(engine="marketdata", redis_url=redis_url, trim_interval_ms=0)
+        )
+        await urgent.start(consume=False)
+        await urgent.publish(quote(7), priority=MessagePriority.CRITICAL)
+        await urgent.flush()
+        await urgent.close()
+
+        assert await asyncio.wait_for(reading, timeout=30) == 1
+        assert handled == [quote(7)]
+    finally:
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
+        await transport.close()
+
+
+async def test_the_priority_read_creates_the_groups_again_after_a_server_restart(
+    private_server: EmbeddedServer,
+) -> None:
+    handled: list[Quote] = []
+    url = private_server.url
+    transport = RedisTransport(url)
+    consumer = quote_consumer(transport, config(url), lambda d: handled.append(d.message))
+    assert await consumer.read_priority_lanes(None) == 0
+    private_server.kill()
+    private_server.start()  # an empty server: the groups are gone
+    urgent = UniversalMessageBusClient(
+        MessageBusConfig(
+            engine="marketdata", redis_url=url, trim_interval_ms=0, declare_consumer_groups=False
+        )
+    )
+    await urgent.start(consume=False)
+    await urgent.publish(quote(7), priority=MessagePriority.CRITICAL)
+    await urgent.flush()
+    await urgent.close()
+
+    async def first_read_that_works() -> int:
+        while True:
+            try:
+                return await consumer.read_priority_lanes(None)
+            except TransportError:
+                await asyncio.sleep(0.01)
+
+    try:
+        read = await asyncio.wait_for(first_read_that_works(), timeout=30)
+    finally:
+        await transport.close()
+    # The new group reads the lane from its start: the entry written before it is delivered.
+    assert (read, handled) == (1, [quote(7)])
