@@ -569,3 +569,14 @@ async def test_the_priority_read_creates_the_groups_again_after_a_server_restart
         await transport.close()
     # The new group reads the lane from its start: the entry written before it is delivered.
     assert (read, handled) == (1, [quote(7)])
+
+
+async def test_what_a_plain_handler_returns_is_ignored(redis_url: str) -> None:
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), lambda d: [d])
+    await consumer.ensure_groups()
+    await publish_quotes(redis_url, 1)
+    await consumer.poll()
+    await transport.close()
+
+    assert (consumer.stats.handled, consumer.stats.failed) == (1, 0)

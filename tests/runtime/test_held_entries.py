@@ -190,10 +190,10 @@ async def test_held_entries_a_peer_took_over_and_acknowledged_are_skipped(
 ) -> None:
     async with Vpin(redis_url, reclaim_idle_ms=400) as vpin:
         ids = write_quotes(redis_url, 4)
-        vpin.on(quote(0), then(take_over(redis_url, ids[2:]), sleep_s(0.15)))
+        vpin.on(quote(0), then(take_over(redis_url, [ids[1], ids[3]]), sleep_s(0.15)))
         await vpin.consumer.poll()
 
-    assert vpin.handled == [quote(0), quote(1)]
+    assert vpin.handled == [quote(0), quote(2)]
     assert vpin.consumer.stats.skipped_taken_over == 2
     assert vpin.consumer.stats.renewed == 1
 
@@ -264,7 +264,8 @@ def leave_pending(redis_url: str, ids: list[str], idle_ms: int = 3_600_000) -> N
 
 
 async def test_reclaiming_takes_every_idle_entry_page_by_page(redis_url: str) -> None:
-    async with Vpin(redis_url, read_count=2) as vpin:
+    # A second delivery is within max_deliveries: handled, not dead-lettered.
+    async with Vpin(redis_url, read_count=2, max_deliveries=2) as vpin:
         leave_pending(redis_url, write_quotes(redis_url, 5))
         processed = await vpin.consumer.reclaim()
 
