@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from nautilus.bench import fanout, floors, peer_faststream, peer_nautilustrader
+from nautilus.bench import fanout, floors, peer_faststream, peer_nautilustrader, scaleout
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import quotes
 from nautilus.clients.marketdata import MarketDataClient
@@ -322,6 +322,8 @@ JOBS: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
     "floor_consume": floors.floor_consume,
     "floor_publish": floors.floor_publish,
     "fanout_consume": fanout.fanout_consume,
+    "scaleout_publish": scaleout.scaleout_publish,
+    "scaleout_consume": scaleout.scaleout_consume,
     "nautilustrader_consume": peer_nautilustrader.nautilustrader_consume,
     "nautilustrader_publish_quotes": peer_nautilustrader.nautilustrader_publish_quotes,
     "faststream_consume": peer_faststream.faststream_consume,

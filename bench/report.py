@@ -13,7 +13,15 @@ from typing import Any
 from nautilus.bench.runner import BenchResults
 from nautilus.bench.settings import BenchSettings
 
-__all__ = ["TARGETS", "Target", "build_report", "render_text", "write_json"]
+__all__ = [
+    "TARGETS",
+    "Target",
+    "build_report",
+    "build_scale_out_report",
+    "render_scale_out",
+    "render_text",
+    "write_json",
+]
 
 #: Report format version: bumped when a figure is renamed or removed.
 SCHEMA_VERSION = 2
@@ -133,7 +141,7 @@ def build_report(
 ) -> dict[str, Any]:
     """Everything measured, the ratios, the targets with pass/fail, and the context."""
     median = results["median"]
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": settings.as_dict(),
@@ -157,6 +165,37 @@ def build_report(
         "elapsed_s": results["elapsed_s"],
         "notes": [*notes, *results.get("skipped", [])],
     }
+    if "scale_out" in results:
+        report["scale_out"] = results["scale_out"]
+    return report
+
+
+def build_scale_out_report(
+    results: BenchResults,
+    settings: BenchSettings,
+    *,
+    machine: dict[str, Any],
+    versions: dict[str, Any],
+    load_before: list[float],
+    load_after: list[float],
+) -> dict[str, Any]:
+    """The report of `nautilus bench --only scale-out`: the section and its context."""
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": settings.as_dict(),
+        "machine": {
+            **machine,
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+        },
+        "versions": versions,
+        "elapsed_s": results["elapsed_s"],
+        "notes": results.get("skipped", []),
+    }
+    if "scale_out" in results:
+        report["scale_out"] = results["scale_out"]
+    return report
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:
@@ -265,6 +304,69 @@ def _fanout_lines(median: dict[str, Any]) -> list[str]:
     ]
 
 
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def _scale_out_lines(report: dict[str, Any]) -> list[str]:
+    """One row per layout: CPU per delivery, the masters' shares and the projected ceiling."""
+    section = report.get("scale_out")
+    if section is None:
+        return []
+    median = section["median"]
+    rows: list[tuple[str, ...]] = [
+        (
+            "layout",
+            "µs/delivery/group",
+            "publishing µs/quote",
+            "share per master",
+            "busiest µs/quote",
+            "ceiling",
+            "balanced",
+        )
+    ]
+    first = next(iter(median.values()))
+    for key, label in section["layouts"].items():
+        f = median[key]
+        shares = " / ".join(_percent(m["share"]) for m in f["per_master"].values())
+        rows.append(
+            (
+                label,
+                f"{f['server_us_per_group_delivery']:.2f}",
+                f"{f['publish_only_server_us_per_quote']:.1f}",
+                shares,
+                f"{f['busiest_master_us_per_quote']:.1f}",
+                _rate(f["ceiling_quotes_per_s"]),
+                _rate(f["balanced_ceiling_quotes_per_s"]),
+            )
+        )
+    runs = len(section["runs"])
+    return [
+        f"Scale-out: {int(first['groups'])}-group quote fan-out at {_rate(section['rate'])}, "
+        f"{int(first['quotes']):,} quotes per layout, private servers (median of {runs} "
+        f"run{'s' if runs > 1 else ''})",
+        *_table(rows),
+        "ceiling: quotes/s at which the busiest master's thread is saturated (1 / its CPU per "
+        "quote), reached with a free core per master; balanced: the same work spread evenly. "
+        f"Projections: on this {report['machine']['cpu_count']}-core machine the masters share "
+        "the cores.",
+    ]
+
+
+def render_scale_out(report: dict[str, Any]) -> str:
+    """The summary of `nautilus bench --only scale-out`."""
+    lines = [
+        f"nautilus bench --only scale-out: {report['elapsed_s']:.0f} s; "
+        f"{report['machine']['cpu_count']} x {report['machine']['cpu_model']}; "
+        f"load {report['machine']['load_average_before']} → "
+        f"{report['machine']['load_average_after']}",
+        "",
+        *_scale_out_lines(report),
+    ]
+    lines += [f"note: {note}" for note in report["notes"]]
+    return "\n".join(lines)
+
+
 def _target_lines(report: dict[str, Any]) -> list[str]:
     rows: list[tuple[str, ...]] = [("target", "measured", "bound", "result")]
     for target in report["targets"].values():
@@ -294,6 +396,8 @@ def render_text(report: dict[str, Any]) -> str:
         "",
         *_fanout_lines(median),
         "",
+        *_scale_out_lines(report),
+        *([""] if "scale_out" in report else []),
         *_target_lines(report),
     ]
     for note in report["notes"]:

@@ -29,6 +29,7 @@ from nautilus.bench.reference_scenarios import (
     reference_end_to_end,
     reference_latency,
 )
+from nautilus.bench.scaleout import run_scale_out
 from nautilus.bench.scenarios import (
     Workers,
     critical_latency,
@@ -38,7 +39,7 @@ from nautilus.bench.scenarios import (
 )
 from nautilus.bench.settings import BenchSettings
 
-__all__ = ["BenchResults", "run_bench"]
+__all__ = ["BenchResults", "run_bench", "run_scale_out_only"]
 
 BenchResults = dict[str, Any]
 Progress = Callable[[str], None]
@@ -319,10 +320,11 @@ def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> 
         )
         for index in range(settings.rounds):
             rounds.append(one_round.run(index))
+        scale_out = _scale_out(workers, settings, progress, skipped)
     finally:
         workers.close()
         reset_streams(url)
-    return {
+    results: BenchResults = {
         "rounds": rounds,
         "median": _medians(rounds),
         "histograms": {name: h.encode() for name, h in merged.curves.items()},
@@ -330,6 +332,40 @@ def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> 
         "skipped": skipped,
         "elapsed_s": round(time.monotonic() - started, 2),
     }
+    if scale_out is not None:
+        results["scale_out"] = scale_out
+    return results
+
+
+def _scale_out(
+    workers: Workers, settings: BenchSettings, progress: Progress, skipped: list[str]
+) -> dict[str, Any] | None:
+    """The scale-out section on private servers, with its medians over runs; None when it is
+    turned off, or noted in `skipped` when no server binary is installed to start them from."""
+    if not settings.scale_out:
+        return None
+    try:
+        section = run_scale_out(workers, settings, progress)
+    except FileNotFoundError as exc:
+        skipped.append(f"scale-out not measured: {exc}")
+        return None
+    section["median"] = _nested_median(section["runs"])
+    return section
+
+
+def run_scale_out_only(settings: BenchSettings, progress: Progress = print) -> BenchResults:
+    """The scale-out section alone (`nautilus bench --only scale-out`)."""
+    started = time.monotonic()
+    skipped: list[str] = []
+    workers = Workers.start()
+    try:
+        scale_out = _scale_out(workers, settings, progress, skipped)
+    finally:
+        workers.close()
+    results: BenchResults = {"skipped": skipped, "elapsed_s": round(time.monotonic() - started, 2)}
+    if scale_out is not None:
+        results["scale_out"] = scale_out
+    return results
 
 
 def _nested_median(items: list[Any]) -> Any:

@@ -46,6 +46,15 @@ class BenchSettings:
     #: Whether to include FastStream's and NautilusTrader's baselines when installed.
     faststream: bool = True
     nautilustrader: bool = True
+    #: The scale-out section: one server against a private cluster of `scaleout_masters`
+    #: masters, the quote route as shipped and cut into `scaleout_partitions`, each layout
+    #: `scaleout_runs` times at `scaleout_rate` quotes/s for `scaleout_duration_s`.
+    scale_out: bool = True
+    scaleout_masters: int = 3
+    scaleout_partitions: int = 6
+    scaleout_rate: int = 5_000
+    scaleout_duration_s: float = 3.0
+    scaleout_runs: int = 3
 
     @classmethod
     def quick(cls) -> BenchSettings:
@@ -59,6 +68,8 @@ class BenchSettings:
             critical_duration_s=2.0,
             fanout_duration_s=2.0,
             nautilustrader_count=30_000,
+            scaleout_duration_s=1.0,
+            scaleout_runs=1,
         )
 
     @classmethod
@@ -78,6 +89,9 @@ class BenchSettings:
             fanout_floor_count=1_000,
             fanout_duration_s=0.5,
             nautilustrader_count=1_000,
+            scale_out=False,
+            scaleout_rate=2_000,
+            scaleout_duration_s=0.5,
         )
 
     def as_dict(self) -> dict[str, Any]:

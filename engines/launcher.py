@@ -661,6 +661,18 @@ def _leases_settled(healths: list[dict[str, Any] | None], replicas: int) -> bool
     )
 
 
+def _server_binary(purpose: str) -> tuple[str, ServerFlavor]:
+    """The server binary for a private server or cluster (`purpose` names it in the error) and
+    its flavor, which decides the generated ACL's syntax; LaunchError when there is none usable."""
+    try:
+        binary = find_server_binary()
+        return binary, ServerFlavor.for_version(server_version(binary))
+    except FileNotFoundError as exc:
+        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        raise LaunchError(f"cannot use the server binary for {purpose}: {exc}") from None
+
+
 def _start_private_server(
     credentials_dir: Path, *, tls: bool = False, cluster: int = 0
 ) -> tuple[EmbeddedServer | EmbeddedCluster, RunIdentities]:
@@ -669,13 +681,7 @@ def _start_private_server(
     Redis Cluster of that many masters instead (each with the same users)."""
     if cluster:
         return _start_private_cluster(credentials_dir, cluster, tls=tls)
-    try:
-        binary = find_server_binary()
-        flavor = ServerFlavor.for_version(server_version(binary))
-    except FileNotFoundError as exc:
-        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
-    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
-        raise LaunchError(f"cannot use the server binary for the private server: {exc}") from None
+    binary, flavor = _server_binary("the private server")
     acl_file, passwords = private_acl(credentials_dir, flavor)
     try:
         tls_files = throwaway_tls(credentials_dir.absolute() / "tls") if tls else None
@@ -698,13 +704,7 @@ def _start_private_cluster(
         raise LaunchError(
             "--tls is for a private single server; it does not combine with --cluster"
         )
-    try:
-        binary = find_server_binary()
-        flavor = ServerFlavor.for_version(server_version(binary))
-    except FileNotFoundError as exc:
-        raise LaunchError(f"{exc}: install Redis or pass --redis-url") from None
-    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
-        raise LaunchError(f"cannot use the server binary for the private cluster: {exc}") from None
+    binary, flavor = _server_binary("the private cluster")
     acl_file, passwords = private_acl(credentials_dir, flavor)
     cluster = EmbeddedCluster(masters, binary=binary)
     try:

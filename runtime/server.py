@@ -26,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,30 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class EmbeddedServer:
+class _PrivateServers(ABC):
+    """What `with` does for a private server or cluster: started on entry, stopped and its
+    directories removed on exit, whatever the block raised."""
+
+    @abstractmethod
+    def start(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EmbeddedServer(_PrivateServers):
     """One private server process; `url` stays valid across `restart`."""
 
     def __init__(
@@ -284,18 +308,6 @@ class EmbeddedServer:
         with contextlib.suppress(OSError):
             shutil.rmtree(self._dir)
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 #: Hash slots of Redis Cluster.
 CLUSTER_SLOTS = 16384
@@ -315,7 +327,7 @@ def _acl_rules(rules: list[str]) -> list[str]:
     return arguments
 
 
-class EmbeddedCluster:
+class EmbeddedCluster(_PrivateServers):
     """A private Redis Cluster of `masters` servers on free ports of 127.0.0.1, each with
     `replicas` replicas (none by default).
 
@@ -516,15 +528,3 @@ class EmbeddedCluster:
         """Stop every node and remove their directories."""
         for node in self.all_nodes:
             node.close()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

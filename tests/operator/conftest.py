@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 
 from nautilus.cli.main import main
 from nautilus.runtime import MessageBusConfig, UniversalMessageBusClient
+from nautilus.runtime.resolver import TypeResolver
 from nautilus.vpin.v1.vpin_pb2 import ToxicityAlert
 from tests.runtime.conftest import quote, toxicity_alert
 
@@ -68,12 +69,13 @@ def make_client(
     engine: str,
     *,
     publishes: tuple[type[Message], ...] | None = None,
+    resolver: TypeResolver | None = None,
     **overrides: Any,
 ) -> UniversalMessageBusClient:
     """A client for `engine` with test-friendly settings (no background trimming).
 
     `publishes=()` makes a producer that registers no schemas and declares no consumer groups, so
-    a test's groups are exactly those it consumes with.
+    a test's groups are exactly those it consumes with. `resolver` replaces the default one.
     """
     settings: dict[str, Any] = {
         "engine": engine,
@@ -84,7 +86,9 @@ def make_client(
         "reclaim_idle_ms": 60_000,
     }
     settings.update(overrides)
-    return UniversalMessageBusClient(MessageBusConfig(**settings), publishes=publishes)
+    return UniversalMessageBusClient(
+        MessageBusConfig(**settings), resolver=resolver, publishes=publishes
+    )
 
 
 async def publish_alerts(redis_url: str, count: int) -> None:

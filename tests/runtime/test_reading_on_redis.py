@@ -1,5 +1,6 @@
 """What a consumer does with each entry it reads, on a real server: routing, fingerprints, headers,
-a handler raising CancelledError, a consume loop that dies, and leaving the group."""
+a handler raising CancelledError, a consume loop that dies, leaving the group, and the sweep of
+stale consumers (other programs' too, whatever bytes name them)."""
 
 from __future__ import annotations
 
@@ -308,3 +309,58 @@ async def test_stale_consumers_with_nothing_pending_are_removed(
     await live.start()
     await wait_until(lambda: not set(consumers_of(redis_url, MARKETDATA, "risk")) & GHOSTS)
     await live.close()
+
+
+def consumer_names(redis_url: str, lane: str, group: str) -> set[bytes]:
+    """The group's consumers as the server names them (bytes, whatever their encoding)."""
+    with redis.Redis.from_url(redis_url) as connection:
+        return {c["name"] for c in connection.xinfo_consumers(lane, group)}
+
+
+#: A consumer another program added to Risk's group under a name that is not UTF-8.
+FOREIGN = b"\xfe\xffforeign"
+
+
+async def risk_group(redis_bus: Bus) -> None:
+    """Risk's groups on the market-data lanes, created by a client that then leaves them."""
+    risk = redis_bus.client("risk")
+    risk.subscribe(Quote, lambda delivery: None)
+    await risk.start(consume=False)
+    await risk.close()
+
+
+async def test_a_stale_consumer_whose_name_is_not_utf8_is_removed_by_its_exact_name(
+    redis_bus: Bus, redis_url: str
+) -> None:
+    await risk_group(redis_bus)
+    with redis.Redis.from_url(redis_url) as connection:
+        connection.xgroup_createconsumer(MARKETDATA, "risk", FOREIGN)  # type: ignore[arg-type]
+
+    live = redis_bus.client("risk", stale_consumer_idle_ms=100)
+    live.subscribe(Quote, lambda delivery: None)
+    await live.start()
+    await wait_until(lambda: FOREIGN not in consumer_names(redis_url, MARKETDATA, "risk"))
+    await live.close()
+
+
+async def test_a_consumer_whose_name_is_not_utf8_is_kept_while_it_holds_entries(
+    redis_bus: Bus, redis_url: str
+) -> None:
+    await risk_group(redis_bus)
+    ghost = b"risk-ghost"
+    connection = redis.Redis.from_url(redis_url)
+    connection.xadd(MARKETDATA, {b"foreign": b"entry"})
+    connection.xreadgroup("risk", FOREIGN, {MARKETDATA: ">"})  # type: ignore[arg-type]
+
+    live = redis_bus.client("risk", stale_consumer_idle_ms=100, reclaim_idle_ms=600_000)
+    live.subscribe(Quote, lambda delivery: None)
+    await live.start()
+    # A ghost holding nothing, added twice: its second removal is by a sweep that began after one
+    # had judged every consumer of the lane.
+    for _ in range(2):
+        connection.xgroup_createconsumer(MARKETDATA, "risk", ghost)  # type: ignore[arg-type]
+        await wait_until(lambda: ghost not in consumer_names(redis_url, MARKETDATA, "risk"))
+    await live.close()
+
+    assert FOREIGN in consumer_names(redis_url, MARKETDATA, "risk")
+    connection.close()
