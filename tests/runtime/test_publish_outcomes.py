@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,6 +27,10 @@ from nautilus.runtime import (
     UniversalMessageBusClient,
     priority_lane,
 )
+from nautilus.runtime.client import default_transport
+from nautilus.runtime.partitions import PartitionKeyError, partition_of, partition_stream
+from nautilus.runtime.publisher import Publisher
+from nautilus.runtime.routing import MessageSpec, message_spec
 from nautilus.runtime.wire import (
     FIELD_KEY,
     FIELD_PAYLOAD,
@@ -667,3 +672,39 @@ async def test_writes_the_server_executed_before_a_connection_broke_are_found_no
     assert "bulk lane: 2 of 5 writes with lost replies were in the server; sending 3 again" in [
         r.getMessage() for r in caplog.records
     ]
+
+
+def _partitioned_quotes(partitions: int) -> MessageSpec:
+    """Quote's spec as a contract cutting its stream into `partitions` would give it."""
+    spec = message_spec(Quote)
+    return replace(spec, route=replace(spec.route, partitions=partitions))
+
+
+async def test_a_message_of_a_partitioned_route_goes_to_the_partition_of_its_key_or_is_refused(
+    redis_url: str,
+) -> None:
+    config = Bus("redis", redis_url).config("marketdata", **HELD)
+    transport = default_transport(config)
+    publisher = Publisher(transport, config)
+    publisher.start()
+    spec = _partitioned_quotes(3)
+    with pytest.raises(PartitionKeyError) as refused:
+        publisher.try_enqueue(spec, quote(0), MessagePriority.NORMAL, None, None)
+    for seq, instrument in enumerate(["AAPL.XNAS", "MSFT.XNAS", "BTCUSDT.BINANCE"], start=1):
+        assert publisher.try_enqueue(
+            spec, quote(seq, instrument), MessagePriority.NORMAL, instrument, None
+        )
+    await publisher.close()
+    await transport.close()
+
+    assert (refused.value.type_name, refused.value.stream, refused.value.partitions) == (
+        "nautilus.marketdata.v1.Quote",
+        MARKETDATA,
+        3,
+    )
+    with redis.Redis.from_url(redis_url) as connection:
+        for instrument in ["AAPL.XNAS", "MSFT.XNAS", "BTCUSDT.BINANCE"]:
+            lane = partition_stream(MARKETDATA, partition_of(instrument, 3))
+            keys = [fields[FIELD_KEY] for _, fields in connection.xrange(lane)]
+            assert instrument.encode() in keys
+        assert not connection.exists(MARKETDATA)
