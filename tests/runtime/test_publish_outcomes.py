@@ -708,3 +708,18 @@ async def test_a_message_of_a_partitioned_route_goes_to_the_partition_of_its_key
             keys = [fields[FIELD_KEY] for _, fields in connection.xrange(lane)]
             assert instrument.encode() in keys
         assert not connection.exists(MARKETDATA)
+
+
+async def test_buffered_messages_are_written_in_batches_of_at_most_max_buffer_size(
+    redis_url: str,
+) -> None:
+    marketdata = producer(redis_url, max_buffer_size=40)
+    await marketdata.start()
+    for seq in range(100):
+        marketdata.publish_nowait(quote(seq))
+    await marketdata.flush()
+    stats = marketdata.publisher.stats
+    await marketdata.close()
+
+    assert bids(redis_url) == list(range(100))
+    assert (stats.batches, stats.written) == (3, 100)
