@@ -21,6 +21,7 @@ import redis
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import (
     BackpressureError,
+    ClientStateError,
     EmbeddedServer,
     MessagePriority,
     PublishRejectedError,
@@ -381,7 +382,7 @@ async def test_writes_whose_replies_were_lost_are_looked_up_and_sent_again_once_
     assert stats["failed_writes"] == 1
     assert len(logged) == 3
     assert re.fullmatch(
-        r"bulk lane: write of 5 failed \(.+\); 5 unsent, retrying in \d+\.\d{3}s", logged[0]
+        r"bulk lane: write of 5 failed \(XADD batch: .+\); 5 unsent, retrying in 0\.020s", logged[0]
     )
     assert logged[1:] == [
         "bulk lane: 0 of 5 writes with lost replies were in the server; sending 5 again",
@@ -655,22 +656,33 @@ class Relay:
 async def test_writes_the_server_executed_before_a_connection_broke_are_found_not_sent_again(
     private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Twice: five writes of which the server executed two, then three of which it executed one.
+    A publish waiting for a write found this way returns."""
     async with Relay(private_server.port) as relay:
         marketdata = producer(relay.url, reconnect_max_ms=20)
         await marketdata.start()
         await marketdata.publish(quote(0), wait_landed=True)
         relay.cut_after = 2
-        for seq in range(1, 6):
+        landed = asyncio.ensure_future(marketdata.publish(quote(1), wait_landed=True))
+        await asyncio.sleep(0)  # quote 1 buffered and its write asked for; the rest join it
+        for seq in range(2, 6):
             marketdata.publish_nowait(quote(seq))
         with caplog.at_level(logging.INFO, logger="nautilus.runtime.publisher"):
+            await asyncio.wait_for(landed, 60)  # bounds a hang
+            await marketdata.flush(timeout_s=60)
+            relay.cut_after = 1
+            for seq in range(6, 9):
+                marketdata.publish_nowait(quote(seq))
             await marketdata.flush(timeout_s=60)
         stats = marketdata.stats()
         await marketdata.close()
 
-    assert bids(private_server.url) == [0, 1, 2, 3, 4, 5]
-    assert (stats["published"], stats["publish_found_after_loss"]) == (6, 2)
-    assert "bulk lane: 2 of 5 writes with lost replies were in the server; sending 3 again" in [
-        r.getMessage() for r in caplog.records
+    read_back = [r.getMessage() for r in caplog.records if "lost replies" in r.getMessage()]
+    assert bids(private_server.url) == list(range(9))
+    assert (stats["published"], stats["publish_found_after_loss"]) == (9, 3)
+    assert read_back == [
+        "bulk lane: 2 of 5 writes with lost replies were in the server; sending 3 again",
+        "bulk lane: 1 of 3 writes with lost replies were in the server; sending 2 again",
     ]
 
 
@@ -723,3 +735,74 @@ async def test_buffered_messages_are_written_in_batches_of_at_most_max_buffer_si
 
     assert bids(redis_url) == list(range(100))
     assert (stats.batches, stats.written) == (3, 100)
+
+
+async def test_a_closed_publisher_refuses_to_take_a_message(redis_url: str) -> None:
+    config = Bus("redis", redis_url).config("marketdata", **HELD)
+    transport = default_transport(config)
+    publisher = Publisher(transport, config)
+    publisher.start()
+    await publisher.close()
+    await transport.close()
+
+    with pytest.raises(ClientStateError) as refused:
+        publisher.try_enqueue(message_spec(Quote), quote(1), MessagePriority.NORMAL, None, None)
+    assert str(refused.value) == "publisher is closed"
+
+
+async def test_unsent_messages_of_both_lanes_count_against_the_limit(redis_url: str) -> None:
+    marketdata = producer(redis_url, max_unsent_messages=2, backpressure="raise")
+    await marketdata.start()
+    marketdata.publish_nowait(quote(1), priority=MessagePriority.CRITICAL)  # not written yet
+    marketdata.publish_nowait(quote(2))
+    with pytest.raises(BackpressureError) as refused:
+        marketdata.publish_nowait(quote(3))
+    await marketdata.close()
+
+    assert refused.value.buffered == 2
+
+
+async def test_a_write_failing_again_and_again_is_logged_at_the_first_failure_and_every_fiftieth(
+    private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log and the count are read in one step: every failure counted has been logged."""
+    marketdata = producer(private_server.url, reconnect_initial_ms=20, reconnect_max_ms=20)
+    await marketdata.start()
+    private_server.kill()
+    marketdata.publish_nowait(quote(1))
+    flushing = asyncio.ensure_future(marketdata.flush(timeout_s=60))
+    with caplog.at_level(logging.WARNING, logger="nautilus.runtime.publisher"):
+        await until(lambda: marketdata.stats()["failed_writes"] >= 50, "fifty failed writes", 60)
+        failures = marketdata.stats()["failed_writes"]
+        logged = sum("write of 1 failed" in r.getMessage() for r in caplog.records)
+    private_server.start()
+    await flushing
+    await marketdata.close()
+
+    assert logged == 1 + failures // 50
+
+
+async def test_a_publish_waiting_for_a_write_in_a_batch_refused_in_part_returns(
+    private_server: EmbeddedServer,
+) -> None:
+    """The server's memory fills up in the middle of one batch: the writes before are done (the
+    first among them awaited), the later ones are refused for good (OOM)."""
+    with redis.Redis.from_url(private_server.url) as admin:
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + 300_000)
+    marketdata = producer(private_server.url)
+    await marketdata.start()
+    landed = asyncio.ensure_future(marketdata.publish(quote(0), wait_landed=True))
+    await asyncio.sleep(0)  # quote 0 buffered and its write asked for; the rest join it
+    for seq in range(1, 5000):
+        marketdata.publish_nowait(quote(seq))
+    with pytest.raises(PublishRejectedError) as refused:
+        await marketdata.flush(timeout_s=60)
+    await asyncio.wait_for(landed, 60)  # bounds a hang
+    stats = marketdata.publisher.stats
+    await marketdata.close()
+
+    held = bids(private_server.url)
+    assert held == list(range(len(held)))
+    assert 0 < stats.written == len(held) < 5000
+    assert (refused.value.kind, refused.value.count) == ("OOM", 5000 - len(held))
