@@ -785,8 +785,8 @@ async def test_a_write_failing_again_and_again_is_logged_at_the_first_failure_an
 async def test_a_publish_waiting_for_a_write_in_a_batch_refused_in_part_returns(
     private_server: EmbeddedServer,
 ) -> None:
-    """The server's memory fills up in the middle of one batch: the writes before are done (the
-    first among them awaited), the later ones are refused for good (OOM)."""
+    """The server's memory fills up in the middle of one batch: the first write is done (and
+    awaited), later ones are refused for good (OOM), or done where memory was freed meanwhile."""
     with redis.Redis.from_url(private_server.url) as admin:
         admin.config_set("maxmemory-policy", "noeviction")
         admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + 300_000)
@@ -803,6 +803,7 @@ async def test_a_publish_waiting_for_a_write_in_a_batch_refused_in_part_returns(
     await marketdata.close()
 
     held = bids(private_server.url)
-    assert held == list(range(len(held)))
-    assert 0 < stats.written == len(held) < 5000
+    assert held[0] == 0
+    assert held == sorted(held)
+    assert stats.written == len(held) < 5000
     assert (refused.value.kind, refused.value.count) == ("OOM", 5000 - len(held))
