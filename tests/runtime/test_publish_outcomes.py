@@ -280,19 +280,24 @@ def _wrong_type_lane(url: str) -> None:
 
 
 async def test_messages_refused_for_good_are_counted_by_the_kind_of_refusal(
-    redis_url: str,
+    redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """No failure hook is set: the refusals are counted and reported, and nothing else fails."""
     _wrong_type_lane(redis_url)
     marketdata = producer(redis_url)
     await marketdata.start()
     for seq in range(3):
         marketdata.publish_nowait(quote(seq))
-    with pytest.raises(PublishRejectedError):
+    with (
+        caplog.at_level(logging.ERROR, logger="nautilus.runtime.publisher"),
+        pytest.raises(PublishRejectedError),
+    ):
         await marketdata.flush()
     stats = marketdata.publisher.stats
     await marketdata.close()
 
     assert (stats.rejected, stats.rejected_kinds) == (3, {"WRONGTYPE": 3})
+    assert [r.exc_info for r in caplog.records] == [None]  # the first refusal, no hook error
 
 
 async def test_the_first_refusal_of_a_kind_is_logged_as_an_error_and_the_next_ones_not(
@@ -807,3 +812,20 @@ async def test_a_publish_waiting_for_a_write_in_a_batch_refused_in_part_returns(
     assert held == sorted(held)
     assert stats.written == len(held) < 5000
     assert (refused.value.kind, refused.value.count) == ("OOM", 5000 - len(held))
+
+
+async def test_a_publish_still_waiting_when_its_publisher_closes_is_told_it_was_not_written(
+    private_server: EmbeddedServer,
+) -> None:
+    marketdata = producer(private_server.url, reconnect_max_ms=20)
+    await marketdata.start()
+    private_server.kill()
+    waiting = asyncio.ensure_future(marketdata.publish(quote(1), wait_landed=True))
+    await asyncio.sleep(0)
+    with pytest.raises(TimeoutError):
+        await marketdata.close(timeout_s=0.05)
+    private_server.start()
+
+    with pytest.raises(ClientStateError) as refused:
+        await asyncio.wait_for(waiting, 60)  # bounds a hang
+    assert str(refused.value) == "publisher closed before it was written"
