@@ -20,7 +20,8 @@ with every group's consumer handling every quote; each master's `INFO cpu` (user
   ceiling: the quotes per second at which that master's thread would be busy all the time. It is
   what the layout reaches on a machine with a free core per master (and for the clients); on a
   machine with fewer cores the masters share them, so it is a projection, not a measured rate.
-  The balanced ceiling is the same with the work spread evenly over the masters.
+  The balanced ceiling is the same with the work of a partitioned route spread evenly over the
+  masters (partitions fall on masters by the hash slots of their names, not evenly).
 
 The partitioned route is the shipped Quote route with `partitions` set, handed to the publisher
 and the consumers as a `MessageSpec` (the runtime's publisher and consumer take the spec they are
@@ -296,6 +297,13 @@ class LayoutRun:
     def deliveries(self) -> int:
         return sum(self.counts.values())
 
+    def _balanced_ceiling(self, total_cpu_s: float, busiest_us_per_quote: float) -> float:
+        """The ceiling were the server CPU spread evenly over the masters: only a partitioned
+        route can be spread (one stream is one key, on one master)."""
+        if not self.layout.partitions:
+            return 1e6 / busiest_us_per_quote
+        return len(self.consuming) * self.quotes / total_cpu_s
+
     def figures(self) -> dict[str, Any]:
         """The layout's figures (numbers only: the bench takes medians over runs)."""
         deliveries = self.deliveries
@@ -333,7 +341,7 @@ class LayoutRun:
             ],
             "busiest_master_share": masters[f"master_{busiest + 1}"]["share"],
             "ceiling_quotes_per_s": 1e6 / busiest_us_per_quote,
-            "balanced_ceiling_quotes_per_s": len(consuming) * self.quotes / total,
+            "balanced_ceiling_quotes_per_s": self._balanced_ceiling(total, busiest_us_per_quote),
             "xadd_calls_per_quote": calls["xadd"] / self.quotes,
             **{
                 f"{name.replace('|', '_')}_calls_per_delivery": calls[name] / deliveries
@@ -425,7 +433,7 @@ def run_scale_out(
     workers: Workers, settings: BenchSettings, progress: Progress = print
 ) -> dict[str, Any]:
     """Every layout `settings.scaleout_runs` times (the order rotated per run): the settings and
-    each run's figures by layout."""
+    each run's figures by layout, with each ceiling over the one server's of the same run."""
     masters, partitions = settings.scaleout_masters, settings.scaleout_partitions
     every = layouts(masters, partitions)
     scenario = _Scenario(
@@ -439,6 +447,10 @@ def run_scale_out(
             for layout in every[shift:] + every[:shift]:
                 progress(f"scale-out run {index + 1}/{settings.scaleout_runs}: {layout.label}")
                 figures[layout.key] = scenario.run(layout, urls[layout.masters]).figures()
+            single = figures[every[0].key]["ceiling_quotes_per_s"]
+            for layout in every:
+                ceiling = figures[layout.key]["ceiling_quotes_per_s"]
+                figures[layout.key]["ceiling_vs_one_server"] = ceiling / single
             runs.append({layout.key: figures[layout.key] for layout in every})
     return {
         "masters": masters,

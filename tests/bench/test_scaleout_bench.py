@@ -121,6 +121,13 @@ def test_delivering_costs_server_cpu_and_the_ceiling_is_its_busiest_masters(
         ), key
         assert layout["balanced_ceiling_quotes_per_s"] >= layout["ceiling_quotes_per_s"] * 0.999
         assert layout["xreadgroup_calls_per_delivery"] > 0, key
+    figures = _figures(section)
+    assert figures["1_master"]["ceiling_vs_one_server"] == 1.0
+    assert math.isclose(
+        figures[f"{MASTERS}_masters"]["ceiling_vs_one_server"],
+        figures[f"{MASTERS}_masters"]["ceiling_quotes_per_s"]
+        / figures["1_master"]["ceiling_quotes_per_s"],
+    )
 
 
 @pytest.mark.slow
