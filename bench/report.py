@@ -350,7 +350,8 @@ def _scale_out_lines(report: dict[str, Any]) -> list[str]:
         *_table(rows),
         "ceiling: quotes/s at which the busiest master's thread is saturated (1 / its CPU per "
         "quote), reached with a free core per master; balanced: the partitioned route's work "
-        "spread evenly over the masters. "
+        "spread evenly over the masters; grouped: the same quotes in runs of one instrument, so "
+        "that a publisher's batch holds one master's writes. "
         f"Projections: on this {report['machine']['cpu_count']}-core machine the masters share "
         "the cores.",
     ]
