@@ -345,8 +345,8 @@ def _scale_out_lines(report: dict[str, Any]) -> list[str]:
     runs = len(section["runs"])
     return [
         f"Scale-out: {int(first['groups'])}-group quote fan-out at {_rate(section['rate'])}, "
-        f"{int(first['quotes']):,} quotes per layout, private servers (median of {runs} "
-        f"run{'s' if runs > 1 else ''})",
+        f"{int(first['quotes']):,} quotes per layout, private {section['server']['binary']} "
+        f"{section['server']['version']} servers (median of {runs} run{'s' if runs > 1 else ''})",
         *_table(rows),
         "ceiling: quotes/s at which the busiest master's thread is saturated (1 / its CPU per "
         "quote), reached with a free core per master; balanced: the partitioned route's work "

@@ -40,6 +40,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -53,7 +54,12 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.delivery import Delivery
 from nautilus.runtime.partitions import partition_of
 from nautilus.runtime.routing import MessageSpec, message_spec, require_consumer
-from nautilus.runtime.server import EmbeddedCluster, EmbeddedServer, find_server_binary
+from nautilus.runtime.server import (
+    EmbeddedCluster,
+    EmbeddedServer,
+    find_server_binary,
+    server_version,
+)
 
 __all__ = [
     "Layout",
@@ -436,10 +442,9 @@ class _Scenario:
 
 
 @contextlib.contextmanager
-def _servers(masters: int) -> Iterator[dict[int, list[str]]]:
+def _servers(binary: str, masters: int) -> Iterator[dict[int, list[str]]]:
     """A private server and a private cluster of `masters` masters, from the same binary: the
     URLs of the masters, by the number of masters."""
-    binary = find_server_binary()
     with (
         EmbeddedServer(binary=binary) as single,
         EmbeddedCluster(masters, binary=binary) as cluster,
@@ -458,7 +463,8 @@ def run_scale_out(
         workers, settings.scaleout_rate, settings.scaleout_duration_s, pool_partitions=partitions
     )
     runs: list[dict[str, Any]] = []
-    with _servers(masters) as urls:
+    binary = find_server_binary()
+    with _servers(binary, masters) as urls:
         for index in range(settings.scaleout_runs):
             shift = index % len(every)
             figures: dict[str, Any] = {}
@@ -475,6 +481,7 @@ def run_scale_out(
         "partitions": partitions,
         "rate": settings.scaleout_rate,
         "duration_s": settings.scaleout_duration_s,
+        "server": {"binary": Path(binary).name, "version": server_version(binary)},
         "layouts": {layout.key: layout.label for layout in every},
         "runs": runs,
     }

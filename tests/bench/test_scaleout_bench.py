@@ -153,6 +153,7 @@ def test_the_section_is_printed_and_reported_with_its_medians(section: dict[str,
     text = render_scale_out(report)
 
     assert report["scale_out"]["median"] == _figures(section)
+    assert section["server"]["version"]
     assert f"{MASTERS} masters, {PARTITIONS} partitions" in text
     assert f"{MASTERS} masters, {PARTITIONS} partitions, grouped" in text
     assert "1 server" in text
