@@ -91,12 +91,19 @@ TESTS: dict[str, list[str]] = {
         "tests/runtime/test_trim_never_stops.py",
     ],
     "runtime/consumer.py": [
+        # The consumer is the same on a cluster: its cluster variants would start a cluster for
+        # every mutant, and they are the transport's tests.
+        "-k",
+        "not cluster",
         "tests/wire",
         _DELIVERY,
         "tests/runtime/test_in_process_transport.py",
         "tests/runtime/test_reading_on_redis.py",
         "tests/runtime/test_redis_delivery.py",
         "tests/runtime/test_wire_and_config.py",
+        "tests/runtime/test_best_effort_delivery.py",
+        "tests/runtime/test_consume_loop.py",
+        "tests/runtime/test_held_entries.py",
         _ON_THE_BUS,
         "tests/operator/test_dlq_on_the_server.py",
     ],

@@ -16,10 +16,13 @@ per node and sends each command to the node of its key's slot, from a slot map r
 `CLUSTER SLOTS`: a batch of XADDs is cut into runs of consecutive writes for one node (a
 publisher's batch is one stream, so one run), a `MOVED` reply refreshes the map and the write is
 retried by the publisher like any passing refusal, and single commands follow `MOVED` and `ASK`
-at once. redis-py's `RedisCluster` carries the other commands. No command names keys of two
-streams (runtime/lanes.py), so none spans two slots: a read over several streams is one
-`XREADGROUP` per stream, pipelined per node, and, when nothing is waiting, one blocking read per
-stream at once, the others ended with `CLIENT UNBLOCK` as soon as one returns.
+at once. redis-py's `RedisCluster` carries the other commands. On a cluster no command names
+keys of two streams (runtime/lanes.py), so none spans two slots: a read over several streams is
+one `XREADGROUP` per stream, pipelined per node, and, when nothing is waiting, one blocking read
+per stream at once, the others ended with `CLIENT UNBLOCK` as soon as one returns. A single
+server holds every key, so there a read over several streams stays one `XREADGROUP`: a command
+per stream would cost the server a command per stream per cycle, and a blocking read over
+several streams a connection each and an unblock round trip before its entries are handled.
 """
 
 from __future__ import annotations
@@ -862,10 +865,12 @@ class RedisTransport:
         noack: bool = False,
     ) -> list[tuple[str, list[Entry]]]:
         await self.connect()
-        streams = _by_stream(keys)
+        # One server holds every key: one XREADGROUP names them all, blocking or not. A cluster
+        # spreads streams over slots, so there each stream is a command of its own.
+        streams = [list(keys)] if self._slots is None else _by_stream(keys)
         if not self._raw:
             found: dict[str, list[Entry]] = {}
-            for lanes in streams:  # one stream per command: never two slots
+            for lanes in streams:  # on a cluster, one stream per command: never two slots
                 try:
                     raw: Any = await self._redis.xreadgroup(
                         group,
@@ -907,7 +912,8 @@ class RedisTransport:
         *,
         noack: bool,
     ) -> dict[str, list[Entry]]:
-        """One XREADGROUP over the lanes of one stream (one slot)."""
+        """One XREADGROUP over the lanes of one stream (one slot), or over every lane read
+        when the server is not a cluster."""
         timeout_s = self._socket_timeout_s + (block_ms or 0) / 1000
         command = _read_command(group, consumer, lanes, count, block_ms, noack=noack)
         return _read_reply(await self._call_raw(timeout_s, lanes[0], *command))

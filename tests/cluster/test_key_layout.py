@@ -63,6 +63,21 @@ def test_every_key_of_a_routed_stream_names_its_stream(
     assert {stream_of_key(key) for key in stream_keys(stream, groups)} == {stream}
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "{nautilus-vpin-streams}:retry:risk}",  # a closing brace too many
+        "{nautilus-vpin-streams:urgent",  # a hash tag never closed
+        "{}nautilus-vpin-streams",  # an empty hash tag
+    ],
+)
+def test_a_malformed_key_names_a_stream_in_its_own_slot(key: str) -> None:
+    """Keys are grouped by the stream they name so that no command spans two slots; a key that
+    is not of the layout (an operator's typo, another program's key) still names a stream that
+    hashes where the key does: the text up to the first closing brace, else the whole key."""
+    assert _slot(stream_of_key(key)) == _slot(key)
+
+
 def test_the_contracts_streams_spread_over_several_slots() -> None:
     slots = {_slot(stream) for stream in _routes()}
     assert len(slots) == len(_routes())

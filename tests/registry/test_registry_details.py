@@ -183,6 +183,35 @@ async def test_a_refused_registry_write_names_the_command(
     assert refused.value.operation == f"schema registry {command}"
 
 
+async def test_a_delete_the_server_refuses_in_part_changes_nothing(
+    redis_url: str, quote_version: QuoteVersion
+) -> None:
+    """A user allowed to delete keys but not to edit lists: the version's hash could go while the
+    version stays listed. The registry's writes are one transaction, so neither happens."""
+    admin = Redis.from_url(redis_url)
+    registry = SchemaRegistry(admin)
+    await registry.register(Quote.DESCRIPTOR)
+    fp = (await registry.register(quote_version(append="  string venue = 8;"))).fingerprint
+    await admin.acl_setuser(
+        "janitor",
+        enabled=True,
+        passwords=["+janitor-pw"],
+        keys=["*"],
+        commands=["+@all", "-lrem"],
+    )
+    janitor = Redis.from_url(redis_url, username="janitor", password="janitor-pw")
+    try:
+        with pytest.raises(TransportError):
+            await SchemaRegistry(janitor).delete(QUOTE, fp)
+        left = (await registry.versions(QUOTE), await registry.descriptor_set(fp) is not None)
+    finally:
+        await janitor.aclose()
+        await admin.acl_deluser("janitor")
+        await admin.aclose()
+
+    assert left == ([fingerprint(Quote.DESCRIPTOR), fp], True)
+
+
 async def test_a_history_read_the_server_rejects_names_the_command(redis_url: str) -> None:
     connection = Redis.from_url(redis_url)
     registry = SchemaRegistry(connection)
