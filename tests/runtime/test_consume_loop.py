@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 
+from nautilus.analytics.v1.analytics_pb2 import TrendUpdate
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import (
     MessageBusConfig,
@@ -33,6 +35,7 @@ from nautilus.runtime.wire import encode_entry
 from .conftest import quote
 
 MARKETDATA = "nautilus-marketdata-streams"
+ANALYTICS = "nautilus-analytics-streams"
 CONSUMER_LOG = "nautilus.runtime.consumer"
 
 
@@ -580,3 +583,137 @@ async def test_what_a_plain_handler_returns_is_ignored(redis_url: str) -> None:
     await transport.close()
 
     assert (consumer.stats.handled, consumer.stats.failed) == (1, 0)
+
+
+def raw_write(redis_url: str, lane: str, message: Any, priority: MessagePriority) -> None:
+    """XADD one entry as the producer of the message's route writes it."""
+    spec = message_spec(type(message))
+    fields = encode_entry(
+        spec.type_bytes,
+        spec.fingerprint.encode(),
+        message.SerializeToString(),
+        producer=spec.route.producer.encode(),
+        published_at_ns=0,
+        priority=priority,
+    )
+    with redis.Redis.from_url(redis_url) as connection:
+        connection.xadd(lane, dict(zip(fields[::2], fields[1::2], strict=True)))
+
+
+TREND = TrendUpdate(instrument_id="AAPL.XNAS")
+
+
+@contextlib.asynccontextmanager
+async def transport_to(redis_url: str) -> AsyncIterator[RedisTransport]:
+    transport = RedisTransport(redis_url)
+    try:
+        yield transport
+    finally:
+        await transport.close()
+
+
+def risk_on_quotes_and_trends(
+    transport: RedisTransport, redis_url: str, handled: list[Any]
+) -> Consumer:
+    """Risk reads quotes best effort (NOACK) and trends at least once: two reads per cycle."""
+    consumer = quote_consumer(transport, config(redis_url), lambda d: handled.append(d.message))
+    consumer.subscribe(message_spec(TrendUpdate), lambda d: handled.append(d.message))
+    return consumer
+
+
+async def blocks_on_the_server(redis_url: str, consumer: Consumer) -> None:
+    """A cycle with nothing to read waits in a blocking XREADGROUP (then it is cancelled)."""
+    polling = asyncio.create_task(consumer.poll(60_000))
+    try:
+        await until(lambda: bool(blocked_reads(redis_url)), "a blocked XREADGROUP")
+    finally:
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+
+
+@pytest.mark.parametrize("engine", ["risk", "vpin"])
+async def test_an_idle_cycle_waits_in_a_blocking_read_with_or_without_best_effort_lanes(
+    redis_url: str, engine: str
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine=engine), print)
+        assert consumer.reads_best_effort == (engine == "risk")
+        await consumer.ensure_groups()
+        await blocks_on_the_server(redis_url, consumer)
+
+
+async def test_with_a_priority_reader_an_idle_cycle_waits_on_the_bulk_lanes(
+    redis_url: str,
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+        consumer.priority_reader_active = True
+        await consumer.ensure_groups()
+        await blocks_on_the_server(redis_url, consumer)
+
+
+async def test_entries_of_both_reads_are_handled_in_lane_order(redis_url: str) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        await consumer.ensure_groups()
+        raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        # Market data was subscribed first: its lane comes first, though read second (NOACK).
+        assert await consumer.poll(None) == 2
+
+    assert handled == [quote(1), TREND]
+
+
+# Each of these cycles would wait a minute if it blocked: the deadline is shorter.
+
+
+async def test_a_cycle_that_found_acknowledged_entries_does_not_wait_on_its_best_effort_lane(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        await consumer.ensure_groups()
+        raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+
+        assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
+    assert handled == [TREND]
+
+
+async def test_a_cycle_that_found_priority_entries_does_not_wait_for_bulk_ones(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url), lambda d: handled.append(d.message))
+        await consumer.ensure_groups()
+        raw_write(redis_url, priority_lane(MARKETDATA), quote(9), MessagePriority.CRITICAL)
+
+        assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
+    assert handled == [quote(9)]
+
+
+def leave_idle_pending(redis_url: str, group: str) -> None:
+    """A consumer of `group` that died an hour ago holding one trend."""
+    raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+    with redis.Redis.from_url(redis_url) as connection:
+        connection.xgroup_create(ANALYTICS, group, id="0", mkstream=True)
+        ((_, entries),) = connection.xreadgroup(group, f"{group}-dead", {ANALYTICS: ">"})
+        ids = [entry_id for entry_id, _ in entries]
+        connection.xclaim(ANALYTICS, group, f"{group}-dead", 0, ids, idle=3_600_000, justid=True)
+
+
+@pytest.mark.parametrize("reader", [False, True], ids=["cycle", "with-priority-reader"])
+async def test_a_cycle_that_reclaimed_entries_does_not_wait_for_new_ones(
+    redis_url: str, reader: bool
+) -> None:
+    handled: list[Any] = []
+    leave_idle_pending(redis_url, "risk")
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        consumer.priority_reader_active = reader
+        await consumer.ensure_groups()
+
+        assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
+    assert handled == [TREND]
