@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -32,6 +32,7 @@ from .conftest import TS_OPEN, quote
 # so its entries are pending until handled: what renewing and reclaiming are about.
 MARKETDATA = "nautilus-marketdata-streams"
 FEATURES = "nautilus-feature-streams"
+T = TypeVar("T")
 CRITICAL = quote(999)  # a quote published CRITICAL: on the priority lane
 
 
@@ -113,6 +114,11 @@ class Vpin:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.transport.close()
+
+
+async def within(awaitable: Awaitable[T], deadline_s: float = 10.0) -> T:
+    """A wait with its own deadline (`hold` returns once the reads in flight are done)."""
+    return await asyncio.wait_for(awaitable, timeout=deadline_s)
 
 
 def sleep_s(seconds: float) -> Callable[[], None]:
@@ -339,14 +345,14 @@ async def test_an_entry_delivered_more_than_max_deliveries_times_is_dead_lettere
 async def test_holding_a_stream_that_is_not_subscribed_is_refused(redis_url: str) -> None:
     async with Vpin(redis_url) as vpin:
         with pytest.raises(ValueError, match=r"not subscribed to \['nautilus-vpin-streams'\]"):
-            await vpin.consumer.hold([MARKETDATA, "nautilus-vpin-streams"])
+            await within(vpin.consumer.hold([MARKETDATA, "nautilus-vpin-streams"]))
 
 
 async def test_a_replica_reads_only_the_streams_it_holds(redis_url: str) -> None:
     async with Vpin(redis_url, features=True) as vpin:
         write(redis_url, FEATURES, features(1), MessagePriority.NORMAL)
         write_quotes(redis_url, 1)
-        await vpin.consumer.hold([FEATURES])
+        await within(vpin.consumer.hold([FEATURES]))
         await vpin.consumer.poll()
 
     assert vpin.handled == [features(1)]
@@ -356,7 +362,7 @@ async def test_a_replica_reads_only_the_streams_it_holds(redis_url: str) -> None
 async def test_a_replica_holding_nothing_reads_nothing(redis_url: str) -> None:
     async with Vpin(redis_url) as vpin:
         write_quotes(redis_url, 1)
-        await vpin.consumer.hold(())
+        await within(vpin.consumer.hold(()))
 
         assert await vpin.consumer.poll(5) == 0
         assert await vpin.consumer.read_priority_lanes(5) == 0
@@ -367,7 +373,7 @@ async def test_a_stream_newly_held_is_reclaimed_at_the_next_cycle(redis_url: str
     async with Vpin(redis_url) as vpin:  # reclaim_idle_ms 60 s: not due again for 30 s
         await vpin.consumer.poll()
         leave_pending(redis_url, write_quotes(redis_url, 1))
-        await vpin.consumer.hold([MARKETDATA], newly_held=[MARKETDATA])
+        await within(vpin.consumer.hold([MARKETDATA], newly_held=[MARKETDATA]))
         await vpin.consumer.poll()
 
     assert vpin.handled == [quote(0)]
@@ -391,14 +397,14 @@ async def test_letting_a_stream_go_waits_for_the_reads_in_flight_on_it(redis_url
     write_quotes(redis_url, 1)
     reading = asyncio.create_task(consumer.poll())
     try:
-        await asyncio.wait_for(entered.wait(), timeout=30)
+        await within(entered.wait())
         letting_go = asyncio.create_task(consumer.hold([FEATURES]))
         for _ in range(20):
             await asyncio.sleep(0)  # let `hold` run as far as it can: it waits for the read
         assert not letting_go.done()
 
         released.set()
-        await asyncio.wait_for(letting_go, timeout=30)
+        await within(letting_go)
         assert pending(redis_url, MARKETDATA) == {}  # handled and acknowledged
     finally:
         released.set()
