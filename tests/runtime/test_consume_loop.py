@@ -205,9 +205,10 @@ class FailingMetrics:
 
 
 async def run_with_failing_metrics(
-    redis_url: str, quotes: int, metrics: FailingMetrics
+    redis_url: str, quotes: int, metrics: FailingMetrics, groups_created: list[int] | None = None
 ) -> tuple[Consumer, list[Quote]]:
-    """A loop reading one entry per cycle until it handled `quotes` quotes."""
+    """A loop reading one entry per cycle until it handled `quotes` quotes; `groups_created`
+    gets how many times the loop created a group meanwhile (XGROUP CREATE on the server)."""
     handled: list[Quote] = []
     transport = RedisTransport(redis_url)
     consumer = quote_consumer(
@@ -216,6 +217,7 @@ async def run_with_failing_metrics(
     consumer.observer = metrics
     await consumer.ensure_groups()
     await publish_quotes(redis_url, quotes)
+    creations = calls(redis_url, "xgroup")
     loop = _Loop(consumer)
     try:
         await until(lambda: len(handled) == quotes, f"{quotes} quotes handled")
@@ -224,6 +226,8 @@ async def run_with_failing_metrics(
     finally:
         await loop.close()
         await transport.close()
+    if groups_created is not None:
+        groups_created.append(calls(redis_url, "xgroup") - creations)
     return consumer, handled
 
 
@@ -250,6 +254,15 @@ async def test_a_failed_cycle_is_logged_with_its_error_and_the_backoff_before_th
         f"consumer {name}: cycle failed ({error!r}); starting again in 0.001s",
     ]
     assert all(record.exc_info and record.exc_info[1] is error for record in errors)
+
+
+async def test_after_a_failed_cycle_the_loop_creates_its_groups_again(redis_url: str) -> None:
+    # The server may have lost them (a restart): the next cycle makes sure they exist.
+    created: list[int] = []
+    metrics = FailingMetrics({1, 2}, RuntimeError("metrics backend down"))
+    consumer, _ = await run_with_failing_metrics(redis_url, 3, metrics, created)
+
+    assert created == [2 * len(consumer.lanes)]
 
 
 async def test_a_cancelled_error_escaping_a_cycle_does_not_stop_the_loop(redis_url: str) -> None:
@@ -717,3 +730,42 @@ async def test_a_cycle_that_reclaimed_entries_does_not_wait_for_new_ones(
 
         assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
     assert handled == [TREND]
+
+
+def join_every_lane(redis_url: str, consumer: Consumer, *others: str) -> None:
+    """Make `consumer` (and `others`) members of the group on every lane, as reading does."""
+    with redis.Redis.from_url(redis_url) as connection:
+        for lane in consumer.lanes:
+            for name in (consumer.name, *others):
+                connection.xgroup_createconsumer(lane, consumer.config.consumer_group, name)
+
+
+async def test_leaving_removes_this_consumer_from_every_lane_and_no_other(redis_url: str) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url), print)
+        await consumer.ensure_groups()
+        join_every_lane(redis_url, consumer, "risk-other")
+
+        left = await consumer.leave()
+
+    assert sorted(left) == sorted(consumer.lanes)
+    assert all(consumers(redis_url, lane) == {"risk-other"} for lane in consumer.lanes)
+
+
+async def test_a_consumer_stays_a_member_of_the_lanes_where_it_holds_entries(
+    redis_url: str,
+) -> None:
+    def fail(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("handler bug")
+
+    async with transport_to(redis_url) as transport:
+        # VPIN reads quotes acknowledging: a failed one stays pending with this consumer.
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), fail)
+        await consumer.ensure_groups()
+        join_every_lane(redis_url, consumer)
+        await publish_quotes(redis_url, 1)
+        await consumer.poll(None)
+
+        left = await consumer.leave()
+
+    assert sorted(left) == sorted(lane for lane in consumer.lanes if lane != MARKETDATA)

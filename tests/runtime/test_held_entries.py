@@ -219,6 +219,27 @@ async def test_a_priority_entry_written_during_a_bulk_batch_is_handled_at_the_ne
     assert vpin.handled == [quote(0), CRITICAL, quote(1), quote(2)]
 
 
+async def test_priority_entries_written_during_a_priority_batch_wait_for_it_to_end(
+    redis_url: str,
+) -> None:
+    # Within a lane, entries are handled in stream order: a priority batch is not interrupted.
+    urgent = [quote(100 + i) for i in range(4)]
+    async with Vpin(redis_url) as vpin:
+        for message in urgent[:3]:
+            write(redis_url, priority_lane(MARKETDATA), message, MessagePriority.CRITICAL)
+        late = then(
+            lambda: write(
+                redis_url, priority_lane(MARKETDATA), urgent[3], MessagePriority.CRITICAL
+            ),
+            sleep_s(0.002),
+        )
+        vpin.on(urgent[0], late)
+        await vpin.consumer.poll()
+        await vpin.consumer.poll()
+
+    assert vpin.handled == urgent
+
+
 async def test_fast_bulk_handlers_are_checked_every_32_entries(redis_url: str) -> None:
     # A renewal interval of days: the stride is the maximum for any handler this fast.
     async with Vpin(redis_url, reclaim_idle_ms=10**9) as vpin:
