@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -23,7 +23,7 @@ from nautilus.runtime import (
     priority_lane,
 )
 from nautilus.runtime.consumer import Consumer
-from nautilus.runtime.delivery import Delivery
+from nautilus.runtime.delivery import Delivery, Handler
 from nautilus.runtime.errors import DeadLetterReason, TransportError
 from nautilus.runtime.lanes import retry_lane
 from nautilus.runtime.resolver import LocalTypeResolver
@@ -110,7 +110,7 @@ async def until(condition: Callable[[], bool], what: str, deadline_s: float = 30
 
 
 def quote_consumer(
-    transport: RedisTransport, settings: MessageBusConfig, handler: Callable[[Any], None]
+    transport: RedisTransport, settings: MessageBusConfig, handler: Handler[Any]
 ) -> Consumer:
     consumer = Consumer(transport, settings, LocalTypeResolver())
     consumer.subscribe(message_spec(Quote), handler)
@@ -589,7 +589,9 @@ async def test_the_priority_read_creates_the_groups_again_after_a_server_restart
 
 async def test_what_a_plain_handler_returns_is_ignored(redis_url: str) -> None:
     transport = RedisTransport(redis_url)
-    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), lambda d: [d])
+    # An untyped caller's handler may return anything: only an awaitable is awaited.
+    returns_a_list = cast(Handler[Any], lambda delivery: [delivery])
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), returns_a_list)
     await consumer.ensure_groups()
     await publish_quotes(redis_url, 1)
     await consumer.poll()

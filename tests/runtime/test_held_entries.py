@@ -125,7 +125,7 @@ def sleep_s(seconds: float) -> Callable[[], None]:
     return lambda: time.sleep(seconds)
 
 
-def then(*actions: Callable[[], None]) -> Callable[[], None]:
+def then(*actions: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         for action in actions:
             action()
@@ -280,6 +280,35 @@ async def test_while_a_priority_reader_runs_a_bulk_batch_leaves_the_priority_lan
         assert vpin.handled[-1] == CRITICAL
 
 
+async def test_under_a_priority_reader_a_bulk_batch_yields_to_the_loop_at_each_checkpoint(
+    redis_url: str,
+) -> None:
+    loop_turns = 0
+
+    async def other_task() -> None:
+        nonlocal loop_turns
+        while True:
+            loop_turns += 1
+            await asyncio.sleep(0)
+
+    turns_seen: list[int] = []
+    async with Vpin(redis_url) as vpin:
+        write_quotes(redis_url, 2)
+        vpin.on(quote(0), lambda: turns_seen.append(loop_turns))
+        vpin.on(quote(1), lambda: turns_seen.append(loop_turns))
+        vpin.consumer.priority_reader_active = True
+        other = asyncio.create_task(other_task())
+        try:
+            await vpin.consumer.poll()
+        finally:
+            other.cancel()
+            await asyncio.gather(other, return_exceptions=True)
+
+    # The other task ran once between the two entries: a yield, not a pause.
+    first, second = turns_seen
+    assert second - first == 1
+
+
 # Reclaiming what a dead consumer left pending.
 
 
@@ -430,4 +459,41 @@ async def test_letting_a_stream_go_waits_for_the_reads_in_flight_on_it(redis_url
     finally:
         released.set()
         await asyncio.gather(reading, return_exceptions=True)
+        await transport.close()
+
+
+async def test_letting_a_stream_go_does_not_wait_for_reads_started_after(redis_url: str) -> None:
+    entered = {0: asyncio.Event(), 1: asyncio.Event()}
+    released = {0: asyncio.Event(), 1: asyncio.Event()}
+
+    async def blocking(delivery: Delivery[Quote]) -> None:
+        number = delivery.message.ts_event == quote(1).ts_event
+        entered[number].set()
+        await released[number].wait()
+
+    settings = MessageBusConfig(
+        engine="vpin", consumer_name="vpin-1", redis_url=redis_url, trim_interval_ms=0
+    )
+    transport = RedisTransport(redis_url)
+    consumer = Consumer(transport, settings, LocalTypeResolver())
+    consumer.subscribe(message_spec(Quote), blocking)
+    consumer.subscribe(message_spec(FeatureVector), lambda delivery: None)
+    await consumer.ensure_groups()
+    write_quotes(redis_url, 1)
+    before = asyncio.create_task(consumer.poll())
+    after: asyncio.Task[int] | None = None
+    try:
+        await within(entered[0].wait())
+        letting_go = asyncio.create_task(consumer.hold([MARKETDATA]))
+        write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        after = asyncio.create_task(consumer.poll())  # a read under the new leases
+        await within(entered[1].wait())
+
+        released[0].set()
+        await within(letting_go)
+        assert not after.done()
+    finally:
+        for event in released.values():
+            event.set()
+        await asyncio.gather(before, *([after] if after else []), return_exceptions=True)
         await transport.close()
