@@ -319,6 +319,21 @@ async def test_the_loop_looks_for_stale_consumers_only_once_their_idle_limit_is_
     assert calls(redis_url, "xinfo") == looks
 
 
+async def test_the_loop_creates_its_groups_once_not_every_cycle(redis_url: str) -> None:
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, read_block_ms=1), print)
+    await consumer.ensure_groups()
+    reads, creations = calls(redis_url, "xreadgroup"), calls(redis_url, "xgroup")
+    loop = _Loop(consumer)
+    try:
+        await until(lambda: calls(redis_url, "xreadgroup") - reads >= 100, "100 reads")
+    finally:
+        await loop.close()
+        await transport.close()
+
+    assert calls(redis_url, "xgroup") == creations
+
+
 def consumers(redis_url: str, lane: str) -> set[str]:
     with redis.Redis.from_url(redis_url) as connection:
         return {c["name"].decode() for c in connection.xinfo_consumers(lane, "risk")}
