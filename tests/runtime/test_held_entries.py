@@ -414,9 +414,23 @@ async def test_a_replica_holding_nothing_reads_nothing(redis_url: str) -> None:
         write_quotes(redis_url, 1)
         await within(vpin.consumer.hold(()))
 
-        assert await vpin.consumer.poll(5) == 0
-        assert await vpin.consumer.read_priority_lanes(5) == 0
+        # Each waits as long as its read would have (5 ms), then reports nothing.
+        assert await within(vpin.consumer.poll(5)) == 0
+        assert await within(vpin.consumer.read_priority_lanes(5)) == 0
     assert vpin.handled == []
+
+
+async def test_a_consumer_subscribed_to_nothing_reads_nothing(redis_url: str) -> None:
+    settings = MessageBusConfig(engine="vpin", redis_url=redis_url, trim_interval_ms=0)
+    transport = RedisTransport(redis_url)
+    consumer = Consumer(transport, settings, LocalTypeResolver())
+    write_quotes(redis_url, 1)
+    try:
+        assert consumer.lanes == ()
+        assert await within(consumer.poll(5)) == 0
+        assert await within(consumer.read_priority_lanes(5)) == 0
+    finally:
+        await transport.close()
 
 
 async def test_a_stream_newly_held_is_reclaimed_at_the_next_cycle(redis_url: str) -> None:
