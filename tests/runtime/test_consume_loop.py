@@ -1,5 +1,6 @@
-"""The consume loop (`Consumer.run`) on a real server: how it waits, how it retries an unreachable
-server, how it survives an error escaping a cycle, and how it sweeps stale consumers."""
+"""One consumer on a real server: its consume loop (`Consumer.run`: how it waits, retries an
+unreachable server, survives an error escaping a cycle, sweeps stale consumers), what a cycle reads
+and when it blocks, what it tells its observer and its log, and leaving the group."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 import redis
+from google.protobuf.message import Message
 
 from nautilus.analytics.v1.analytics_pb2 import TrendUpdate
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
@@ -786,3 +788,107 @@ async def test_a_consumer_stays_a_member_of_the_lanes_where_it_holds_entries(
         left = await consumer.leave()
 
     assert sorted(left) == sorted(lane for lane in consumer.lanes if lane != MARKETDATA)
+
+
+class CountingResolver:
+    """The local resolver, counting what it is asked."""
+
+    def __init__(self) -> None:
+        self.local = LocalTypeResolver()
+        self.asked: list[tuple[str, str]] = []
+
+    async def resolve(self, message_type: str, writer_fingerprint: str) -> type[Message]:
+        self.asked.append((message_type, writer_fingerprint))
+        return await self.local.resolve(message_type, writer_fingerprint)
+
+
+async def test_a_type_and_fingerprint_are_resolved_once_then_remembered(redis_url: str) -> None:
+    resolver = CountingResolver()
+    async with transport_to(redis_url) as transport:
+        consumer = Consumer(transport, config(redis_url, engine="vpin"), resolver)
+        consumer.subscribe(message_spec(Quote), lambda delivery: None)
+        await consumer.ensure_groups()
+        await publish_quotes(redis_url, 3)
+        assert await consumer.poll(None) == 3
+
+    assert resolver.asked == [("nautilus.marketdata.v1.Quote", message_spec(Quote).fingerprint)]
+
+
+async def test_a_delivery_names_the_entry_lane_and_stream_it_came_from(redis_url: str) -> None:
+    deliveries: list[Delivery[Any]] = []
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), deliveries.append)
+        await consumer.ensure_groups()
+        raw_write(redis_url, priority_lane(MARKETDATA), quote(1), MessagePriority.CRITICAL)
+        await publish_quotes(redis_url, 1)
+        with redis.Redis.from_url(redis_url) as connection:
+            ids = [
+                entry_id.decode()
+                for lane in (priority_lane(MARKETDATA), MARKETDATA)
+                for entry_id, _ in connection.xrange(lane)
+            ]
+        await consumer.poll(None)
+
+    assert [(d.entry_id, d.lane, d.stream) for d in deliveries] == [
+        (ids[0], priority_lane(MARKETDATA), MARKETDATA),
+        (ids[1], MARKETDATA, MARKETDATA),
+    ]
+
+
+async def test_each_failed_handling_is_counted(redis_url: str) -> None:
+    def fail(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("not yet")
+
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), fail)
+        await consumer.ensure_groups()
+        await publish_quotes(redis_url, 2)
+        await consumer.poll(None)
+
+    assert consumer.stats.failed == 2
+
+
+async def test_a_type_routed_on_another_stream_is_dead_lettered_naming_both_streams(
+    redis_url: str,
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, TREND, MessagePriority.NORMAL)
+        await consumer.poll(None)
+
+    with redis.Redis.from_url(redis_url) as connection:
+        ((_, letter),) = connection.xrange("{" + MARKETDATA + "}:dead-letter")
+    assert letter[b"dl.reason"] == b"misrouted"
+    assert letter[b"dl.detail"] == (
+        b"nautilus.analytics.v1.TrendUpdate is routed on nautilus-analytics-streams, "
+        b"not nautilus-marketdata-streams"
+    )
+
+
+async def test_an_entry_naming_another_producer_is_dead_lettered_naming_both(
+    redis_url: str,
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+        await consumer.ensure_groups()
+        spec = message_spec(Quote)
+        fields = encode_entry(
+            spec.type_bytes,
+            spec.fingerprint.encode(),
+            quote(1).SerializeToString(),
+            producer=b"vpin",
+            published_at_ns=0,
+            priority=MessagePriority.NORMAL,
+        )
+        with redis.Redis.from_url(redis_url) as connection:
+            connection.xadd(MARKETDATA, dict(zip(fields[::2], fields[1::2], strict=True)))
+        await consumer.poll(None)
+
+    with redis.Redis.from_url(redis_url) as connection:
+        ((_, letter),) = connection.xrange("{" + MARKETDATA + "}:dead-letter")
+    assert letter[b"dl.reason"] == b"misrouted"
+    assert letter[b"dl.detail"] == (
+        b"nautilus.marketdata.v1.Quote on nautilus-marketdata-streams comes from 'marketdata', "
+        b"this entry names producer 'vpin'"
+    )
