@@ -374,14 +374,14 @@ async def test_an_entry_delivered_more_than_max_deliveries_times_is_dead_lettere
     redis_url: str,
 ) -> None:
     async with Vpin(redis_url, max_deliveries=2) as vpin:
-        ids = write_quotes(redis_url, 1)
+        ids = write_quotes(redis_url, 2)
         leave_pending(redis_url, ids)
-        with redis.Redis.from_url(redis_url) as connection:  # a second delivery that died too
-            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids, idle=3_600_000)
-            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids, idle=3_600_000)
+        with redis.Redis.from_url(redis_url) as connection:  # quote 0: two more that died
+            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids[:1], idle=3_600_000)
+            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids[:1], idle=3_600_000)
         await vpin.consumer.reclaim()
 
-    assert vpin.handled == []
+    assert vpin.handled == [quote(1)]  # its second delivery
     with redis.Redis.from_url(redis_url) as connection:
         letters = connection.xrange("{" + MARKETDATA + "}:dead-letter")
     assert [fields[b"dl.reason"] for _, fields in letters] == [b"max-deliveries"]
@@ -510,4 +510,49 @@ async def test_letting_a_stream_go_does_not_wait_for_reads_started_after(redis_u
         for event in released.values():
             event.set()
         await asyncio.gather(before, *([after] if after else []), return_exceptions=True)
+        await transport.close()
+
+
+async def test_letting_a_stream_go_waits_for_every_read_in_flight_the_priority_reads_too(
+    redis_url: str,
+) -> None:
+    entered = {0: asyncio.Event(), 1: asyncio.Event()}
+    released = {0: asyncio.Event(), 1: asyncio.Event()}
+
+    async def blocking(delivery: Delivery[Quote]) -> None:
+        number = delivery.message.ts_event == CRITICAL.ts_event
+        entered[number].set()
+        await released[number].wait()
+
+    settings = MessageBusConfig(
+        engine="vpin", consumer_name="vpin-1", redis_url=redis_url, trim_interval_ms=0
+    )
+    transport = RedisTransport(redis_url)
+    consumer = Consumer(transport, settings, LocalTypeResolver())
+    consumer.subscribe(message_spec(Quote), blocking)
+    consumer.subscribe(message_spec(FeatureVector), lambda delivery: None)
+    await consumer.ensure_groups()
+    write_quotes(redis_url, 1)
+    consumer.priority_reader_active = True  # the cycle reads the bulk lanes, the reader the rest
+    bulk = asyncio.create_task(consumer.poll())
+    priority: asyncio.Task[int] | None = None
+    try:
+        await within(entered[0].wait())
+        write_critical(redis_url)
+        priority = asyncio.create_task(consumer.read_priority_lanes(None))
+        await within(entered[1].wait())
+        released[0].set()
+        await within(bulk)
+
+        letting_go = asyncio.create_task(consumer.hold([FEATURES]))
+        for _ in range(20):
+            await asyncio.sleep(0)  # let `hold` run as far as it can: it waits for the read
+        assert not letting_go.done()
+        released[1].set()
+        await within(letting_go)
+        assert await within(priority) == 1
+    finally:
+        for event in released.values():
+            event.set()
+        await asyncio.gather(bulk, *([priority] if priority else []), return_exceptions=True)
         await transport.close()
