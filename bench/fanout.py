@@ -11,19 +11,27 @@ works on a server the bench did not start) spent delivering, divided by quotes x
 
 The consumers are the bus's own (`UniversalMessageBusClient` of each consuming engine, its
 consume loop, a counting handler), split over two processes. `INFO commandstats` gives the
-XREADGROUP, XACK and XCLAIM calls per delivery.
+XREADGROUP, XACK, XCLAIM and XAUTOCLAIM calls per delivery.
+
+`python -m nautilus.bench.fanout` runs this scenario alone (with the server's floors, every
+command's calls and time per delivery), on a private server or `--redis-url`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
 
 from nautilus.bench.scenarios import Workers, reset_streams
+from nautilus.contract import bus_message_classes
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
@@ -39,13 +47,28 @@ __all__ = [
     "server_usage",
 ]
 
-#: Commands whose calls and time the fan-out breakdown reports.
-_COMMANDS = ("xadd", "xreadgroup", "xack", "xclaim")
+#: Commands whose calls per delivery the fan-out breakdown reports.
+_BREAKDOWN = ("xreadgroup", "xack", "xclaim", "xautoclaim")
 
 
 def quote_consumers() -> list[str]:
     """The engines whose consumer groups receive every quote (the route's consumers)."""
     return sorted(message_spec(Quote).route.consumers)
+
+
+def best_effort_quote_consumers() -> list[str]:
+    """The quote consumers whose group reads the quotes' lane with NOACK: every type routed to
+    them on that stream is best effort for them (as the consumer decides, runtime/consumer.py)."""
+    stream = message_spec(Quote).route.stream
+    routes = [message_spec(cls).route for cls in bus_message_classes().values()]
+    routes = [route for route in routes if route.stream == stream]
+    return [
+        engine
+        for engine in quote_consumers()
+        if all(
+            engine in route.best_effort_consumers for route in routes if engine in route.consumers
+        )
+    ]
 
 
 class ServerUsage:
@@ -65,15 +88,15 @@ class ServerUsage:
 
 
 def server_usage(url: str) -> ServerUsage:
-    """`INFO cpu` (process user + system seconds) and `INFO commandstats` of the server."""
+    """`INFO cpu` (process user + system seconds) and `INFO commandstats` of the server (every
+    command, by the name commandstats gives it: `xreadgroup`, `client|unblock`, ...)."""
     with redis.Redis.from_url(url) as client:
         cpu: Any = client.info("cpu")
         stats: Any = client.info("commandstats")
-    commands = {}
-    for name in _COMMANDS:
-        entry = stats.get(f"cmdstat_{name}")
-        if entry:
-            commands[name] = (int(entry["calls"]), int(entry["usec"]))
+    commands = {
+        name.removeprefix("cmdstat_"): (int(entry["calls"]), int(entry["usec"]))
+        for name, entry in stats.items()
+    }
     return ServerUsage(float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), commands)
 
 
@@ -122,13 +145,28 @@ class FanoutResult:
         return (self.consuming.cpu_s - self.publish_only.cpu_s) / self.delivered * 1e6
 
     def breakdown(self) -> dict[str, float]:
-        """XREADGROUP, XACK and XCLAIM calls per delivery (commandstats). Their `usec` is not
-        reported: for a blocking XREADGROUP some servers count the time it was blocked."""
+        """XREADGROUP, XACK, XCLAIM and XAUTOCLAIM calls per delivery (commandstats). Their
+        `usec` is not in the report: it is wall-clock time inside the command, which a server
+        preempted on a loaded machine overstates, and for a blocking XREADGROUP some servers
+        count the time it was blocked."""
         return {
             f"{name}_calls_per_delivery": self.consuming.commands.get(name, (0, 0))[0]
             / self.delivered
-            for name in ("xreadgroup", "xack", "xclaim")
+            for name in _BREAKDOWN
         }
+
+    def commands_per_delivery(self) -> dict[str, dict[str, float]]:
+        """Every command the consuming run sent, less the publishing-only run's: calls and
+        commandstats µs per delivery (`python -m nautilus.bench.fanout`)."""
+        table = {}
+        for name, (calls, usec) in sorted(self.consuming.commands.items()):
+            base_calls, base_usec = self.publish_only.commands.get(name, (0, 0))
+            if calls - base_calls > 0:
+                table[name] = {
+                    "calls": (calls - base_calls) / self.delivered,
+                    "usec": (usec - base_usec) / self.delivered,
+                }
+        return table
 
 
 def _publish_at_rate(url: str, workers: Workers, rate: float, duration_s: float) -> None:
@@ -169,3 +207,79 @@ def fanout_server_cost(url: str, workers: Workers, rate: float, duration_s: floa
     if missing:
         raise RuntimeError(f"fan-out: groups short of {sent} quotes: {missing}")
     return FanoutResult(len(engines), sent, sent * len(engines), consuming, publish_only)
+
+
+def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
+    from nautilus.bench.floors import server_floor_per_delivery
+
+    engines = quote_consumers()
+    noack = len(best_effort_quote_consumers())
+    rounds = []
+    workers = Workers.start()
+    try:
+        for index in range(arguments.rounds):
+            load = os.getloadavg()[0]
+            result = fanout_server_cost(arguments.url, workers, arguments.rate, arguments.seconds)
+            floors = {
+                kind: server_floor_per_delivery(
+                    arguments.url, arguments.floor_count, len(engines), noack=kind == "noack"
+                )["server_us_per_group_delivery"]
+                for kind in ("ack", "noack")
+            }
+            mixed = (floors["ack"] * (len(engines) - noack) + floors["noack"] * noack) / len(
+                engines
+            )
+            commands = result.commands_per_delivery()
+            figures: dict[str, Any] = {
+                "round": index + 1,
+                "load_average_1m": load,
+                "server_us_per_group_delivery": result.server_us_per_group_delivery,
+                "floor_server_us_per_group_delivery": floors["ack"],
+                "floor_noack_server_us_per_group_delivery": floors["noack"],
+                "floor_mixed_server_us_per_group_delivery": mixed,
+                "groups": len(engines),
+                "noack_groups": noack,
+                "commands_per_delivery": commands,
+            }
+            rounds.append(figures)
+            print(
+                f"round {index + 1} (load {load:.1f}): {result.server_us_per_group_delivery:.2f} "
+                f"µs per delivery; floors {floors['ack']:.2f} (XACK) / {floors['noack']:.2f} "
+                f"(NOACK) / {mixed:.2f} ({noack} of {len(engines)} groups NOACK)",
+                flush=True,
+            )
+            for name, row in commands.items():
+                print(f"    {name:20} {row['calls']:.5f} calls  {row['usec']:.3f} µs per delivery")
+    finally:
+        workers.close()
+    return rounds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the fan-out scenario alone: `python -m nautilus.bench.fanout --rounds 3`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nautilus.bench.fanout", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=int, default=5_000, help="quotes per second")
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds of publishing")
+    parser.add_argument("--floor-count", type=int, default=20_000, help="entries of the floors")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument("--json", metavar="FILE", help="write the rounds as JSON to FILE")
+    arguments = parser.parse_args(argv)
+    if arguments.redis_url:
+        arguments.url = arguments.redis_url
+        rounds = _run_alone(arguments)
+    else:
+        from nautilus.runtime.server import EmbeddedServer
+
+        with EmbeddedServer() as server:
+            arguments.url = server.url
+            rounds = _run_alone(arguments)
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps(rounds, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -25,8 +25,18 @@ import hiredis
 from nautilus.bench.baselines import BATCH_SIZE, connect
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
+from nautilus.marketdata.v1.marketdata_pb2 import Quote
+from nautilus.runtime.priority import MessagePriority
+from nautilus.runtime.routing import message_spec
+from nautilus.runtime.wire import encode_entry
 
-__all__ = ["FLOOR_GROUP", "floor_consume", "floor_publish", "server_floor_per_delivery"]
+__all__ = [
+    "FLOOR_GROUP",
+    "floor_consume",
+    "floor_publish",
+    "published_entries",
+    "server_floor_per_delivery",
+]
 
 #: The consumer group of the floor consumer (one consumer in it).
 FLOOR_GROUP = b"bench-floor"
@@ -37,6 +47,8 @@ _BLOCK_MS = 100
 _TS_INDEX = 11
 #: Pacing tick of the paced publisher, as in the bus's paced publisher (`jobs._paced`).
 _TICK_S = 0.0005
+#: The producer instance of the fan-out floor's entries (16 hex characters, as a publisher's).
+_FLOOR_INSTANCE = b"f100r0000000f100"
 
 
 class _Link:
@@ -189,20 +201,44 @@ async def floor_publish(
     return {"sent": sent, "started_ns": started_ns, "landed_ns": landed_ns}
 
 
+def published_entries() -> list[list[bytes]]:
+    """The quotes' entries as the MarketData client writes them: the wire fields and its producer
+    instance and per-lane sequence (9 fields, where the other floors' pre-encoded entries have 7).
+    The server's cost of a delivery grows with the fields it replies with, so the fan-out floor
+    drains what the fan-out delivers."""
+    spec = message_spec(Quote)
+    now = time.time_ns()
+    return [
+        list(
+            encode_entry(
+                spec.type_bytes,
+                spec.fingerprint_bytes,
+                message.SerializeToString(),
+                producer=b"marketdata",
+                published_at_ns=now + i,
+                priority=MessagePriority.NORMAL,
+                instance=_FLOOR_INSTANCE,
+                sequence=i + 1,
+            )
+        )
+        for i, message in enumerate(quotes())
+    ]
+
+
 def server_floor_per_delivery(
     url: str, count: int, groups: int, *, noack: bool
 ) -> dict[str, float]:
     """Server CPU µs per entry per group when `groups` bare consumers each drain `count` entries
-    in batches of 500 (XREADGROUP + one XACK per batch, or XREADGROUP NOACK and no XACK): the
-    least the server can spend per delivery, to set the fan-out figure against."""
+    (`published_entries`) in batches of 500 (XREADGROUP + one XACK per batch, or XREADGROUP
+    NOACK and no XACK): the least the server can spend per delivery, to set the fan-out figure
+    against."""
     from nautilus.bench.fanout import server_usage
 
     key = BULK_STREAM.encode()
     link = _Link(url)
     try:
         link.call(b"UNLINK", key)
-        pool = [list(entry) for entry in wire_entries(quotes())]
-        _flat_out_adds(link, key, pool, count)
+        _flat_out_adds(link, key, published_entries(), count)
         names = [b"bench-floor-%d" % index for index in range(groups)]
         for name in names:
             link.call(b"XGROUP", b"CREATE", key, name, b"0")

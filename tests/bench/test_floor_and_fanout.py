@@ -10,8 +10,13 @@ from __future__ import annotations
 import pytest
 import redis
 
-from nautilus.bench.fanout import fanout_consume, quote_consumers, server_usage
-from nautilus.bench.floors import FLOOR_GROUP, floor_consume, floor_publish
+from nautilus.bench.fanout import (
+    best_effort_quote_consumers,
+    fanout_consume,
+    quote_consumers,
+    server_usage,
+)
+from nautilus.bench.floors import FLOOR_GROUP, floor_consume, floor_publish, published_entries
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes
 from nautilus.clients.marketdata import MarketDataClient
@@ -91,3 +96,20 @@ async def test_server_usage_counts_the_commands_between_two_readings(redis_url: 
     assert spent.commands["xreadgroup"][0] >= 1
     assert spent.commands["xack"][0] >= 1
     assert spent.cpu_s >= 0
+
+
+def test_the_fan_out_floor_drains_entries_as_the_marketdata_client_writes_them() -> None:
+    entry = published_entries()[0]
+
+    assert entry[0::2] == [b"v", b"t", b"f", b"p", b"s", b"ts", b"pr", b"pi", b"sq"]
+
+
+def test_the_groups_reading_quotes_without_ack_are_those_that_get_no_trade_at_least_once() -> None:
+    assert best_effort_quote_consumers() == [
+        "collateral",
+        "ml",
+        "portfolio",
+        "risk",
+        "strategy",
+        "websocket",
+    ]

@@ -193,6 +193,13 @@ def bids(url: str, lane: str = MARKETDATA) -> list[int]:
     ]
 
 
+def bids_of(fields: dict[bytes, bytes]) -> int:
+    """The sequence number of the quote in an entry's fields."""
+    return (
+        Quote.FromString(fields[FIELD_PAYLOAD]).bid_price_e9 - quote(0).bid_price_e9
+    ) // 10_000_000
+
+
 async def until(done: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s  # bounds a hang; asserts no timing
     while not done():
@@ -377,28 +384,109 @@ async def test_writes_whose_replies_were_lost_are_looked_up_and_sent_again_once_
     ]
 
 
+#: An hour ahead of the server's clock: every id written after an entry of this millisecond is
+#: `<it>-<n>` with n counting up from 1 (a writer whose clock runs ahead, e.g. another host's).
+AHEAD_MS = 3_600_000
+
+
+def _entry_from_a_clock_ahead(admin: redis.Redis) -> None:
+    now_s, now_us = admin.time()
+    admin.xadd(MARKETDATA, {"foreign": "entry"}, id=f"{now_s * 1000 + now_us // 1000 + AHEAD_MS}-0")
+
+
 async def test_confirmed_writes_gone_after_a_lost_connection_are_counted_and_logged(
     private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The oldest and the two newest confirmed writes are gone (as after a failover to a replica
-    that lacked them); an entry older than all of them, not this publisher's, stays."""
+    """The oldest and the two newest of twelve confirmed writes are gone (as after a failover to
+    a replica that lacked them); an entry older than all of them, not this publisher's, stays.
+    The writes' ids differ only in their sequence, from 1 to 12: the check orders ids as ids."""
     marketdata = producer(private_server.url, reconnect_max_ms=20)
     await marketdata.start()
     with redis.Redis.from_url(private_server.url) as admin:
-        admin.xadd(MARKETDATA, {"foreign": "entry"})
-        await marketdata.publish_many(quote(seq) for seq in range(1, 11))
+        _entry_from_a_clock_ahead(admin)
+        await marketdata.publish_many(quote(seq) for seq in range(1, 13))
         await marketdata.flush()
         ids = [entry_id for entry_id, _ in admin.xrange(MARKETDATA)][1:]
         assert admin.xdel(MARKETDATA, ids[0], *ids[-2:]) == 3
-        await marketdata.publish_many(quote(seq) for seq in range(11, 13))
+        await marketdata.publish_many(quote(seq) for seq in range(13, 15))
         with caplog.at_level(logging.ERROR, logger="nautilus.runtime.publisher"):
             await _cut_while_a_batch_waits(marketdata, admin)
     stats = marketdata.stats()
     await marketdata.close()
 
-    assert bids(private_server.url) == [2, 3, 4, 5, 6, 7, 8, 11, 12]
+    assert bids(private_server.url) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14]
     assert stats["publish_lost_confirmed"] == 3
-    assert "bulk lane: 3 writes the server had confirmed are gone" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "bulk lane: 3 writes the server had confirmed are gone after a lost connection "
+        "(a failover loses what the old master had not yet replicated)"
+    ]
+
+
+async def test_confirmed_writes_are_checked_after_each_lost_connection_only_and_losses_add_up(
+    private_server: EmbeddedServer,
+) -> None:
+    """An entry deleted while no connection was lost (an operator's XDEL) is not reported then;
+    each lost connection reports what went since the last check."""
+    url = private_server.url
+    marketdata = producer(url, reconnect_max_ms=20)
+    await marketdata.start()
+    with redis.Redis.from_url(url) as admin:
+
+        def delete(seq: int) -> None:
+            held = [i for i, f in admin.xrange(MARKETDATA) if bids_of(f) == seq]
+            assert admin.xdel(MARKETDATA, *held) == 1
+
+        await marketdata.publish_many(quote(seq) for seq in range(1, 5))
+        await marketdata.flush()
+        delete(3)
+        await marketdata.publish(quote(5))
+        await _cut_while_a_batch_waits(marketdata, admin)
+        after_first_loss = marketdata.stats()["publish_lost_confirmed"]
+        await marketdata.publish_many(quote(seq) for seq in range(6, 9))
+        await marketdata.flush()
+        delete(7)
+        await marketdata.publish(quote(9))
+        await marketdata.flush()
+        without_a_loss = marketdata.stats()["publish_lost_confirmed"]
+        await marketdata.publish(quote(10))
+        await _cut_while_a_batch_waits(marketdata, admin)
+    stats = marketdata.stats()
+    await marketdata.close()
+
+    assert bids(url) == [1, 2, 4, 5, 6, 8, 9, 10]
+    assert (after_first_loss, without_a_loss, stats["publish_lost_confirmed"]) == (1, 1, 2)
+
+
+async def test_a_check_of_confirmed_writes_the_server_refuses_is_logged_and_counts_nothing(
+    private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A user that may write and read back (XREVRANGE) but not XRANGE: writing recovers after
+    the lost connection, and the check of confirmed writes is refused."""
+    url = private_server.url
+    with redis.Redis.from_url(url) as admin:
+        admin.acl_setuser(
+            "writer",
+            enabled=True,
+            passwords=["+writer-pw"],
+            keys=["*"],
+            commands=["+@all", "-xrange"],
+        )
+        writer_url = url.replace("redis://", "redis://writer:writer-pw@")
+        marketdata = producer(writer_url, reconnect_max_ms=20)
+        await marketdata.start()
+        await marketdata.publish_many(quote(seq) for seq in range(1, 4))
+        await marketdata.flush()
+        await marketdata.publish(quote(4))
+        with caplog.at_level(logging.WARNING, logger="nautilus.runtime.publisher"):
+            await _cut_while_a_batch_waits(marketdata, admin)
+        stats = marketdata.stats()
+        await marketdata.close()
+
+    refusals = [r.getMessage() for r in caplog.records if "checking" in r.getMessage()]
+    assert bids(url) == [1, 2, 3, 4]
+    assert stats["publish_lost_confirmed"] == 0
+    assert len(refusals) == 1
+    assert re.fullmatch(r"bulk lane: checking confirmed writes failed \(XRANGE: .+\)", refusals[0])
 
 
 def _script_until_killed(url: str) -> None:
@@ -485,3 +573,97 @@ async def test_a_refusal_for_now_that_outlasts_its_timeout_fails_the_message(
     assert refused.value.kind == "BUSY"
     assert (stats.retried_rejections, stats.rejected) == (2, 1)
     assert bids(url) == [0, 2]
+
+
+class Relay:
+    """A TCP relay in front of a server that can break a connection at a chosen point. Armed
+    with `cut_after = n`, it passes on the next writes up to the middle of the (n+1)-th XADD,
+    closes its side towards the server (which executes the first n and drops the partial one),
+    waits for the server to close, and drops the client's connection without passing on a single
+    reply: the client cannot tell which of its writes the server holds."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self.cut_after: int | None = None
+        self._seen = 0
+        self._relays: list[asyncio.Task[Any]] = []
+        self.url = ""
+
+    async def __aenter__(self) -> Relay:
+        self._listener = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url = f"redis://127.0.0.1:{self._listener.sockets[0].getsockname()[1]}/0"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._listener.close()
+        for relay in self._relays:
+            relay.cancel()
+        await asyncio.gather(*self._relays, return_exceptions=True)
+
+    async def _relay(self, client_in: asyncio.StreamReader, client_out: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._relays.append(task)
+        server_in, server_out = await asyncio.open_connection("127.0.0.1", self._port)
+        replies = asyncio.ensure_future(self._pass(server_in, client_out))
+        try:
+            await self._requests(client_in, server_out, server_in, replies)
+        finally:
+            replies.cancel()
+            client_out.transport.abort()
+            server_out.transport.abort()
+
+    @staticmethod
+    async def _pass(source: asyncio.StreamReader, sink: Any) -> None:
+        while data := await source.read(65536):
+            sink.write(data)
+
+    async def _requests(
+        self,
+        client_in: asyncio.StreamReader,
+        server_out: Any,
+        server_in: asyncio.StreamReader,
+        replies: asyncio.Future[None],
+    ) -> None:
+        while data := await client_in.read(65536):
+            if self.cut_after is None:
+                server_out.write(data)
+                continue
+            cut = -1
+            for _ in range(data.count(b"XADD\r\n")):
+                cut = data.index(b"XADD\r\n", cut + 1)
+                self._seen += 1
+                if self._seen > self.cut_after:
+                    break
+            if self._seen <= self.cut_after:
+                server_out.write(data)
+                continue
+            self.cut_after, self._seen = None, 0
+            replies.cancel()  # nothing the server answers from here on reaches the client
+            server_out.write(data[: cut + 6])
+            server_out.write_eof()
+            while await server_in.read(65536):
+                pass
+            return
+
+
+async def test_writes_the_server_executed_before_a_connection_broke_are_found_not_sent_again(
+    private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Relay(private_server.port) as relay:
+        marketdata = producer(relay.url, reconnect_max_ms=20)
+        await marketdata.start()
+        await marketdata.publish(quote(0), wait_landed=True)
+        relay.cut_after = 2
+        for seq in range(1, 6):
+            marketdata.publish_nowait(quote(seq))
+        with caplog.at_level(logging.INFO, logger="nautilus.runtime.publisher"):
+            await marketdata.flush(timeout_s=60)
+        stats = marketdata.stats()
+        await marketdata.close()
+
+    assert bids(private_server.url) == [0, 1, 2, 3, 4, 5]
+    assert (stats["published"], stats["publish_found_after_loss"]) == (6, 2)
+    assert "bulk lane: 2 of 5 writes with lost replies were in the server; sending 3 again" in [
+        r.getMessage() for r in caplog.records
+    ]
