@@ -2,13 +2,16 @@
 master once a route is cut into partitions, interleaved by key as a market feed interleaves
 instruments. The batch is split by master and each master's writes go out together, all masters
 at once: every message lands once, in order per key; a master held up does not hold up the
-others; and when one master's connection breaks mid-batch, what the other masters wrote past it
-is read back, not written twice."""
+others; and when one master's part comes back short (its connection broken mid-batch, or a new
+connection's first write refused for now), what the other masters wrote past it is read back,
+not written twice."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -22,7 +25,7 @@ from nautilus.runtime import MessageBusConfig, UniversalMessageBusClient
 from nautilus.runtime.partitions import partition_of, partition_stream
 from nautilus.runtime.routing import MessageSpec, message_spec
 from nautilus.runtime.transport.base import parse_entry_id
-from nautilus.runtime.transport.outcomes import WriteInterruptedError
+from nautilus.runtime.transport.outcomes import Rejection, WriteInterruptedError
 from nautilus.runtime.transport.redis import RedisTransport
 from nautilus.runtime.wire import FIELD_PAYLOAD, encode_entry
 
@@ -305,10 +308,8 @@ async def test_a_connection_broken_mid_batch_reports_the_rest_unknown_from_every
         await transport.close()
 
 
-async def test_a_publisher_whose_master_connection_breaks_mid_batch_writes_each_message_once(
-    cluster_url: str, cluster: redis.RedisCluster
-) -> None:
-    client = UniversalMessageBusClient(
+def _publisher(cluster_url: str) -> UniversalMessageBusClient:
+    return UniversalMessageBusClient(
         MessageBusConfig(
             engine="marketdata",
             redis_url=cluster_url,
@@ -321,26 +322,32 @@ async def test_a_publisher_whose_master_connection_breaks_mid_batch_writes_each_
         ),
         publishes=(Quote,),
     )
+
+
+async def _publish(client: UniversalMessageBusClient, numbers: range) -> None:
+    """Quotes `numbers` on the partitioned route; without a wait in between when the buffer has
+    room, so they make one batch."""
     spec = _spec()
+    for number in numbers:
+        quote = _quote(number)
+        await client.publisher.enqueue(spec, quote, spec.route.priority, quote.instrument_id, None)
+
+
+async def test_a_publisher_whose_master_connection_breaks_mid_batch_writes_each_message_once(
+    cluster_url: str, cluster: redis.RedisCluster
+) -> None:
+    client = _publisher(cluster_url)
     total = 600
     await client.start(consume=False)
     try:
-
-        async def publish(numbers: range) -> None:
-            for number in numbers:
-                quote = _quote(number)
-                await client.publisher.enqueue(
-                    spec, quote, spec.route.priority, quote.instrument_id, None
-                )
-
-        await publish(range(12))
+        await _publish(client, range(12))
         await client.flush(timeout_s=20)
         transport = RedisTransport(cluster_url)
         batch = _batch(transport, range(12, total))
         masters = _masters_of(batch, transport, cluster)
         paused = _Paused(_last_to_start(masters))
         try:
-            await publish(range(12, total))  # one batch: nothing awaits in between
+            await _publish(client, range(12, total))
             # The publisher's writes are packed as its own, so only their masters are known here.
             await _hold_up(
                 paused,
@@ -363,3 +370,119 @@ async def test_a_publisher_whose_master_connection_breaks_mid_batch_writes_each_
     past = masters[masters.index(_last_to_start(masters)) :]
     assert stats.found_after_loss == sum(port != _last_to_start(masters) for port in past)
     assert (stats.written, stats.rejected) == (total, 0)
+
+
+class _Busy:
+    """A master busy in a long script (another client's): past `busy-reply-threshold` it refuses
+    every other command with BUSY, a refusal for a passing reason, until `release` kills the
+    script."""
+
+    _SCRIPT = (
+        "local start = tonumber(redis.call('TIME')[1]) "
+        "while tonumber(redis.call('TIME')[1]) < start + 120 do end return 1"
+    )
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.admin = redis.Redis(host="127.0.0.1", port=port)
+        self.threshold = self.admin.config_get("busy-reply-threshold")["busy-reply-threshold"]
+        self.admin.config_set("busy-reply-threshold", 10)
+        self.runner = threading.Thread(target=self._run)
+        self.runner.start()
+
+    def _run(self) -> None:
+        # Killed in the end: its client gets an error reply.
+        with (
+            redis.Redis(host="127.0.0.1", port=self.port) as client,
+            contextlib.suppress(redis.ResponseError),
+        ):
+            client.eval(self._SCRIPT, 0)
+
+    async def busy(self) -> None:
+        def refuses() -> bool:
+            try:
+                self.admin.ping()
+            except redis.ResponseError as exc:
+                return str(exc).startswith("BUSY")
+            return False
+
+        await _until(refuses, "the master refuses with BUSY")
+
+    def release(self) -> None:
+        deadline = time.monotonic() + 20
+        while self.runner.is_alive():
+            assert time.monotonic() < deadline, "the script could not be killed"
+            with contextlib.suppress(redis.ResponseError):  # not running (yet, or any more)
+                self.admin.script_kill()
+            self.runner.join(0.05)
+        self.admin.config_set("busy-reply-threshold", self.threshold)
+        self.admin.close()
+
+
+async def test_a_master_refusing_a_new_connections_first_write_for_now_leaves_the_rest_to_read_back(
+    cluster_url: str, cluster: redis.RedisCluster
+) -> None:
+    transport = RedisTransport(cluster_url)
+    try:
+        await transport.connect()  # no write yet: each master's first write goes alone
+        batch = _batch(transport, range(120))
+        masters = _masters_of(batch, transport, cluster)
+        refusing = _last_to_start(masters)
+        first, second = [i for i, port in enumerate(masters) if port == refusing][:2]
+        busy = _Busy(refusing)
+        try:
+            await busy.busy()
+            with pytest.raises(WriteInterruptedError) as caught:
+                await transport.send_adds(batch)
+        finally:
+            busy.release()
+        interrupted = caught.value
+        # Outcomes up to the refusing master's second write, which it was not sent; the other
+        # masters wrote what comes after, so the rest is to be read back.
+        assert len(interrupted.results) == second
+        refused = interrupted.results[first]
+        assert isinstance(refused, Rejection)
+        assert refused.kind == "BUSY"
+        assert all(isinstance(r, str) for i, r in enumerate(interrupted.results) if i != first)
+        assert interrupted.maybe_sent
+        found = await transport.find_written(batch[second:], interrupted.since_ms)
+        assert found == [port != refusing for port in masters[second:]]
+        assert transport.connection_losses == 0
+    finally:
+        await transport.close()
+
+
+async def test_a_publisher_whose_master_refuses_for_now_writes_each_message_once_in_key_order(
+    cluster_url: str, cluster: redis.RedisCluster
+) -> None:
+    client = _publisher(cluster_url)
+    total = 600
+    transport = RedisTransport(cluster_url)
+    masters = _masters_of(_batch(transport, range(total)), transport, cluster)
+    refusing = _last_to_start(masters)
+    await client.start(consume=False)
+    try:
+        busy = _Busy(refusing)
+        try:
+            await busy.busy()
+            await _publish(client, range(total))
+            expected = Counter(masters)
+            for port, streams in _by_master(cluster).items():
+                if port != refusing:
+                    await _until(
+                        lambda streams=streams, port=port: (
+                            sum(map(cluster.xlen, streams)) == expected[port]
+                        ),
+                        f"master {port} holds its writes",
+                    )
+        finally:
+            busy.release()
+        await client.flush(timeout_s=60)
+        stats = client.publisher.stats
+    finally:
+        await client.close()
+    assert _held(cluster) == _published(total)
+    second = [i for i, port in enumerate(masters) if port == refusing][1]
+    assert stats.found_after_loss == sum(port != refusing for port in masters[second:])
+    assert (stats.written, stats.rejected, stats.out_of_order) == (total, 0, 0)
+    assert stats.retried_rejections >= 1
