@@ -322,6 +322,7 @@ def _scale_out_lines(report: dict[str, Any]) -> list[str]:
             "share per master",
             "busiest µs/quote",
             "ceiling",
+            "vs 1 server",
             "balanced",
         )
     ]
@@ -337,17 +338,20 @@ def _scale_out_lines(report: dict[str, Any]) -> list[str]:
                 shares,
                 f"{f['busiest_master_us_per_quote']:.1f}",
                 _rate(f["ceiling_quotes_per_s"]),
+                f"{f['ceiling_vs_one_server']:.2f}x",
                 _rate(f["balanced_ceiling_quotes_per_s"]),
             )
         )
     runs = len(section["runs"])
     return [
         f"Scale-out: {int(first['groups'])}-group quote fan-out at {_rate(section['rate'])}, "
-        f"{int(first['quotes']):,} quotes per layout, private servers (median of {runs} "
-        f"run{'s' if runs > 1 else ''})",
+        f"{int(first['quotes']):,} quotes per layout, private {section['server']['binary']} "
+        f"{section['server']['version']} servers (median of {runs} run{'s' if runs > 1 else ''})",
         *_table(rows),
         "ceiling: quotes/s at which the busiest master's thread is saturated (1 / its CPU per "
-        "quote), reached with a free core per master; balanced: the same work spread evenly. "
+        "quote), reached with a free core per master; balanced: the partitioned route's work "
+        "spread evenly over the masters; grouped: the same quotes in runs of one instrument, so "
+        "that a publisher's batch holds one master's writes. "
         f"Projections: on this {report['machine']['cpu_count']}-core machine the masters share "
         "the cores.",
     ]

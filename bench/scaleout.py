@@ -7,7 +7,10 @@ master, and only a route cut into partitions spreads it. This scenario sends the
 the same rate through each layout, on private servers it starts from one binary:
 
 - one server, the shipped route (one stream), and the route cut into `partitions`;
-- a cluster of `masters` masters, the shipped route, and the route cut into `partitions`.
+- a cluster of `masters` masters, the shipped route, and the route cut into `partitions`;
+- the same cluster and partitions with the quotes grouped by instrument (runs of one
+  instrument's quotes instead of one instrument after another): a publisher's batch then holds
+  writes for one master, which is what the cluster's write path sends in one round trip.
 
 Each layout runs twice, as bench/fanout.py does on one server: once with nobody consuming, once
 with every group's consumer handling every quote; each master's `INFO cpu` (user + system) and
@@ -20,7 +23,8 @@ with every group's consumer handling every quote; each master's `INFO cpu` (user
   ceiling: the quotes per second at which that master's thread would be busy all the time. It is
   what the layout reaches on a machine with a free core per master (and for the clients); on a
   machine with fewer cores the masters share them, so it is a projection, not a measured rate.
-  The balanced ceiling is the same with the work spread evenly over the masters.
+  The balanced ceiling is the same with the work of a partitioned route spread evenly over the
+  masters (partitions fall on masters by the hash slots of their names, not evenly).
 
 The partitioned route is the shipped Quote route with `partitions` set, handed to the publisher
 and the consumers as a `MessageSpec` (the runtime's publisher and consumer take the spec they are
@@ -36,6 +40,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -49,7 +54,12 @@ from nautilus.runtime.config import MessageBusConfig
 from nautilus.runtime.delivery import Delivery
 from nautilus.runtime.partitions import partition_of
 from nautilus.runtime.routing import MessageSpec, message_spec, require_consumer
-from nautilus.runtime.server import EmbeddedCluster, EmbeddedServer, find_server_binary
+from nautilus.runtime.server import (
+    EmbeddedCluster,
+    EmbeddedServer,
+    find_server_binary,
+    server_version,
+)
 
 __all__ = [
     "Layout",
@@ -73,6 +83,8 @@ Progress = Callable[[str], None]
 COMMANDS = ("xadd", "xreadgroup", "xack", "xclaim", "client|unblock")
 #: Instruments per partition in the quotes (the same set in every layout).
 _INSTRUMENTS_PER_PARTITION = 2
+#: Quotes of one instrument in a row in the grouped order.
+_GROUPED_RUN = 42
 #: Pacing tick of the publisher: it sleeps this long between bursts of what is due.
 _TICK_S = 0.0005
 #: Time between the publisher saying ready and its first quote.
@@ -101,13 +113,16 @@ def scaleout_instruments(partitions: int) -> list[str]:
     return [instrument for ids in zip(*by_partition.values(), strict=True) for instrument in ids]
 
 
-def scaleout_quotes(partitions: int) -> list[Quote]:
-    """The bench's quotes with their instruments spread evenly over `partitions`: the pool's
-    size is a multiple of the instruments, so any run of it is even within one quote each."""
+def scaleout_quotes(partitions: int, *, grouped: bool = False) -> list[Quote]:
+    """The bench's quotes, their instruments spread evenly over `partitions`: one instrument
+    after another, as a market feed interleaves them, or, `grouped`, `_GROUPED_RUN` quotes of
+    one instrument in a row, so that a publisher's batch mostly holds one partition's writes.
+    Every instrument has the same share of the pool, in both orders."""
     instruments = scaleout_instruments(partitions)
-    pool = quotes(len(instruments) * (1024 // len(instruments)))
+    pool = quotes(len(instruments) * 2 * _GROUPED_RUN)
+    run = _GROUPED_RUN if grouped else 1
     for index, quote in enumerate(pool):
-        quote.instrument_id = instruments[index % len(instruments)]
+        quote.instrument_id = instruments[index // run % len(instruments)]
     return pool
 
 
@@ -126,16 +141,18 @@ async def scaleout_publish(
     duration_s: float,
     partitions: int,
     pool_partitions: int,
+    grouped: bool = False,
 ) -> dict[str, Any]:
     """The MarketData engine's publishing (keyed by instrument, default buffering) of
-    `rate` x `duration_s` quotes on the route cut into `partitions`; returns once all landed."""
+    `rate` x `duration_s` quotes on the route cut into `partitions`, in the instrument order
+    `grouped` says; returns once all landed."""
     config = MessageBusConfig(
         engine="marketdata", redis_url=url, trim_interval_ms=0, declare_consumer_groups=False
     )
     client = UniversalMessageBusClient(config, publishes=(Quote,))
     spec = quote_spec(partitions)
     priority = spec.route.priority
-    pool = scaleout_quotes(pool_partitions)
+    pool = scaleout_quotes(pool_partitions, grouped=grouped)
     total = int(rate * duration_s)
     await client.start(consume=False)
     publisher = client.publisher
@@ -257,26 +274,33 @@ def _spent(after: list[NodeUsage], before: list[NodeUsage]) -> list[NodeUsage]:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the route's entries live: `masters` servers, the route cut into `partitions`."""
+    """Where the route's entries live: `masters` servers, the route cut into `partitions`; and
+    whether the quotes come `grouped` by instrument (`scaleout_quotes`)."""
 
     masters: int
     partitions: int
+    grouped: bool = False
 
     @property
     def key(self) -> str:
         """The layout's name in the JSON: `1_master`, `3_masters_6_partitions`, ..."""
         name = f"{self.masters}_master" + ("s" if self.masters > 1 else "")
-        return name + (f"_{self.partitions}_partitions" if self.partitions else "")
+        name += f"_{self.partitions}_partitions" if self.partitions else ""
+        return name + ("_grouped" if self.grouped else "")
 
     @property
     def label(self) -> str:
         name = "1 server" if self.masters == 1 else f"{self.masters} masters"
-        return name + (f", {self.partitions} partitions" if self.partitions else "")
+        name += f", {self.partitions} partitions" if self.partitions else ""
+        return name + (", grouped" if self.grouped else "")
 
 
 def layouts(masters: int, partitions: int) -> list[Layout]:
-    """One server and the cluster, each with the shipped route and the partitioned one."""
-    return [Layout(m, p) for m in (1, masters) for p in (0, partitions)]
+    """One server and the cluster, each with the shipped route and the partitioned one; and
+    the cluster's partitioned route once more with the quotes grouped by instrument, which
+    shows what the cluster does when a publisher's batch holds writes for one master."""
+    every = [Layout(m, p) for m in (1, masters) for p in (0, partitions)]
+    return [*every, Layout(masters, partitions, grouped=True)]
 
 
 @dataclass(frozen=True)
@@ -295,6 +319,13 @@ class LayoutRun:
     @property
     def deliveries(self) -> int:
         return sum(self.counts.values())
+
+    def _balanced_ceiling(self, total_cpu_s: float, busiest_us_per_quote: float) -> float:
+        """The ceiling were the server CPU spread evenly over the masters: only a partitioned
+        route can be spread (one stream is one key, on one master)."""
+        if not self.layout.partitions:
+            return 1e6 / busiest_us_per_quote
+        return len(self.consuming) * self.quotes / total_cpu_s
 
     def figures(self) -> dict[str, Any]:
         """The layout's figures (numbers only: the bench takes medians over runs)."""
@@ -333,7 +364,7 @@ class LayoutRun:
             ],
             "busiest_master_share": masters[f"master_{busiest + 1}"]["share"],
             "ceiling_quotes_per_s": 1e6 / busiest_us_per_quote,
-            "balanced_ceiling_quotes_per_s": len(consuming) * self.quotes / total,
+            "balanced_ceiling_quotes_per_s": self._balanced_ceiling(total, busiest_us_per_quote),
             "xadd_calls_per_quote": calls["xadd"] / self.quotes,
             **{
                 f"{name.replace('|', '_')}_calls_per_delivery": calls[name] / deliveries
@@ -354,7 +385,7 @@ class _Scenario:
         self.pool_partitions = pool_partitions
         self.engines = sorted(message_spec(Quote).route.consumers)
 
-    def _publish(self, url: str, partitions: int) -> None:
+    def _publish(self, url: str, layout: Layout) -> None:
         """Start the publisher a moment from now and wait until it is about to send."""
         self.workers.publisher.submit(
             "scaleout_publish",
@@ -362,8 +393,9 @@ class _Scenario:
             start_at_ns=time.time_ns() + _START_MARGIN_NS,
             rate=self.rate,
             duration_s=self.duration_s,
-            partitions=partitions,
+            partitions=layout.partitions,
             pool_partitions=self.pool_partitions,
+            grouped=layout.grouped,
         )
         self.workers.publisher.wait_ready()
 
@@ -371,7 +403,7 @@ class _Scenario:
         """Publishing alone, then with every group consuming (split over two processes)."""
         url = urls[0]
         _reset(urls)
-        self._publish(url, layout.partitions)
+        self._publish(url, layout)
         before = _usage(urls)
         sent = int(self.workers.publisher.result()["sent"])
         publishing = _spent(_usage(urls), before)
@@ -392,7 +424,7 @@ class _Scenario:
             )
         for worker, _ in consumers:
             worker.wait_ready(timeout_s=60.0)
-        self._publish(url, layout.partitions)
+        self._publish(url, layout)
         before = _usage(urls)
         self.workers.publisher.result()
         counts: dict[str, int] = {}
@@ -410,10 +442,9 @@ class _Scenario:
 
 
 @contextlib.contextmanager
-def _servers(masters: int) -> Iterator[dict[int, list[str]]]:
+def _servers(binary: str, masters: int) -> Iterator[dict[int, list[str]]]:
     """A private server and a private cluster of `masters` masters, from the same binary: the
     URLs of the masters, by the number of masters."""
-    binary = find_server_binary()
     with (
         EmbeddedServer(binary=binary) as single,
         EmbeddedCluster(masters, binary=binary) as cluster,
@@ -425,26 +456,34 @@ def run_scale_out(
     workers: Workers, settings: BenchSettings, progress: Progress = print
 ) -> dict[str, Any]:
     """Every layout `settings.scaleout_runs` times (the order rotated per run): the settings and
-    each run's figures by layout."""
+    each run's figures by layout, with each ceiling over the one server's of the same run."""
     masters, partitions = settings.scaleout_masters, settings.scaleout_partitions
+    if masters < 2 or partitions < 2:
+        raise ValueError("the scale-out compares one server with 2+ masters, 2+ partitions")
     every = layouts(masters, partitions)
     scenario = _Scenario(
         workers, settings.scaleout_rate, settings.scaleout_duration_s, pool_partitions=partitions
     )
     runs: list[dict[str, Any]] = []
-    with _servers(masters) as urls:
+    binary = find_server_binary()
+    with _servers(binary, masters) as urls:
         for index in range(settings.scaleout_runs):
             shift = index % len(every)
             figures: dict[str, Any] = {}
             for layout in every[shift:] + every[:shift]:
                 progress(f"scale-out run {index + 1}/{settings.scaleout_runs}: {layout.label}")
                 figures[layout.key] = scenario.run(layout, urls[layout.masters]).figures()
+            single = figures[every[0].key]["ceiling_quotes_per_s"]
+            for layout in every:
+                ceiling = figures[layout.key]["ceiling_quotes_per_s"]
+                figures[layout.key]["ceiling_vs_one_server"] = ceiling / single
             runs.append({layout.key: figures[layout.key] for layout in every})
     return {
         "masters": masters,
         "partitions": partitions,
         "rate": settings.scaleout_rate,
         "duration_s": settings.scaleout_duration_s,
+        "server": {"binary": Path(binary).name, "version": server_version(binary)},
         "layouts": {layout.key: layout.label for layout in every},
         "runs": runs,
     }

@@ -8,6 +8,8 @@ as many extra commands for the server), and a CRITICAL entry still waited for th
 The reader instead keeps one XREADGROUP ... BLOCK outstanding on the priority lanes only, on a
 connection of its own (the transport gives each concurrent call its own connection), so the
 server answers the moment a priority entry is written and no command is spent while none is.
+On a single server that is one command over the priority lanes of every subscribed stream; on a
+cluster, one per stream (transport/redis.py), the others ended when one returns.
 It runs on the consumer's event loop, so handlers keep running on one thread as engines expect;
 while the reader runs, the consumer's own cycle reads only the bulk lanes and yields to the loop
 every few dozen bulk entries, which is when the reader's reply is taken and handled.

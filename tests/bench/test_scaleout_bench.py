@@ -54,9 +54,18 @@ def test_the_quotes_fall_evenly_on_the_partitions() -> None:
     instruments = scaleout_instruments(PARTITIONS)
     spread = [partition_of(instrument, PARTITIONS) for instrument in instruments]
     assert sorted(spread.count(index) for index in range(PARTITIONS)) == [2] * PARTITIONS
-    pool = scaleout_quotes(PARTITIONS)
-    assert len(pool) % len(instruments) == 0
-    assert {quote.instrument_id for quote in pool} == set(instruments)
+    for grouped in (False, True):
+        pool = [quote.instrument_id for quote in scaleout_quotes(PARTITIONS, grouped=grouped)]
+        assert {pool.count(instrument) for instrument in instruments} == {
+            len(pool) // len(instruments)
+        }
+
+
+def test_the_grouped_order_sends_runs_of_one_instrument() -> None:
+    interleaved = [quote.instrument_id for quote in scaleout_quotes(PARTITIONS)]
+    grouped = [quote.instrument_id for quote in scaleout_quotes(PARTITIONS, grouped=True)]
+    assert interleaved[0] != interleaved[1]
+    assert len(set(grouped[:40])) == 1
 
 
 def test_the_partitioned_route_is_a_copy_the_shipped_contract_does_not_see() -> None:
@@ -96,11 +105,12 @@ def test_the_masters_shares_of_the_server_cpu_add_up_to_the_whole(
 def test_partitions_put_part_of_the_stream_and_of_the_work_on_every_master(
     section: dict[str, Any],
 ) -> None:
-    cluster = _figures(section)[f"{MASTERS}_masters_{PARTITIONS}_partitions"]
-    masters = cluster["per_master"].values()
-    assert sum(m["streams"] for m in masters) == PARTITIONS
-    assert all(m["streams"] >= 1 for m in masters)
-    assert all(m["share"] > 0 for m in masters)
+    for order in ("", "_grouped"):
+        cluster = _figures(section)[f"{MASTERS}_masters_{PARTITIONS}_partitions{order}"]
+        masters = cluster["per_master"].values()
+        assert sum(m["streams"] for m in masters) == PARTITIONS
+        assert all(m["streams"] >= 1 for m in masters)
+        assert all(m["share"] > 0 for m in masters)
 
 
 @pytest.mark.slow
@@ -121,6 +131,13 @@ def test_delivering_costs_server_cpu_and_the_ceiling_is_its_busiest_masters(
         ), key
         assert layout["balanced_ceiling_quotes_per_s"] >= layout["ceiling_quotes_per_s"] * 0.999
         assert layout["xreadgroup_calls_per_delivery"] > 0, key
+    figures = _figures(section)
+    assert figures["1_master"]["ceiling_vs_one_server"] == 1.0
+    assert math.isclose(
+        figures[f"{MASTERS}_masters"]["ceiling_vs_one_server"],
+        figures[f"{MASTERS}_masters"]["ceiling_quotes_per_s"]
+        / figures["1_master"]["ceiling_quotes_per_s"],
+    )
 
 
 @pytest.mark.slow
@@ -136,7 +153,9 @@ def test_the_section_is_printed_and_reported_with_its_medians(section: dict[str,
     text = render_scale_out(report)
 
     assert report["scale_out"]["median"] == _figures(section)
+    assert section["server"]["version"]
     assert f"{MASTERS} masters, {PARTITIONS} partitions" in text
+    assert f"{MASTERS} masters, {PARTITIONS} partitions, grouped" in text
     assert "1 server" in text
     assert "ceiling" in text
 

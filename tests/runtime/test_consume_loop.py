@@ -1,18 +1,22 @@
-"""The consume loop (`Consumer.run`) on a real server: how it waits, how it retries an unreachable
-server, how it survives an error escaping a cycle, and how it sweeps stale consumers."""
+"""One consumer on a real server: its consume loop (`Consumer.run`: how it waits, retries an
+unreachable server, survives an error escaping a cycle, sweeps stale consumers), what a cycle reads
+and when it blocks, what it tells its observer and its log, and leaving the group."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, cast
 
 import pytest
 import redis
+from google.protobuf.message import Message
 
+from nautilus.analytics.v1.analytics_pb2 import TrendUpdate
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import (
     MessageBusConfig,
@@ -21,7 +25,7 @@ from nautilus.runtime import (
     priority_lane,
 )
 from nautilus.runtime.consumer import Consumer
-from nautilus.runtime.delivery import Delivery
+from nautilus.runtime.delivery import Delivery, Handler
 from nautilus.runtime.errors import DeadLetterReason, TransportError
 from nautilus.runtime.lanes import retry_lane
 from nautilus.runtime.resolver import LocalTypeResolver
@@ -33,6 +37,7 @@ from nautilus.runtime.wire import encode_entry
 from .conftest import quote
 
 MARKETDATA = "nautilus-marketdata-streams"
+ANALYTICS = "nautilus-analytics-streams"
 CONSUMER_LOG = "nautilus.runtime.consumer"
 
 
@@ -107,7 +112,7 @@ async def until(condition: Callable[[], bool], what: str, deadline_s: float = 30
 
 
 def quote_consumer(
-    transport: RedisTransport, settings: MessageBusConfig, handler: Callable[[Any], None]
+    transport: RedisTransport, settings: MessageBusConfig, handler: Handler[Any]
 ) -> Consumer:
     consumer = Consumer(transport, settings, LocalTypeResolver())
     consumer.subscribe(message_spec(Quote), handler)
@@ -202,9 +207,10 @@ class FailingMetrics:
 
 
 async def run_with_failing_metrics(
-    redis_url: str, quotes: int, metrics: FailingMetrics
+    redis_url: str, quotes: int, metrics: FailingMetrics, groups_created: list[int] | None = None
 ) -> tuple[Consumer, list[Quote]]:
-    """A loop reading one entry per cycle until it handled `quotes` quotes."""
+    """A loop reading one entry per cycle until it handled `quotes` quotes; `groups_created`
+    gets how many times the loop created a group meanwhile (XGROUP CREATE on the server)."""
     handled: list[Quote] = []
     transport = RedisTransport(redis_url)
     consumer = quote_consumer(
@@ -213,6 +219,7 @@ async def run_with_failing_metrics(
     consumer.observer = metrics
     await consumer.ensure_groups()
     await publish_quotes(redis_url, quotes)
+    creations = calls(redis_url, "xgroup")
     loop = _Loop(consumer)
     try:
         await until(lambda: len(handled) == quotes, f"{quotes} quotes handled")
@@ -221,6 +228,8 @@ async def run_with_failing_metrics(
     finally:
         await loop.close()
         await transport.close()
+    if groups_created is not None:
+        groups_created.append(calls(redis_url, "xgroup") - creations)
     return consumer, handled
 
 
@@ -247,6 +256,15 @@ async def test_a_failed_cycle_is_logged_with_its_error_and_the_backoff_before_th
         f"consumer {name}: cycle failed ({error!r}); starting again in 0.001s",
     ]
     assert all(record.exc_info and record.exc_info[1] is error for record in errors)
+
+
+async def test_after_a_failed_cycle_the_loop_creates_its_groups_again(redis_url: str) -> None:
+    # The server may have lost them (a restart): the next cycle makes sure they exist.
+    created: list[int] = []
+    metrics = FailingMetrics({1, 2}, RuntimeError("metrics backend down"))
+    consumer, _ = await run_with_failing_metrics(redis_url, 3, metrics, created)
+
+    assert created == [2 * len(consumer.lanes)]
 
 
 async def test_a_cancelled_error_escaping_a_cycle_does_not_stop_the_loop(redis_url: str) -> None:
@@ -301,6 +319,21 @@ async def test_the_loop_looks_for_stale_consumers_only_once_their_idle_limit_is_
         await transport.close()
 
     assert calls(redis_url, "xinfo") == looks
+
+
+async def test_the_loop_creates_its_groups_once_not_every_cycle(redis_url: str) -> None:
+    transport = RedisTransport(redis_url)
+    consumer = quote_consumer(transport, config(redis_url, read_block_ms=1), print)
+    await consumer.ensure_groups()
+    reads, creations = calls(redis_url, "xreadgroup"), calls(redis_url, "xgroup")
+    loop = _Loop(consumer)
+    try:
+        await until(lambda: calls(redis_url, "xreadgroup") - reads >= 100, "100 reads")
+    finally:
+        await loop.close()
+        await transport.close()
+
+    assert calls(redis_url, "xgroup") == creations
 
 
 def consumers(redis_url: str, lane: str) -> set[str]:
@@ -573,10 +606,289 @@ async def test_the_priority_read_creates_the_groups_again_after_a_server_restart
 
 async def test_what_a_plain_handler_returns_is_ignored(redis_url: str) -> None:
     transport = RedisTransport(redis_url)
-    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), lambda d: [d])
+    # An untyped caller's handler may return anything: only an awaitable is awaited.
+    returns_a_list = cast(Handler[Any], lambda delivery: [delivery])
+    consumer = quote_consumer(transport, config(redis_url, engine="vpin"), returns_a_list)
     await consumer.ensure_groups()
     await publish_quotes(redis_url, 1)
     await consumer.poll()
     await transport.close()
 
     assert (consumer.stats.handled, consumer.stats.failed) == (1, 0)
+
+
+def raw_write(redis_url: str, lane: str, message: Any, priority: MessagePriority) -> None:
+    """XADD one entry as the producer of the message's route writes it."""
+    spec = message_spec(type(message))
+    fields = encode_entry(
+        spec.type_bytes,
+        spec.fingerprint.encode(),
+        message.SerializeToString(),
+        producer=spec.route.producer.encode(),
+        published_at_ns=0,
+        priority=priority,
+    )
+    with redis.Redis.from_url(redis_url) as connection:
+        connection.xadd(lane, dict(zip(fields[::2], fields[1::2], strict=True)))
+
+
+TREND = TrendUpdate(instrument_id="AAPL.XNAS")
+
+
+@contextlib.asynccontextmanager
+async def transport_to(redis_url: str) -> AsyncIterator[RedisTransport]:
+    transport = RedisTransport(redis_url)
+    try:
+        yield transport
+    finally:
+        await transport.close()
+
+
+def risk_on_quotes_and_trends(
+    transport: RedisTransport, redis_url: str, handled: list[Any]
+) -> Consumer:
+    """Risk reads quotes best effort (NOACK) and trends at least once: two reads per cycle."""
+    consumer = quote_consumer(transport, config(redis_url), lambda d: handled.append(d.message))
+    consumer.subscribe(message_spec(TrendUpdate), lambda d: handled.append(d.message))
+    return consumer
+
+
+async def blocks_on_the_server(redis_url: str, consumer: Consumer) -> None:
+    """A cycle with nothing to read waits in a blocking XREADGROUP (then it is cancelled)."""
+    polling = asyncio.create_task(consumer.poll(60_000))
+    try:
+        await until(lambda: bool(blocked_reads(redis_url)), "a blocked XREADGROUP")
+    finally:
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+
+
+@pytest.mark.parametrize("engine", ["risk", "vpin"])
+async def test_an_idle_cycle_waits_in_a_blocking_read_with_or_without_best_effort_lanes(
+    redis_url: str, engine: str
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine=engine), print)
+        assert consumer.reads_best_effort == (engine == "risk")
+        await consumer.ensure_groups()
+        await blocks_on_the_server(redis_url, consumer)
+
+
+async def test_with_a_priority_reader_an_idle_cycle_waits_on_the_bulk_lanes(
+    redis_url: str,
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+        consumer.priority_reader_active = True
+        await consumer.ensure_groups()
+        await blocks_on_the_server(redis_url, consumer)
+
+
+async def test_entries_of_both_reads_are_handled_in_lane_order(redis_url: str) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        await consumer.ensure_groups()
+        raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        # Market data was subscribed first: its lane comes first, though read second (NOACK).
+        assert await consumer.poll(None) == 2
+
+    assert handled == [quote(1), TREND]
+
+
+# Each of these cycles would wait a minute if it blocked: the deadline is shorter.
+
+
+async def test_a_cycle_that_found_acknowledged_entries_does_not_wait_on_its_best_effort_lane(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        await consumer.ensure_groups()
+        raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+
+        assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
+    assert handled == [TREND]
+
+
+async def test_a_cycle_that_found_priority_entries_does_not_wait_for_bulk_ones(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url), lambda d: handled.append(d.message))
+        await consumer.ensure_groups()
+        raw_write(redis_url, priority_lane(MARKETDATA), quote(9), MessagePriority.CRITICAL)
+
+        assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
+    assert handled == [quote(9)]
+
+
+def leave_idle_pending(redis_url: str, group: str) -> None:
+    """A consumer of `group` that died an hour ago holding one trend."""
+    raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+    with redis.Redis.from_url(redis_url) as connection:
+        connection.xgroup_create(ANALYTICS, group, id="0", mkstream=True)
+        ((_, entries),) = connection.xreadgroup(group, f"{group}-dead", {ANALYTICS: ">"})
+        ids = [entry_id for entry_id, _ in entries]
+        connection.xclaim(ANALYTICS, group, f"{group}-dead", 0, ids, idle=3_600_000, justid=True)
+
+
+@pytest.mark.parametrize("reader", [False, True], ids=["cycle", "with-priority-reader"])
+async def test_a_cycle_that_reclaimed_entries_does_not_wait_for_new_ones(
+    redis_url: str, reader: bool
+) -> None:
+    handled: list[Any] = []
+    leave_idle_pending(redis_url, "risk")
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        consumer.priority_reader_active = reader
+        await consumer.ensure_groups()
+
+        assert await asyncio.wait_for(consumer.poll(60_000), timeout=20) == 1
+    assert handled == [TREND]
+
+
+def join_every_lane(redis_url: str, consumer: Consumer, *others: str) -> None:
+    """Make `consumer` (and `others`) members of the group on every lane, as reading does."""
+    with redis.Redis.from_url(redis_url) as connection:
+        for lane in consumer.lanes:
+            for name in (consumer.name, *others):
+                connection.xgroup_createconsumer(lane, consumer.config.consumer_group, name)
+
+
+async def test_leaving_removes_this_consumer_from_every_lane_and_no_other(redis_url: str) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url), print)
+        await consumer.ensure_groups()
+        join_every_lane(redis_url, consumer, "risk-other")
+
+        left = await consumer.leave()
+
+    assert sorted(left) == sorted(consumer.lanes)
+    assert all(consumers(redis_url, lane) == {"risk-other"} for lane in consumer.lanes)
+
+
+async def test_a_consumer_stays_a_member_of_the_lanes_where_it_holds_entries(
+    redis_url: str,
+) -> None:
+    def fail(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("handler bug")
+
+    async with transport_to(redis_url) as transport:
+        # VPIN reads quotes acknowledging: a failed one stays pending with this consumer.
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), fail)
+        await consumer.ensure_groups()
+        join_every_lane(redis_url, consumer)
+        await publish_quotes(redis_url, 1)
+        await consumer.poll(None)
+
+        left = await consumer.leave()
+
+    assert sorted(left) == sorted(lane for lane in consumer.lanes if lane != MARKETDATA)
+
+
+class CountingResolver:
+    """The local resolver, counting what it is asked."""
+
+    def __init__(self) -> None:
+        self.local = LocalTypeResolver()
+        self.asked: list[tuple[str, str]] = []
+
+    async def resolve(self, message_type: str, writer_fingerprint: str) -> type[Message]:
+        self.asked.append((message_type, writer_fingerprint))
+        return await self.local.resolve(message_type, writer_fingerprint)
+
+
+async def test_a_type_and_fingerprint_are_resolved_once_then_remembered(redis_url: str) -> None:
+    resolver = CountingResolver()
+    async with transport_to(redis_url) as transport:
+        consumer = Consumer(transport, config(redis_url, engine="vpin"), resolver)
+        consumer.subscribe(message_spec(Quote), lambda delivery: None)
+        await consumer.ensure_groups()
+        await publish_quotes(redis_url, 3)
+        assert await consumer.poll(None) == 3
+
+    assert resolver.asked == [("nautilus.marketdata.v1.Quote", message_spec(Quote).fingerprint)]
+
+
+async def test_a_delivery_names_the_entry_lane_and_stream_it_came_from(redis_url: str) -> None:
+    deliveries: list[Delivery[Any]] = []
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), deliveries.append)
+        await consumer.ensure_groups()
+        raw_write(redis_url, priority_lane(MARKETDATA), quote(1), MessagePriority.CRITICAL)
+        await publish_quotes(redis_url, 1)
+        with redis.Redis.from_url(redis_url) as connection:
+            ids = [
+                entry_id.decode()
+                for lane in (priority_lane(MARKETDATA), MARKETDATA)
+                for entry_id, _ in connection.xrange(lane)
+            ]
+        await consumer.poll(None)
+
+    assert [(d.entry_id, d.lane, d.stream) for d in deliveries] == [
+        (ids[0], priority_lane(MARKETDATA), MARKETDATA),
+        (ids[1], MARKETDATA, MARKETDATA),
+    ]
+
+
+async def test_each_failed_handling_is_counted(redis_url: str) -> None:
+    def fail(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("not yet")
+
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), fail)
+        await consumer.ensure_groups()
+        await publish_quotes(redis_url, 2)
+        await consumer.poll(None)
+
+    assert consumer.stats.failed == 2
+
+
+async def test_a_type_routed_on_another_stream_is_dead_lettered_naming_both_streams(
+    redis_url: str,
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, TREND, MessagePriority.NORMAL)
+        await consumer.poll(None)
+
+    with redis.Redis.from_url(redis_url) as connection:
+        ((_, letter),) = connection.xrange("{" + MARKETDATA + "}:dead-letter")
+    assert letter[b"dl.reason"] == b"misrouted"
+    assert letter[b"dl.detail"] == (
+        b"nautilus.analytics.v1.TrendUpdate is routed on nautilus-analytics-streams, "
+        b"not nautilus-marketdata-streams"
+    )
+
+
+async def test_an_entry_naming_another_producer_is_dead_lettered_naming_both(
+    redis_url: str,
+) -> None:
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(transport, config(redis_url, engine="vpin"), print)
+        await consumer.ensure_groups()
+        spec = message_spec(Quote)
+        fields = encode_entry(
+            spec.type_bytes,
+            spec.fingerprint.encode(),
+            quote(1).SerializeToString(),
+            producer=b"vpin",
+            published_at_ns=0,
+            priority=MessagePriority.NORMAL,
+        )
+        with redis.Redis.from_url(redis_url) as connection:
+            connection.xadd(MARKETDATA, dict(zip(fields[::2], fields[1::2], strict=True)))
+        await consumer.poll(None)
+
+    with redis.Redis.from_url(redis_url) as connection:
+        ((_, letter),) = connection.xrange("{" + MARKETDATA + "}:dead-letter")
+    assert letter[b"dl.reason"] == b"misrouted"
+    assert letter[b"dl.detail"] == (
+        b"nautilus.marketdata.v1.Quote on nautilus-marketdata-streams comes from 'marketdata', "
+        b"this entry names producer 'vpin'"
+    )

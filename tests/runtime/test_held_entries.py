@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -32,6 +32,7 @@ from .conftest import TS_OPEN, quote
 # so its entries are pending until handled: what renewing and reclaiming are about.
 MARKETDATA = "nautilus-marketdata-streams"
 FEATURES = "nautilus-feature-streams"
+T = TypeVar("T")
 CRITICAL = quote(999)  # a quote published CRITICAL: on the priority lane
 
 
@@ -115,11 +116,16 @@ class Vpin:
         await self.transport.close()
 
 
+async def within(awaitable: Awaitable[T], deadline_s: float = 10.0) -> T:
+    """A wait with its own deadline (`hold` returns once the reads in flight are done)."""
+    return await asyncio.wait_for(awaitable, timeout=deadline_s)
+
+
 def sleep_s(seconds: float) -> Callable[[], None]:
     return lambda: time.sleep(seconds)
 
 
-def then(*actions: Callable[[], None]) -> Callable[[], None]:
+def then(*actions: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         for action in actions:
             action()
@@ -213,6 +219,27 @@ async def test_a_priority_entry_written_during_a_bulk_batch_is_handled_at_the_ne
     assert vpin.handled == [quote(0), CRITICAL, quote(1), quote(2)]
 
 
+async def test_priority_entries_written_during_a_priority_batch_wait_for_it_to_end(
+    redis_url: str,
+) -> None:
+    # Within a lane, entries are handled in stream order: a priority batch is not interrupted.
+    urgent = [quote(100 + i) for i in range(4)]
+    async with Vpin(redis_url) as vpin:
+        for message in urgent[:3]:
+            write(redis_url, priority_lane(MARKETDATA), message, MessagePriority.CRITICAL)
+        late = then(
+            lambda: write(
+                redis_url, priority_lane(MARKETDATA), urgent[3], MessagePriority.CRITICAL
+            ),
+            sleep_s(0.002),
+        )
+        vpin.on(urgent[0], late)
+        await vpin.consumer.poll()
+        await vpin.consumer.poll()
+
+    assert vpin.handled == urgent
+
+
 async def test_fast_bulk_handlers_are_checked_every_32_entries(redis_url: str) -> None:
     # A renewal interval of days: the stride is the maximum for any handler this fast.
     async with Vpin(redis_url, reclaim_idle_ms=10**9) as vpin:
@@ -251,6 +278,35 @@ async def test_while_a_priority_reader_runs_a_bulk_batch_leaves_the_priority_lan
         assert vpin.handled == [quote(0), quote(1), quote(2)]
         assert await vpin.consumer.read_priority_lanes(None) == 1
         assert vpin.handled[-1] == CRITICAL
+
+
+async def test_under_a_priority_reader_a_bulk_batch_yields_to_the_loop_at_each_checkpoint(
+    redis_url: str,
+) -> None:
+    loop_turns = 0
+
+    async def other_task() -> None:
+        nonlocal loop_turns
+        while True:
+            loop_turns += 1
+            await asyncio.sleep(0)
+
+    turns_seen: list[int] = []
+    async with Vpin(redis_url) as vpin:
+        write_quotes(redis_url, 2)
+        vpin.on(quote(0), lambda: turns_seen.append(loop_turns))
+        vpin.on(quote(1), lambda: turns_seen.append(loop_turns))
+        vpin.consumer.priority_reader_active = True
+        other = asyncio.create_task(other_task())
+        try:
+            await vpin.consumer.poll()
+        finally:
+            other.cancel()
+            await asyncio.gather(other, return_exceptions=True)
+
+    # The other task ran once between the two entries: a yield, not a pause.
+    first, second = turns_seen
+    assert second - first == 1
 
 
 # Reclaiming what a dead consumer left pending.
@@ -318,14 +374,14 @@ async def test_an_entry_delivered_more_than_max_deliveries_times_is_dead_lettere
     redis_url: str,
 ) -> None:
     async with Vpin(redis_url, max_deliveries=2) as vpin:
-        ids = write_quotes(redis_url, 1)
+        ids = write_quotes(redis_url, 2)
         leave_pending(redis_url, ids)
-        with redis.Redis.from_url(redis_url) as connection:  # a second delivery that died too
-            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids, idle=3_600_000)
-            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids, idle=3_600_000)
+        with redis.Redis.from_url(redis_url) as connection:  # quote 0: two more that died
+            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids[:1], idle=3_600_000)
+            connection.xclaim(MARKETDATA, "vpin", "vpin-dead", 0, ids[:1], idle=3_600_000)
         await vpin.consumer.reclaim()
 
-    assert vpin.handled == []
+    assert vpin.handled == [quote(1)]  # its second delivery
     with redis.Redis.from_url(redis_url) as connection:
         letters = connection.xrange("{" + MARKETDATA + "}:dead-letter")
     assert [fields[b"dl.reason"] for _, fields in letters] == [b"max-deliveries"]
@@ -339,14 +395,14 @@ async def test_an_entry_delivered_more_than_max_deliveries_times_is_dead_lettere
 async def test_holding_a_stream_that_is_not_subscribed_is_refused(redis_url: str) -> None:
     async with Vpin(redis_url) as vpin:
         with pytest.raises(ValueError, match=r"not subscribed to \['nautilus-vpin-streams'\]"):
-            await vpin.consumer.hold([MARKETDATA, "nautilus-vpin-streams"])
+            await within(vpin.consumer.hold([MARKETDATA, "nautilus-vpin-streams"]))
 
 
 async def test_a_replica_reads_only_the_streams_it_holds(redis_url: str) -> None:
     async with Vpin(redis_url, features=True) as vpin:
         write(redis_url, FEATURES, features(1), MessagePriority.NORMAL)
         write_quotes(redis_url, 1)
-        await vpin.consumer.hold([FEATURES])
+        await within(vpin.consumer.hold([FEATURES]))
         await vpin.consumer.poll()
 
     assert vpin.handled == [features(1)]
@@ -356,18 +412,32 @@ async def test_a_replica_reads_only_the_streams_it_holds(redis_url: str) -> None
 async def test_a_replica_holding_nothing_reads_nothing(redis_url: str) -> None:
     async with Vpin(redis_url) as vpin:
         write_quotes(redis_url, 1)
-        await vpin.consumer.hold(())
+        await within(vpin.consumer.hold(()))
 
-        assert await vpin.consumer.poll(5) == 0
-        assert await vpin.consumer.read_priority_lanes(5) == 0
+        # Each waits as long as its read would have (5 ms), then reports nothing.
+        assert await within(vpin.consumer.poll(5)) == 0
+        assert await within(vpin.consumer.read_priority_lanes(5)) == 0
     assert vpin.handled == []
+
+
+async def test_a_consumer_subscribed_to_nothing_reads_nothing(redis_url: str) -> None:
+    settings = MessageBusConfig(engine="vpin", redis_url=redis_url, trim_interval_ms=0)
+    transport = RedisTransport(redis_url)
+    consumer = Consumer(transport, settings, LocalTypeResolver())
+    write_quotes(redis_url, 1)
+    try:
+        assert consumer.lanes == ()
+        assert await within(consumer.poll(5)) == 0
+        assert await within(consumer.read_priority_lanes(5)) == 0
+    finally:
+        await transport.close()
 
 
 async def test_a_stream_newly_held_is_reclaimed_at_the_next_cycle(redis_url: str) -> None:
     async with Vpin(redis_url) as vpin:  # reclaim_idle_ms 60 s: not due again for 30 s
         await vpin.consumer.poll()
         leave_pending(redis_url, write_quotes(redis_url, 1))
-        await vpin.consumer.hold([MARKETDATA], newly_held=[MARKETDATA])
+        await within(vpin.consumer.hold([MARKETDATA], newly_held=[MARKETDATA]))
         await vpin.consumer.poll()
 
     assert vpin.handled == [quote(0)]
@@ -391,16 +461,98 @@ async def test_letting_a_stream_go_waits_for_the_reads_in_flight_on_it(redis_url
     write_quotes(redis_url, 1)
     reading = asyncio.create_task(consumer.poll())
     try:
-        await asyncio.wait_for(entered.wait(), timeout=30)
+        await within(entered.wait())
         letting_go = asyncio.create_task(consumer.hold([FEATURES]))
         for _ in range(20):
             await asyncio.sleep(0)  # let `hold` run as far as it can: it waits for the read
         assert not letting_go.done()
 
         released.set()
-        await asyncio.wait_for(letting_go, timeout=30)
+        await within(letting_go)
         assert pending(redis_url, MARKETDATA) == {}  # handled and acknowledged
     finally:
         released.set()
         await asyncio.gather(reading, return_exceptions=True)
+        await transport.close()
+
+
+async def test_letting_a_stream_go_does_not_wait_for_reads_started_after(redis_url: str) -> None:
+    entered = {0: asyncio.Event(), 1: asyncio.Event()}
+    released = {0: asyncio.Event(), 1: asyncio.Event()}
+
+    async def blocking(delivery: Delivery[Quote]) -> None:
+        number = delivery.message.ts_event == quote(1).ts_event
+        entered[number].set()
+        await released[number].wait()
+
+    settings = MessageBusConfig(
+        engine="vpin", consumer_name="vpin-1", redis_url=redis_url, trim_interval_ms=0
+    )
+    transport = RedisTransport(redis_url)
+    consumer = Consumer(transport, settings, LocalTypeResolver())
+    consumer.subscribe(message_spec(Quote), blocking)
+    consumer.subscribe(message_spec(FeatureVector), lambda delivery: None)
+    await consumer.ensure_groups()
+    write_quotes(redis_url, 1)
+    before = asyncio.create_task(consumer.poll())
+    after: asyncio.Task[int] | None = None
+    try:
+        await within(entered[0].wait())
+        letting_go = asyncio.create_task(consumer.hold([MARKETDATA]))
+        write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        after = asyncio.create_task(consumer.poll())  # a read under the new leases
+        await within(entered[1].wait())
+
+        released[0].set()
+        await within(letting_go)
+        assert not after.done()
+    finally:
+        for event in released.values():
+            event.set()
+        await asyncio.gather(before, *([after] if after else []), return_exceptions=True)
+        await transport.close()
+
+
+async def test_letting_a_stream_go_waits_for_every_read_in_flight_the_priority_reads_too(
+    redis_url: str,
+) -> None:
+    entered = {0: asyncio.Event(), 1: asyncio.Event()}
+    released = {0: asyncio.Event(), 1: asyncio.Event()}
+
+    async def blocking(delivery: Delivery[Quote]) -> None:
+        number = delivery.message.ts_event == CRITICAL.ts_event
+        entered[number].set()
+        await released[number].wait()
+
+    settings = MessageBusConfig(
+        engine="vpin", consumer_name="vpin-1", redis_url=redis_url, trim_interval_ms=0
+    )
+    transport = RedisTransport(redis_url)
+    consumer = Consumer(transport, settings, LocalTypeResolver())
+    consumer.subscribe(message_spec(Quote), blocking)
+    consumer.subscribe(message_spec(FeatureVector), lambda delivery: None)
+    await consumer.ensure_groups()
+    write_quotes(redis_url, 1)
+    consumer.priority_reader_active = True  # the cycle reads the bulk lanes, the reader the rest
+    bulk = asyncio.create_task(consumer.poll())
+    priority: asyncio.Task[int] | None = None
+    try:
+        await within(entered[0].wait())
+        write_critical(redis_url)
+        priority = asyncio.create_task(consumer.read_priority_lanes(None))
+        await within(entered[1].wait())
+        released[0].set()
+        await within(bulk)
+
+        letting_go = asyncio.create_task(consumer.hold([FEATURES]))
+        for _ in range(20):
+            await asyncio.sleep(0)  # let `hold` run as far as it can: it waits for the read
+        assert not letting_go.done()
+        released[1].set()
+        await within(letting_go)
+        assert await within(priority) == 1
+    finally:
+        for event in released.values():
+            event.set()
+        await asyncio.gather(bulk, *([priority] if priority else []), return_exceptions=True)
         await transport.close()
