@@ -71,7 +71,7 @@ async def test_wait_landed_returns_once_the_server_holds_a_bulk_message(
 
 
 async def test_an_awaited_critical_publish_to_a_lane_of_the_wrong_type_raises(
-    redis_bus: Bus, redis_url: str
+    redis_bus: Bus, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     producer = redis_bus.client("vpin")
     await producer.start()
@@ -84,6 +84,9 @@ async def test_an_awaited_critical_publish_to_a_lane_of_the_wrong_type_raises(
     assert raised.value.lane == priority_lane(VPIN)
     assert raised.value.message_type == "nautilus.vpin.v1.FlashCrashWarning"
     assert producer.publisher.stats.failed_writes == 0  # refused once, not retried
+    assert f"priority lane: the server refused a message for good: {raised.value}" in [
+        r.getMessage() for r in caplog.records
+    ]
     await producer.close()
 
 
@@ -743,10 +746,10 @@ async def test_buffered_messages_are_written_in_batches_of_at_most_max_buffer_si
 
 
 async def test_a_closed_publisher_refuses_to_take_a_message(redis_url: str) -> None:
+    """Closed before it was ever started, as a client that fails to start closes it."""
     config = Bus("redis", redis_url).config("marketdata", **HELD)
     transport = default_transport(config)
     publisher = Publisher(transport, config)
-    publisher.start()
     await publisher.close()
     await transport.close()
 
