@@ -818,7 +818,7 @@ async def test_a_publish_waiting_for_a_write_in_a_batch_refused_in_part_returns(
 
 
 async def test_a_publish_still_waiting_when_its_publisher_closes_is_told_it_was_not_written(
-    private_server: EmbeddedServer,
+    private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     marketdata = producer(private_server.url, reconnect_max_ms=20)
     await marketdata.start()
@@ -832,3 +832,4 @@ async def test_a_publish_still_waiting_when_its_publisher_closes_is_told_it_was_
     with pytest.raises(ClientStateError) as refused:
         await asyncio.wait_for(waiting, 60)  # bounds a hang
     assert str(refused.value) == "publisher closed before it was written"
+    assert "publisher closed with 1 messages unsent" in [r.getMessage() for r in caplog.records]
