@@ -293,12 +293,17 @@ async def test_messages_refused_for_good_are_counted_by_the_kind_of_refusal(
         marketdata.publish_nowait(quote(seq))
     with (
         caplog.at_level(logging.ERROR, logger="nautilus.runtime.publisher"),
-        pytest.raises(PublishRejectedError),
+        pytest.raises(PublishRejectedError) as reported,
     ):
         await marketdata.flush()
     stats = marketdata.publisher.stats
     await marketdata.close()
 
+    assert (reported.value.lane, reported.value.kind, reported.value.count) == (
+        MARKETDATA,
+        "WRONGTYPE",
+        3,
+    )
     assert (stats.rejected, stats.rejected_kinds) == (3, {"WRONGTYPE": 3})
     assert [r.exc_info for r in caplog.records] == [None]  # the first refusal, no hook error
 
