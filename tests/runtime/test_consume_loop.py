@@ -927,3 +927,12 @@ async def test_a_full_batch_of_priority_entries_leaves_the_bulk_lanes_to_the_nex
         assert handled == [quote(8), quote(9)]
         assert await consumer.poll(None) == 1
     assert handled == [quote(8), quote(9), quote(1)]
+
+
+def test_a_second_handler_for_a_type_is_refused(redis_url: str) -> None:
+    consumer = quote_consumer(RedisTransport(redis_url), config(redis_url), print)
+
+    with pytest.raises(
+        ValueError, match=r"^nautilus\.marketdata\.v1\.Quote already has a handler$"
+    ):
+        consumer.subscribe(message_spec(Quote), print)
