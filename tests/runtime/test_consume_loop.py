@@ -936,3 +936,24 @@ def test_a_second_handler_for_a_type_is_refused(redis_url: str) -> None:
         ValueError, match=r"^nautilus\.marketdata\.v1\.Quote already has a handler$"
     ):
         consumer.subscribe(message_spec(Quote), print)
+
+
+async def test_a_handler_failing_on_its_last_allowed_delivery_dead_letters_the_entry_at_once(
+    redis_url: str,
+) -> None:
+    def fail(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("boom")
+
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(
+            transport, config(redis_url, engine="vpin", max_deliveries=1), fail
+        )
+        await consumer.ensure_groups()
+        await publish_quotes(redis_url, 1)
+        await consumer.poll(None)
+
+    with redis.Redis.from_url(redis_url) as connection:
+        ((_, letter),) = connection.xrange("{" + MARKETDATA + "}:dead-letter")
+        assert connection.xpending(MARKETDATA, "vpin")["pending"] == 0
+    assert letter[b"dl.reason"] == b"max-deliveries"
+    assert letter[b"dl.detail"] == b"handler failed on delivery 1: RuntimeError('boom')"
