@@ -458,6 +458,8 @@ def run_scale_out(
     """Every layout `settings.scaleout_runs` times (the order rotated per run): the settings and
     each run's figures by layout, with each ceiling over the one server's of the same run."""
     masters, partitions = settings.scaleout_masters, settings.scaleout_partitions
+    if masters < 2 or partitions < 2:
+        raise ValueError("the scale-out compares one server with 2+ masters, 2+ partitions")
     every = layouts(masters, partitions)
     scenario = _Scenario(
         workers, settings.scaleout_rate, settings.scaleout_duration_s, pool_partitions=partitions
