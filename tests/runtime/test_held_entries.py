@@ -451,6 +451,7 @@ async def test_a_consumer_subscribed_to_nothing_reads_nothing(redis_url: str) ->
         assert consumer.lanes == ()
         assert await within(consumer.poll(5)) == 0
         assert await within(consumer.read_priority_lanes(5)) == 0
+        assert await consumer.reclaim() == 0
     finally:
         await transport.close()
 
