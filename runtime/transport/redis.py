@@ -13,10 +13,11 @@ decides how to back off, so an outage never hides inside a library retry loop.
 Redis Cluster is detected on first use (`CLUSTER SLOTS` on the server of the URL; see
 runtime/admin.py), so the URL of any node works. On a cluster the raw path keeps its connections
 per node and sends each command to the node of its key's slot, from a slot map read with
-`CLUSTER SLOTS`: a batch of XADDs is cut into runs of consecutive writes for one node (a
-publisher's batch is one stream, so one run), a `MOVED` reply refreshes the map and the write is
-retried by the publisher like any passing refusal, and single commands follow `MOVED` and `ASK`
-at once. redis-py's `RedisCluster` carries the other commands. On a cluster no command names
+`CLUSTER SLOTS`: a batch of XADDs is split by node, each node's writes pipelined on its
+own connection, all nodes at once (a partitioned route's batch spreads over the masters), a
+`MOVED` reply refreshes the map and the write is retried by the publisher like any passing
+refusal, and single commands follow `MOVED` and `ASK` at once. redis-py's `RedisCluster`
+carries the other commands. On a cluster no command names
 keys of two streams (runtime/lanes.py), so none spans two slots: a read over several streams is
 one `XREADGROUP` per stream, pipelined per node, and, when nothing is waiting, one blocking read
 per stream at once, the others ended with `CLIENT UNBLOCK` as soon as one returns. A single
@@ -635,36 +636,99 @@ class RedisTransport:
         packed = cast(Sequence[bytes], batch)
         if self._slots is None:
             return await self._send_raw(self._seed, packed)
-        return await self._send_runs(packed)
+        return await self._send_by_node(packed)
 
-    async def _send_runs(self, batch: Sequence[bytes]) -> BatchOutcome:
-        """A batch on a cluster: runs of consecutive writes for one node, one after the other,
-        so the outcomes still cover a prefix of the batch (a publisher's batch is one stream,
-        hence one run)."""
-        results: list[str | Rejection] = []
-        rejected = 0
-        start = 0
-        while start < len(batch):
-            node = self._node_for(_packed_key(batch[start]))
-            end = start + 1
-            while end < len(batch) and self._node_for(_packed_key(batch[end])) is node:
-                end += 1
-            try:
-                outcome = await self._send_raw(node, batch[start:end])
-            except WriteInterruptedError as exc:
-                exc.results[:0] = results
-                await self._after_connection_failure()
-                raise
-            results += outcome.results
-            rejected += outcome.rejected
-            if outcome.rejected and any(
-                isinstance(r, Rejection) and r.kind in REDIRECT_KINDS for r in outcome.results
-            ):
-                await self._refresh_slot_map()
-            if len(outcome.results) < end - start:
-                break
-            start = end
-        return BatchOutcome(results, rejected)
+    async def _send_by_node(self, batch: Sequence[bytes]) -> BatchOutcome:
+        """A batch on a cluster: split by node, stably, each node's writes pipelined on its own
+        connection, the nodes at once, their outcomes merged back into batch order.
+
+        A stream lives on one node, so each stream's writes go out in batch order on one
+        connection, as on a single server; between streams of different nodes there is no order
+        (none is promised: order is per lane, and a partitioned route keeps order per key only).
+        One node's round trip per batch, not one per run of consecutive writes for a node: the
+        writes of a partitioned route, interleaved by key, would otherwise go nearly one by one.
+
+        The outcomes returned stay a prefix of the batch, ending before the first write whose
+        outcome is missing (a node that stopped after a refusal for a passing reason, or whose
+        connection broke). Writes past that point that another node may hold (written, or sent on
+        a broken connection) are reported unknown with WriteInterruptedError, so the publisher
+        reads them back rather than writing them twice; `since_ms` then bounds the ids of all of
+        them, whichever node's clock wrote them.
+        """
+        nodes = [self._node_for(_packed_key(packed)) for packed in batch]
+        first = nodes[0]
+        if nodes.count(first) == len(nodes):
+            return await self._send_to_node(first, batch)
+        positions: dict[_Node, list[int]] = {}
+        for position, node in enumerate(nodes):
+            positions.setdefault(node, []).append(position)
+        sent = await asyncio.gather(
+            *(
+                self._send_raw(node, [batch[position] for position in at])
+                for node, at in positions.items()
+            ),
+            return_exceptions=True,
+        )
+        merged: list[str | Rejection | None] = [None] * len(batch)
+        outcomes: list[tuple[list[int], list[str | Rejection], WriteInterruptedError | None]] = []
+        for at, outcome in zip(positions.values(), sent, strict=True):
+            if isinstance(outcome, WriteInterruptedError):
+                outcomes.append((at, outcome.results, outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                outcomes.append((at, outcome.results, None))
+            for position, result in zip(at, outcomes[-1][1], strict=False):
+                merged[position] = result
+        cut = merged.index(None) if None in merged else len(batch)
+        results = cast(list[str | Rejection], merged[:cut])
+        # What past the cut a node may hold, and the lowest id (ms) it can have there.
+        maybe_sent = False
+        since_ms: int | None = None
+        for at, got, failure in outcomes:
+            bounds = [
+                int(result.partition("-")[0])
+                for position, result in zip(at, got, strict=False)
+                if position >= cut and isinstance(result, str)
+            ]
+            if failure is not None and failure.maybe_sent and len(got) < len(at):
+                bounds.append(failure.since_ms)
+            if bounds:
+                maybe_sent = True
+                since_ms = min(bounds) if since_ms is None else min(since_ms, *bounds)
+        failures = [failure for _, _, failure in outcomes if failure is not None]
+        if failures:
+            self.connection_losses += len(failures)
+        if failures or any(
+            isinstance(result, Rejection) and result.kind in REDIRECT_KINDS for result in merged
+        ):
+            await self._refresh_slot_map()
+        if failures or maybe_sent:
+            raise WriteInterruptedError(
+                "XADD batch",
+                failures[0].detail
+                if failures
+                else "a node stopped after a refusal for a passing reason; writes to other "
+                "nodes after it are to be read back",
+                results,
+                maybe_sent=maybe_sent,
+                since_ms=since_ms or 0,
+            ) from (failures[0] if failures else None)
+        return BatchOutcome(results, sum(isinstance(result, Rejection) for result in results))
+
+    async def _send_to_node(self, node: _Node, batch: Sequence[bytes]) -> BatchOutcome:
+        """A batch whose writes are all for `node`: the single-server path, plus the slot map
+        read again after a lost connection or a redirect."""
+        try:
+            outcome = await self._send_raw(node, batch)
+        except WriteInterruptedError:
+            await self._after_connection_failure()
+            raise
+        if outcome.rejected and any(
+            isinstance(r, Rejection) and r.kind in REDIRECT_KINDS for r in outcome.results
+        ):
+            await self._refresh_slot_map()
+        return outcome
 
     async def _open_raw(self, node: _Node | None = None) -> _RawConnection:
         """A new connection to `node` (the URL's server by default) with the pool's
