@@ -230,7 +230,10 @@ def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
             result = fanout_server_cost(arguments.url, workers, arguments.rate, arguments.seconds)
             floors = {
                 kind: server_floor_per_delivery(
-                    arguments.url, arguments.floor_count, len(engines), noack=kind == "noack"
+                    inspect_server(arguments.url).stream_url,  # on a cluster: the stream's master
+                    arguments.floor_count,
+                    len(engines),
+                    noack=kind == "noack",
                 )["server_us_per_group_delivery"]
                 for kind in ("ack", "noack")
             }
