@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,12 +21,17 @@ import redis
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import (
     BackpressureError,
+    ClientStateError,
     EmbeddedServer,
     MessagePriority,
     PublishRejectedError,
     UniversalMessageBusClient,
     priority_lane,
 )
+from nautilus.runtime.client import default_transport
+from nautilus.runtime.partitions import PartitionKeyError, partition_of, partition_stream
+from nautilus.runtime.publisher import Publisher
+from nautilus.runtime.routing import MessageSpec, message_spec
 from nautilus.runtime.wire import (
     FIELD_KEY,
     FIELD_PAYLOAD,
@@ -274,19 +280,24 @@ def _wrong_type_lane(url: str) -> None:
 
 
 async def test_messages_refused_for_good_are_counted_by_the_kind_of_refusal(
-    redis_url: str,
+    redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """No failure hook is set: the refusals are counted and reported, and nothing else fails."""
     _wrong_type_lane(redis_url)
     marketdata = producer(redis_url)
     await marketdata.start()
     for seq in range(3):
         marketdata.publish_nowait(quote(seq))
-    with pytest.raises(PublishRejectedError):
+    with (
+        caplog.at_level(logging.ERROR, logger="nautilus.runtime.publisher"),
+        pytest.raises(PublishRejectedError),
+    ):
         await marketdata.flush()
     stats = marketdata.publisher.stats
     await marketdata.close()
 
     assert (stats.rejected, stats.rejected_kinds) == (3, {"WRONGTYPE": 3})
+    assert [r.exc_info for r in caplog.records] == [None]  # the first refusal, no hook error
 
 
 async def test_the_first_refusal_of_a_kind_is_logged_as_an_error_and_the_next_ones_not(
@@ -376,7 +387,7 @@ async def test_writes_whose_replies_were_lost_are_looked_up_and_sent_again_once_
     assert stats["failed_writes"] == 1
     assert len(logged) == 3
     assert re.fullmatch(
-        r"bulk lane: write of 5 failed \(.+\); 5 unsent, retrying in \d+\.\d{3}s", logged[0]
+        r"bulk lane: write of 5 failed \(XADD batch: .+\); 5 unsent, retrying in 0\.020s", logged[0]
     )
     assert logged[1:] == [
         "bulk lane: 0 of 5 writes with lost replies were in the server; sending 5 again",
@@ -650,20 +661,171 @@ class Relay:
 async def test_writes_the_server_executed_before_a_connection_broke_are_found_not_sent_again(
     private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Twice: five writes of which the server executed two, then three of which it executed one.
+    A publish waiting for a write found this way returns."""
     async with Relay(private_server.port) as relay:
         marketdata = producer(relay.url, reconnect_max_ms=20)
         await marketdata.start()
         await marketdata.publish(quote(0), wait_landed=True)
         relay.cut_after = 2
-        for seq in range(1, 6):
+        landed = asyncio.ensure_future(marketdata.publish(quote(1), wait_landed=True))
+        await asyncio.sleep(0)  # quote 1 buffered and its write asked for; the rest join it
+        for seq in range(2, 6):
             marketdata.publish_nowait(quote(seq))
         with caplog.at_level(logging.INFO, logger="nautilus.runtime.publisher"):
+            await asyncio.wait_for(landed, 60)  # bounds a hang
+            await marketdata.flush(timeout_s=60)
+            relay.cut_after = 1
+            for seq in range(6, 9):
+                marketdata.publish_nowait(quote(seq))
             await marketdata.flush(timeout_s=60)
         stats = marketdata.stats()
         await marketdata.close()
 
-    assert bids(private_server.url) == [0, 1, 2, 3, 4, 5]
-    assert (stats["published"], stats["publish_found_after_loss"]) == (6, 2)
-    assert "bulk lane: 2 of 5 writes with lost replies were in the server; sending 3 again" in [
-        r.getMessage() for r in caplog.records
+    read_back = [r.getMessage() for r in caplog.records if "lost replies" in r.getMessage()]
+    assert bids(private_server.url) == list(range(9))
+    assert (stats["published"], stats["publish_found_after_loss"]) == (9, 3)
+    assert read_back == [
+        "bulk lane: 2 of 5 writes with lost replies were in the server; sending 3 again",
+        "bulk lane: 1 of 3 writes with lost replies were in the server; sending 2 again",
     ]
+
+
+def _partitioned_quotes(partitions: int) -> MessageSpec:
+    """Quote's spec as a contract cutting its stream into `partitions` would give it."""
+    spec = message_spec(Quote)
+    return replace(spec, route=replace(spec.route, partitions=partitions))
+
+
+async def test_a_message_of_a_partitioned_route_goes_to_the_partition_of_its_key_or_is_refused(
+    redis_url: str,
+) -> None:
+    config = Bus("redis", redis_url).config("marketdata", **HELD)
+    transport = default_transport(config)
+    publisher = Publisher(transport, config)
+    publisher.start()
+    spec = _partitioned_quotes(3)
+    with pytest.raises(PartitionKeyError) as refused:
+        publisher.try_enqueue(spec, quote(0), MessagePriority.NORMAL, None, None)
+    for seq, instrument in enumerate(["AAPL.XNAS", "MSFT.XNAS", "BTCUSDT.BINANCE"], start=1):
+        assert publisher.try_enqueue(
+            spec, quote(seq, instrument), MessagePriority.NORMAL, instrument, None
+        )
+    await publisher.close()
+    await transport.close()
+
+    assert (refused.value.type_name, refused.value.stream, refused.value.partitions) == (
+        "nautilus.marketdata.v1.Quote",
+        MARKETDATA,
+        3,
+    )
+    with redis.Redis.from_url(redis_url) as connection:
+        for instrument in ["AAPL.XNAS", "MSFT.XNAS", "BTCUSDT.BINANCE"]:
+            lane = partition_stream(MARKETDATA, partition_of(instrument, 3))
+            keys = [fields[FIELD_KEY] for _, fields in connection.xrange(lane)]
+            assert instrument.encode() in keys
+        assert not connection.exists(MARKETDATA)
+
+
+async def test_buffered_messages_are_written_in_batches_of_at_most_max_buffer_size(
+    redis_url: str,
+) -> None:
+    marketdata = producer(redis_url, max_buffer_size=40)
+    await marketdata.start()
+    for seq in range(100):
+        marketdata.publish_nowait(quote(seq))
+    await marketdata.flush()
+    stats = marketdata.publisher.stats
+    await marketdata.close()
+
+    assert bids(redis_url) == list(range(100))
+    assert (stats.batches, stats.written) == (3, 100)
+
+
+async def test_a_closed_publisher_refuses_to_take_a_message(redis_url: str) -> None:
+    config = Bus("redis", redis_url).config("marketdata", **HELD)
+    transport = default_transport(config)
+    publisher = Publisher(transport, config)
+    publisher.start()
+    await publisher.close()
+    await transport.close()
+
+    with pytest.raises(ClientStateError) as refused:
+        publisher.try_enqueue(message_spec(Quote), quote(1), MessagePriority.NORMAL, None, None)
+    assert str(refused.value) == "publisher is closed"
+
+
+async def test_unsent_messages_of_both_lanes_count_against_the_limit(redis_url: str) -> None:
+    marketdata = producer(redis_url, max_unsent_messages=2, backpressure="raise")
+    await marketdata.start()
+    marketdata.publish_nowait(quote(1), priority=MessagePriority.CRITICAL)  # not written yet
+    marketdata.publish_nowait(quote(2))
+    with pytest.raises(BackpressureError) as refused:
+        marketdata.publish_nowait(quote(3))
+    await marketdata.close()
+
+    assert refused.value.buffered == 2
+
+
+async def test_a_write_failing_again_and_again_is_logged_at_the_first_failure_and_every_fiftieth(
+    private_server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log and the count are read in one step: every failure counted has been logged."""
+    marketdata = producer(private_server.url, reconnect_initial_ms=20, reconnect_max_ms=20)
+    await marketdata.start()
+    private_server.kill()
+    marketdata.publish_nowait(quote(1))
+    flushing = asyncio.ensure_future(marketdata.flush(timeout_s=60))
+    with caplog.at_level(logging.WARNING, logger="nautilus.runtime.publisher"):
+        await until(lambda: marketdata.stats()["failed_writes"] >= 50, "fifty failed writes", 60)
+        failures = marketdata.stats()["failed_writes"]
+        logged = sum("write of 1 failed" in r.getMessage() for r in caplog.records)
+    private_server.start()
+    await flushing
+    await marketdata.close()
+
+    assert logged == 1 + failures // 50
+
+
+async def test_a_publish_waiting_for_a_write_in_a_batch_refused_in_part_returns(
+    private_server: EmbeddedServer,
+) -> None:
+    """The server's memory fills up in the middle of one batch: the first write is done (and
+    awaited), later ones are refused for good (OOM), or done where memory was freed meanwhile."""
+    with redis.Redis.from_url(private_server.url) as admin:
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) + 300_000)
+    marketdata = producer(private_server.url)
+    await marketdata.start()
+    landed = asyncio.ensure_future(marketdata.publish(quote(0), wait_landed=True))
+    await asyncio.sleep(0)  # quote 0 buffered and its write asked for; the rest join it
+    for seq in range(1, 5000):
+        marketdata.publish_nowait(quote(seq))
+    with pytest.raises(PublishRejectedError) as refused:
+        await marketdata.flush(timeout_s=60)
+    await asyncio.wait_for(landed, 60)  # bounds a hang
+    stats = marketdata.publisher.stats
+    await marketdata.close()
+
+    held = bids(private_server.url)
+    assert held[0] == 0
+    assert held == sorted(held)
+    assert stats.written == len(held) < 5000
+    assert (refused.value.kind, refused.value.count) == ("OOM", 5000 - len(held))
+
+
+async def test_a_publish_still_waiting_when_its_publisher_closes_is_told_it_was_not_written(
+    private_server: EmbeddedServer,
+) -> None:
+    marketdata = producer(private_server.url, reconnect_max_ms=20)
+    await marketdata.start()
+    private_server.kill()
+    waiting = asyncio.ensure_future(marketdata.publish(quote(1), wait_landed=True))
+    await asyncio.sleep(0)
+    with pytest.raises(TimeoutError):
+        await marketdata.close(timeout_s=0.05)
+    private_server.start()
+
+    with pytest.raises(ClientStateError) as refused:
+        await asyncio.wait_for(waiting, 60)  # bounds a hang
+    assert str(refused.value) == "publisher closed before it was written"
