@@ -31,6 +31,7 @@ from typing import Any
 import redis
 
 from nautilus.bench.scenarios import Workers, reset_streams
+from nautilus.bench.topology import inspect_server
 from nautilus.contract import bus_message_classes
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime.client import UniversalMessageBusClient
@@ -89,15 +90,22 @@ class ServerUsage:
 
 def server_usage(url: str) -> ServerUsage:
     """`INFO cpu` (process user + system seconds) and `INFO commandstats` of the server (every
-    command, by the name commandstats gives it: `xreadgroup`, `client|unblock`, ...)."""
-    with redis.Redis.from_url(url) as client:
-        cpu: Any = client.info("cpu")
-        stats: Any = client.info("commandstats")
-    commands = {
-        name.removeprefix("cmdstat_"): (int(entry["calls"]), int(entry["usec"]))
-        for name, entry in stats.items()
-    }
-    return ServerUsage(float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), commands)
+    command, by the name commandstats gives it: `xreadgroup`, `client|unblock`, ...); on a
+    cluster, summed over every master (the streams and groups may live on several)."""
+    cpu_s = 0.0
+    commands: dict[str, tuple[int, int]] = {}
+    for node in inspect_server(url).masters:
+        with redis.Redis.from_url(node) as client:
+            cpu: Any = client.info("cpu")
+            stats: Any = client.info("commandstats")
+        cpu_s += float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+        for name, entry in stats.items():
+            calls, usec = commands.get(name.removeprefix("cmdstat_"), (0, 0))
+            commands[name.removeprefix("cmdstat_")] = (
+                calls + int(entry["calls"]),
+                usec + int(entry["usec"]),
+            )
+    return ServerUsage(cpu_s, commands)
 
 
 async def fanout_consume(
@@ -222,7 +230,10 @@ def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
             result = fanout_server_cost(arguments.url, workers, arguments.rate, arguments.seconds)
             floors = {
                 kind: server_floor_per_delivery(
-                    arguments.url, arguments.floor_count, len(engines), noack=kind == "noack"
+                    inspect_server(arguments.url).stream_url,  # on a cluster: the stream's master
+                    arguments.floor_count,
+                    len(engines),
+                    noack=kind == "noack",
                 )["server_us_per_group_delivery"]
                 for kind in ("ack", "noack")
             }

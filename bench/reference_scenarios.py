@@ -131,20 +131,23 @@ def reference_latency(
     return LatencyResult(rate, published["sent"], consumed["received"], histogram)
 
 
-def consumer_cpu_per_message(url: str, workers: Workers, count: int) -> dict[str, float]:
+def consumer_cpu_per_message(
+    url: str, workers: Workers, count: int, *, floor_url: str | None = None
+) -> dict[str, float]:
     """The consumer's own CPU per message (µs), ours and the floor's, each draining `count`
     quotes published beforehand by our MarketData client: no publisher competes, and process
-    CPU time does not count the moments the process waited for a core."""
+    CPU time does not count the moments the process waited for a core. The floor's consumer
+    reads from `floor_url` (on a cluster, the master holding the stream), ours from `url`."""
     figures: dict[str, float] = {}
-    for name, job, arguments in (
-        ("ours", "consume", {"expected_quotes": count}),
-        ("floor", "floor_consume", {"expected": count}),
+    for name, job, consumer_url, arguments in (
+        ("ours", "consume", url, {"expected_quotes": count}),
+        ("floor", "floor_consume", floor_url or url, {"expected": count}),
     ):
         reset_streams(url)
         workers.publisher.submit("publish_quotes", url=url, start_at_ns=0, count=count)
         workers.publisher.wait_ready()
         workers.publisher.result()
-        workers.consumer.submit(job, url=url, **arguments)
+        workers.consumer.submit(job, url=consumer_url, **arguments)
         workers.consumer.wait_ready()
         figures[name] = workers.consumer.result()["cpu_s"] / count * 1e6
     reset_streams(url)

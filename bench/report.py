@@ -151,7 +151,7 @@ def build_report(
             "load_average_after": load_after,
         },
         "versions": versions,
-        "server": server,
+        "server": {**server, **results.get("server", {})},
         "median": median,
         "ratios": median["ratios"],
         "targets": {
@@ -371,6 +371,11 @@ def render_scale_out(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _topology(server: dict[str, Any]) -> str:
+    """The header's mention of a cluster (its figures are per master); none for one server."""
+    return f" ({server['topology']})" if server.get("kind") == "cluster" else ""
+
+
 def _target_lines(report: dict[str, Any]) -> list[str]:
     rows: list[tuple[str, ...]] = [("target", "measured", "bound", "result")]
     for target in report["targets"].values():
@@ -379,7 +384,11 @@ def _target_lines(report: dict[str, Any]) -> list[str]:
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[target["passed"]]
         bound = f"{target['comparison']} {target['bound']:,.1f} {target['unit']}"
         rows.append((target["description"], shown, bound, verdict))
-    return ["Targets", *_table(rows)]
+    server = report["server"]
+    title = "Targets"
+    if server.get("kind") == "cluster":
+        title = f"Targets (ratios per master: {server['topology']})"
+    return [title, *_table(rows)]
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -387,7 +396,8 @@ def render_text(report: dict[str, Any]) -> str:
     median = report["median"]
     lines = [
         f"nautilus bench: {len(report['rounds'])} rounds, {report['elapsed_s']:.0f} s; "
-        f"{report['server']['name']} {report['server']['version']}; "
+        f"{report['server']['name']} {report['server']['version']}"
+        f"{_topology(report['server'])}; "
         f"{report['machine']['cpu_count']} x {report['machine']['cpu_model']}; "
         f"load {report['machine']['load_average_before']} → "
         f"{report['machine']['load_average_after']}",

@@ -3,6 +3,9 @@
 The machine is shared and noisy, so a single figure means little: each round runs the baselines
 and our publisher back to back (in an order rotated per round, so none always runs first), ratios
 are taken within a round, and the report gives the median over rounds.
+
+On a cluster (the URL of any node), our clients get the URL as given and the references the
+master owning the bench stream (bench/topology.py): every ratio is then per master.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from nautilus.bench.scenarios import (
     reset_streams,
 )
 from nautilus.bench.settings import BenchSettings
+from nautilus.bench.topology import BenchServer, inspect_server
 
 __all__ = ["BenchResults", "run_bench", "run_scale_out_only"]
 
@@ -54,21 +58,24 @@ RATIOS = {
 }
 
 
-def _landed_rate(url: str, count: int, write: Callable[[], float]) -> float:
-    """Messages per second of `write`, after checking that all `count` entries are in Redis."""
-    with redis.Redis.from_url(url) as client:
+def _landed_rate(stream_url: str, count: int, write: Callable[[], float]) -> tuple[float, int]:
+    """Messages per second of `write`, after checking that all `count` entries are in Redis
+    (XLEN on the server, or the master, holding the bench stream); (rate, entries landed)."""
+    with redis.Redis.from_url(stream_url) as client:
         client.unlink(BULK_STREAM)
         seconds = write()
         landed = int(client.xlen(BULK_STREAM))
         client.unlink(BULK_STREAM)
     if landed != count:
         raise RuntimeError(f"{count} messages sent but {landed} landed")
-    return count / seconds
+    return count / seconds, landed
 
 
 def _publish_round(
-    url: str, settings: BenchSettings, index: int, peers: list[str]
-) -> dict[str, float]:
+    server: BenchServer, settings: BenchSettings, index: int, peers: list[str]
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Each publisher's rate, and how many entries XLEN found after each (the count sent)."""
+    url, stream_url = server.url, server.stream_url
     messages = quotes()
     entries = wire_entries(messages)
     payloads = [entry[7] for entry in entries]
@@ -77,16 +84,24 @@ def _publish_round(
         (
             "redis_py_pipeline",
             n,
-            lambda: baselines.redis_py_pipeline(url, BULK_STREAM, entries, n),
+            lambda: baselines.redis_py_pipeline(stream_url, BULK_STREAM, entries, n),
         ),
-        ("hiredis_packed", n, lambda: baselines.hiredis_packed(url, BULK_STREAM, entries, n)),
+        (
+            "hiredis_packed",
+            n,
+            lambda: baselines.hiredis_packed(stream_url, BULK_STREAM, entries, n),
+        ),
         ("typed_publish_awaited", n, lambda: typed_publish(url, messages, n, "awaited")),
         ("typed_publish_nowait", n, lambda: typed_publish(url, messages, n, "nowait")),
     ]
     if "nautilustrader" in peers:
         nt = settings.nautilustrader_count
         runs.append(
-            ("nautilustrader_publish", nt, lambda: nautilustrader_publish(url, BULK_STREAM, nt))
+            (
+                "nautilustrader_publish",
+                nt,
+                lambda: nautilustrader_publish(stream_url, BULK_STREAM, nt),
+            )
         )
     if "faststream" in peers:
         fs = settings.faststream_count
@@ -94,14 +109,15 @@ def _publish_round(
             (
                 "faststream_publish",
                 fs,
-                lambda: baselines.faststream_publish(url, BULK_STREAM, payloads, fs),
+                lambda: baselines.faststream_publish(stream_url, BULK_STREAM, payloads, fs),
             )
         )
     shift = index % len(runs)
     rates: dict[str, float] = {}
+    landed: dict[str, int] = {}
     for name, count, write in runs[shift:] + runs[:shift]:
-        rates[name] = _landed_rate(url, count, write)
-    return rates
+        rates[name], landed[name] = _landed_rate(stream_url, count, write)
+    return rates, landed
 
 
 def _median(values: list[float]) -> float:
@@ -137,14 +153,17 @@ class _Round:
     def __init__(
         self,
         *,
-        url: str,
+        server: BenchServer,
         workers: Workers,
         settings: BenchSettings,
         peers: list[Peer],
         merged: _Merged,
         progress: Progress,
     ) -> None:
-        self.url = url
+        self.server = server
+        self.url = server.url
+        #: The references' address: the master holding the bench stream on a cluster.
+        self.stream_url = server.stream_url
         self.workers = workers
         self.settings = settings
         self.peers = peers
@@ -154,8 +173,10 @@ class _Round:
     def run(self, index: int) -> dict[str, Any]:
         label = f"round {index + 1}/{self.settings.rounds}"
         self.progress(f"{label}: publish throughput")
-        publish = _publish_round(self.url, self.settings, index, [p.name for p in self.peers])
-        figures: dict[str, Any] = {"publish": publish}
+        publish, landed = _publish_round(
+            self.server, self.settings, index, [p.name for p in self.peers]
+        )
+        figures: dict[str, Any] = {"publish": publish, "publish_landed": landed}
         self.progress(f"{label}: end to end (ours, floor, peers)")
         figures["end_to_end"] = self._end_to_end()
         figures["floor"] = {"end_to_end": self._reference_end_to_end(FLOOR, None)}
@@ -165,7 +186,7 @@ class _Round:
         }
         self.progress(f"{label}: consumer CPU per message (ours, floor)")
         figures["consumer_cpu_us_per_message"] = consumer_cpu_per_message(
-            self.url, self.workers, self.settings.end_to_end_count
+            self.url, self.workers, self.settings.end_to_end_count, floor_url=self.stream_url
         )
         figures["latency"] = {}
         for rate in self.settings.latency_rates:
@@ -203,7 +224,7 @@ class _Round:
 
     def _reference_end_to_end(self, peer: Peer, count: int | None) -> dict[str, Any]:
         count = count or self.settings.end_to_end_count
-        e2e = reference_end_to_end(self.url, self.workers, peer, count)
+        e2e = reference_end_to_end(self.stream_url, self.workers, peer, count)
         return _end_to_end_figures(e2e.messages, e2e.seconds, e2e.publisher_seconds)
 
     def _latency(self, rate: int) -> dict[str, Any]:
@@ -220,7 +241,7 @@ class _Round:
 
     def _reference_latency(self, peer: Peer, rate: int) -> dict[str, Any]:
         result = reference_latency(
-            self.url,
+            self.stream_url,
             self.workers,
             peer,
             rate=rate,
@@ -258,7 +279,7 @@ class _Round:
         )
         floor = {
             ("floor_noack" if noack else "floor"): server_floor_per_delivery(
-                self.url, settings.fanout_floor_count, result.groups, noack=noack
+                self.stream_url, settings.fanout_floor_count, result.groups, noack=noack
             )["server_us_per_group_delivery"]
             for noack in (False, True)
         }
@@ -301,6 +322,8 @@ def _ratios(figures: dict[str, Any], settings: BenchSettings) -> dict[str, float
 def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> BenchResults:
     """Run every scenario `settings.rounds` times; per-round figures and their medians."""
     started = time.monotonic()
+    server = inspect_server(url)
+    progress(f"server: {server.describe()}")
     peers, skipped = available_peers(
         {"faststream": settings.faststream, "nautilustrader": settings.nautilustrader}
     )
@@ -311,7 +334,7 @@ def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> 
     workers = Workers.start()
     try:
         one_round = _Round(
-            url=url,
+            server=server,
             workers=workers,
             settings=settings,
             peers=peers,
@@ -331,6 +354,7 @@ def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> 
         "curves": {name: h.percentile_curve() for name, h in merged.curves.items()},
         "skipped": skipped,
         "elapsed_s": round(time.monotonic() - started, 2),
+        "server": server.as_dict(),
     }
     if scale_out is not None:
         results["scale_out"] = scale_out

@@ -11,9 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
 from nautilus.bench.histogram import LatencyHistogram
+from nautilus.bench.topology import unlink_each
 from nautilus.bench.workers import Worker
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
 
@@ -36,11 +35,16 @@ _START_MARGIN_NS = 200_000_000
 def reset_streams(url: str) -> None:
     """Delete both lanes and the dead-letter stream of every stream the scenarios use.
 
-    One key per command: the keys of different streams live in different cluster slots."""
-    with redis.Redis.from_url(url) as client:
-        for stream in _STREAMS:
-            for key in (*lanes_in_read_order(stream), dead_letter_stream(stream)):
-                client.unlink(key)
+    One key per command, each on the master owning its slot when the server is a cluster: the
+    keys of different streams live in different slots, often on different masters."""
+    unlink_each(
+        url,
+        [
+            key
+            for stream in _STREAMS
+            for key in (*lanes_in_read_order(stream), dead_letter_stream(stream))
+        ],
+    )
 
 
 @dataclass

