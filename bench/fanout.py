@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from nautilus.runtime.routing import message_spec
 __all__ = [
     "FanoutResult",
     "ServerUsage",
+    "count_deliveries",
     "fanout_consume",
     "fanout_server_cost",
     "quote_consumers",
@@ -112,6 +114,27 @@ async def fanout_consume(
     *, notify: Any, url: str, engines: list[str], expected: int, deadline_s: float = 60.0
 ) -> dict[str, Any]:
     """Run the consume loops of `engines` (quotes only) until each has handled `expected`."""
+    return await count_deliveries(
+        lambda client, count: client.subscribe(Quote, count),
+        notify=notify,
+        url=url,
+        engines=engines,
+        expected=expected,
+        deadline_s=deadline_s,
+    )
+
+
+async def count_deliveries(
+    subscribe: Callable[[UniversalMessageBusClient, Callable[[Delivery[Quote]], None]], None],
+    *,
+    notify: Any,
+    url: str,
+    engines: list[str],
+    expected: int,
+    deadline_s: float,
+) -> dict[str, Any]:
+    """Each engine's consume loop with a counting handler (`subscribe` attaches it), until every
+    engine has handled `expected` quotes or the deadline passed: the counts and when it ended."""
     counts = dict.fromkeys(engines, 0)
     clients = []
     for engine in engines:
@@ -121,7 +144,7 @@ async def fanout_consume(
         def count(delivery: Delivery[Quote], engine: str = engine) -> None:
             counts[engine] += 1
 
-        client.subscribe(Quote, count)
+        subscribe(client, count)
         clients.append(client)
     try:
         for client in clients:

@@ -142,15 +142,7 @@ def build_report(
     """Everything measured, the ratios, the targets with pass/fail, and the context."""
     median = results["median"]
     report = {
-        "schema_version": SCHEMA_VERSION,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": settings.as_dict(),
-        "machine": {
-            **machine,
-            "load_average_before": load_before,
-            "load_average_after": load_after,
-        },
-        "versions": versions,
+        **_context(settings, machine, versions, load_before, load_after),
         "server": {**server, **results.get("server", {})},
         "median": median,
         "ratios": median["ratios"],
@@ -181,15 +173,7 @@ def build_scale_out_report(
 ) -> dict[str, Any]:
     """The report of `nautilus bench --only scale-out`: the section and its context."""
     report = {
-        "schema_version": SCHEMA_VERSION,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": settings.as_dict(),
-        "machine": {
-            **machine,
-            "load_average_before": load_before,
-            "load_average_after": load_after,
-        },
-        "versions": versions,
+        **_context(settings, machine, versions, load_before, load_after),
         "elapsed_s": results["elapsed_s"],
         "notes": results.get("skipped", []),
     }
@@ -417,3 +401,24 @@ def render_text(report: dict[str, Any]) -> str:
     for note in report["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _context(
+    settings: BenchSettings,
+    machine: dict[str, Any],
+    versions: dict[str, Any],
+    load_before: list[float],
+    load_after: list[float],
+) -> dict[str, Any]:
+    """What every report opens with: when, with which settings, on which machine and versions."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": settings.as_dict(),
+        "machine": {
+            **machine,
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+        },
+        "versions": versions,
+    }

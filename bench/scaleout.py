@@ -45,13 +45,13 @@ from typing import Any
 
 import redis
 
+from nautilus.bench.fanout import count_deliveries
 from nautilus.bench.payloads import BULK_STREAM, quotes
 from nautilus.bench.scenarios import Workers
 from nautilus.bench.settings import BenchSettings
 from nautilus.marketdata.v1.marketdata_pb2 import Quote
 from nautilus.runtime.client import UniversalMessageBusClient
 from nautilus.runtime.config import MessageBusConfig
-from nautilus.runtime.delivery import Delivery
 from nautilus.runtime.partitions import partition_of
 from nautilus.runtime.routing import MessageSpec, message_spec, require_consumer
 from nautilus.runtime.server import (
@@ -188,29 +188,17 @@ async def scaleout_consume(
     """Each engine's consume loop on the route cut into `partitions`, a counting handler, until
     every engine has handled `expected` quotes (or the deadline); the counts."""
     spec = quote_spec(partitions)
-    counts = dict.fromkeys(engines, 0)
-    clients = []
     for engine in engines:
         require_consumer(spec, engine)
-        config = MessageBusConfig(engine=engine, redis_url=url, trim_interval_ms=0)
-        client = UniversalMessageBusClient(config, publishes=())
-
-        def count(delivery: Delivery[Quote], engine: str = engine) -> None:
-            counts[engine] += 1
-
-        client.consumer.subscribe(spec, count)
-        clients.append(client)
-    try:
-        for client in clients:
-            await client.start(consume=True)
-        notify("ready")
-        deadline = time.monotonic() + deadline_s
-        while min(counts.values()) < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-    finally:
-        for client in clients:
-            await client.close()
-    return {"counts": counts}
+    result = await count_deliveries(
+        lambda client, count: client.consumer.subscribe(spec, count),
+        notify=notify,
+        url=url,
+        engines=engines,
+        expected=expected,
+        deadline_s=deadline_s,
+    )
+    return {"counts": result["counts"]}
 
 
 @dataclass(frozen=True)
