@@ -25,10 +25,6 @@ import hiredis
 from nautilus.bench.baselines import BATCH_SIZE, connect
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
-from nautilus.marketdata.v1.marketdata_pb2 import Quote
-from nautilus.runtime.priority import MessagePriority
-from nautilus.runtime.routing import message_spec
-from nautilus.runtime.wire import encode_entry
 
 __all__ = [
     "FLOOR_GROUP",
@@ -206,23 +202,7 @@ def published_entries() -> list[list[bytes]]:
     instance and per-lane sequence (9 fields, where the other floors' pre-encoded entries have 7).
     The server's cost of a delivery grows with the fields it replies with, so the fan-out floor
     drains what the fan-out delivers."""
-    spec = message_spec(Quote)
-    now = time.time_ns()
-    return [
-        list(
-            encode_entry(
-                spec.type_bytes,
-                spec.fingerprint_bytes,
-                message.SerializeToString(),
-                producer=b"marketdata",
-                published_at_ns=now + i,
-                priority=MessagePriority.NORMAL,
-                instance=_FLOOR_INSTANCE,
-                sequence=i + 1,
-            )
-        )
-        for i, message in enumerate(quotes())
-    ]
+    return [list(entry) for entry in wire_entries(quotes(), instance=_FLOOR_INSTANCE)]
 
 
 def server_floor_per_delivery(

@@ -44,8 +44,9 @@ def quotes(count: int = POOL_SIZE) -> list[Quote]:
     return result
 
 
-def wire_entries(messages: list[Quote]) -> list[EncodedEntry]:
-    """The wire-format entries the MarketData engine writes for `messages` (pre-encoded)."""
+def wire_entries(messages: list[Quote], *, instance: bytes | None = None) -> list[EncodedEntry]:
+    """The wire-format entries the MarketData engine writes for `messages` (pre-encoded); with
+    `instance`, also the producer instance and per-lane sequence its client adds (9 fields)."""
     spec = message_spec(Quote)
     now = time.time_ns()
     return [
@@ -56,6 +57,8 @@ def wire_entries(messages: list[Quote]) -> list[EncodedEntry]:
             producer=b"marketdata",
             published_at_ns=now + i,
             priority=MessagePriority.NORMAL,
+            instance=instance,
+            sequence=i + 1,
         )
         for i, message in enumerate(messages)
     ]
