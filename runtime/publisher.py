@@ -46,7 +46,7 @@ from nautilus.runtime.lanes import lane_for
 from nautilus.runtime.partitions import PartitionKeyError, partition_of, partition_stream
 from nautilus.runtime.priority import MessagePriority
 from nautilus.runtime.routing import MessageSpec
-from nautilus.runtime.transport.base import PreparedAdd, Transport, parse_entry_id
+from nautilus.runtime.transport.base import AddPreparer, PreparedAdd, Transport, parse_entry_id
 from nautilus.runtime.transport.outcomes import BatchOutcome, Rejection, WriteInterruptedError
 from nautilus.runtime.wire import FIELD_SEQUENCE, FIELD_TYPE, encode_entry
 
@@ -123,6 +123,23 @@ class _LaneKey:
         self.sequence = 0
 
 
+class _Writer:
+    """How one message type's messages at one priority are written: the lane, and the
+    transport's preparer holding the entry's constant fields (type, fingerprint, producer,
+    priority, instance) encoded once. Made for one spec: a publish with another spec of the
+    type (another route) gets a writer of its own."""
+
+    __slots__ = ("lane", "prepare", "spec", "urgent")
+
+    def __init__(
+        self, spec: MessageSpec, lane: _LaneKey, urgent: bool, prepare: AddPreparer
+    ) -> None:
+        self.spec = spec
+        self.lane = lane
+        self.urgent = urgent
+        self.prepare = prepare
+
+
 class _Lane:
     """One flusher's queue of prepared writes, the events that wake it, and its write state."""
 
@@ -192,6 +209,10 @@ class Publisher:
         self._instance = _instance_id(config)
         #: Per route stream: (bulk lane, priority lane), indexed by "is urgent".
         self._lane_keys: dict[str, tuple[_LaneKey, _LaneKey]] = {}
+        #: Per message type, its writers by priority (made on first use).
+        self._writers: dict[type[Message], dict[int, _Writer]] = {}
+        #: The publish time of each entry (a bound method: one lookup less per message).
+        self._now_ns = self._clock.timestamp_ns
         #: Called for each message refused for good that no publish was waiting for.
         self.on_rejected: RejectionHook | None = None
         #: Refused messages nobody was waiting for, not yet reported by `flush()`: (count, first).
@@ -228,8 +249,9 @@ class Publisher:
         trace_context: str | None,
     ) -> bool:
         """Accept one message if there is room; False when the bound is reached."""
-        # The hot path of every publish: no per-message objects beyond the payload, the entry
-        # tuple and the packed command; lane keys are looked up, not derived.
+        # The hot path of every publish: no per-message objects beyond the payload and the packed
+        # command. A message without key or trace context is prepared by its type's writer for
+        # this priority (lane, sequence and the entry's constant fields, encoded once).
         if self._closed:
             raise ClientStateError("publisher is closed")
         bulk_buffer = self._bulk.buffer
@@ -237,13 +259,34 @@ class Publisher:
         if len(bulk_buffer) + len(urgent_buffer) >= self._limit:
             self._room.clear()
             return False
-        urgent = priority >= _URGENT
-        route = spec.route
-        stream = route.stream
-        if route.partitions:
-            if not key:
-                raise PartitionKeyError(spec.full_name, stream, route.partitions)
-            stream = partition_stream(stream, partition_of(key, route.partitions))
+        if key is None and trace_context is None:
+            writers = self._writers.get(spec.message_class)
+            writer = None if writers is None else writers.get(priority)
+            if writer is None or writer.spec is not spec:
+                writer = self._writer(spec, priority)
+            lane = writer.lane
+            lane.sequence += 1
+            prepared = writer.prepare(message.SerializeToString(), self._now_ns(), lane.sequence)
+            urgent = writer.urgent
+        else:
+            urgent = priority >= _URGENT
+            prepared = self._prepare(spec, message, priority, key, trace_context)
+        if urgent:
+            urgent_buffer.append(prepared)
+            if len(urgent_buffer) == 1:
+                self._drained.clear()
+                self._urgent.nonempty.set()
+            self._urgent.full.set()
+        else:
+            bulk_buffer.append(prepared)
+            if len(bulk_buffer) == 1:
+                self._drained.clear()
+                self._bulk.nonempty.set()
+            if len(bulk_buffer) >= self._batch_size:
+                self._bulk.full.set()
+        return True
+
+    def _lane_key(self, stream: str, urgent: bool) -> _LaneKey:
         lane_keys = self._lane_keys.get(stream)
         if lane_keys is None:
             lane_keys = (
@@ -251,7 +294,47 @@ class Publisher:
                 _LaneKey(lane_for(stream, _URGENT)),
             )
             self._lane_keys[stream] = lane_keys
-        lane = lane_keys[urgent]
+        return lane_keys[urgent]
+
+    def _writer(self, spec: MessageSpec, priority: MessagePriority) -> _Writer:
+        """The writer of `spec`'s messages at `priority` without key or trace context, made on
+        first use. A partitioned route's messages need a key: PartitionKeyError."""
+        route = spec.route
+        if route.partitions:
+            raise PartitionKeyError(spec.full_name, route.stream, route.partitions)
+        urgent = priority >= _URGENT
+        lane = self._lane_key(route.stream, urgent)
+        # The entry's constant fields; payload, time and sequence are the preparer's per message.
+        entry = encode_entry(
+            spec.type_bytes,
+            spec.fingerprint_bytes,
+            b"",
+            producer=self._producer,
+            published_at_ns=0,
+            priority=priority,
+            instance=self._instance,
+            sequence=0,
+        )
+        writer = _Writer(spec, lane, urgent, self._transport.add_preparer(lane.key, entry))
+        self._writers.setdefault(spec.message_class, {})[priority] = writer
+        return writer
+
+    def _prepare(
+        self,
+        spec: MessageSpec,
+        message: Message,
+        priority: MessagePriority,
+        key: str | None,
+        trace_context: str | None,
+    ) -> PreparedAdd:
+        """A message with a key or a trace context, whose entry is encoded and packed whole."""
+        route = spec.route
+        stream = route.stream
+        if route.partitions:
+            if not key:
+                raise PartitionKeyError(spec.full_name, stream, route.partitions)
+            stream = partition_stream(stream, partition_of(key, route.partitions))
+        lane = self._lane_key(stream, priority >= _URGENT)
         lane.sequence += 1
         fields = encode_entry(
             spec.type_bytes,
@@ -265,20 +348,7 @@ class Publisher:
             instance=self._instance,
             sequence=lane.sequence,
         )
-        buffer = urgent_buffer if urgent else bulk_buffer
-        buffer.append(self._transport.prepare_add(lane.key, fields))
-        if urgent:
-            if len(buffer) == 1:
-                self._drained.clear()
-                self._urgent.nonempty.set()
-            self._urgent.full.set()
-        else:
-            if len(buffer) == 1:
-                self._drained.clear()
-                self._bulk.nonempty.set()
-            if len(buffer) >= self._batch_size:
-                self._bulk.full.set()
-        return True
+        return self._transport.prepare_add(lane.key, fields)
 
     def refuse(self, stream: str, waited_s: float = 0.0) -> BackpressureError:
         """The error for a message that found no room."""

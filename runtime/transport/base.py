@@ -7,24 +7,41 @@ both run the same contract tests.
 Entry ids are strings in Redis's `<ms>-<seq>` form and compare as (ms, seq). Entry fields are
 `bytes -> bytes` mappings. Writes are prepared first (`prepare_add`, where the Redis transport
 packs the whole command once) and sent in batches (`send_adds`, one write per batch), which
-report one outcome per write (`outcomes.BatchOutcome`): an id, or the server's rejection.
+report one outcome per write (`outcomes.BatchOutcome`): an id, or the server's rejection. A
+publisher writing many entries of one lane, type and priority gets a preparer for them once
+(`add_preparer`), so that a publish formats only the values that change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from nautilus.runtime.transport.outcomes import BatchOutcome
-from nautilus.runtime.wire import EncodedEntry
+from nautilus.runtime.wire import (
+    FIELD_FINGERPRINT,
+    FIELD_PAYLOAD,
+    FIELD_PRIORITY,
+    FIELD_PRODUCER,
+    FIELD_PRODUCER_INSTANCE,
+    FIELD_PUBLISHED_AT,
+    FIELD_SEQUENCE,
+    FIELD_TYPE,
+    FIELD_VERSION,
+    EncodedEntry,
+)
 
 __all__ = [
+    "PER_MESSAGE_SLOTS",
+    "SEQUENCED_NAMES",
+    "AddPreparer",
     "ClaimResult",
     "Entry",
     "GroupState",
     "PreparedAdd",
     "Transport",
+    "check_sequenced_entry",
     "parse_entry_id",
 ]
 
@@ -33,6 +50,25 @@ Entry = tuple[str, Mapping[bytes, bytes]]
 
 #: A write prepared by a transport for `send_adds`; opaque to the bus.
 PreparedAdd = object
+
+#: Prepares the write of one entry of a fixed lane and layout from the values that change per
+#: message: (payload, publish time in ns, sequence) -> what `prepare_add` gives for that entry.
+AddPreparer = Callable[[bytes, int, int], PreparedAdd]
+
+#: The field names of a sequenced entry of `wire.encode_entry` without key or trace context, and
+#: the positions of its values that an `AddPreparer` fills: payload, publish time, sequence.
+SEQUENCED_NAMES = (
+    FIELD_VERSION,
+    FIELD_TYPE,
+    FIELD_FINGERPRINT,
+    FIELD_PAYLOAD,
+    FIELD_PRODUCER,
+    FIELD_PUBLISHED_AT,
+    FIELD_PRIORITY,
+    FIELD_PRODUCER_INSTANCE,
+    FIELD_SEQUENCE,
+)
+PER_MESSAGE_SLOTS = (7, 11, 17)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +100,14 @@ def parse_entry_id(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+def check_sequenced_entry(entry: EncodedEntry) -> None:
+    """ValueError unless `entry` has the layout `Transport.add_preparer` takes."""
+    if len(entry) != 2 * len(SEQUENCED_NAMES) or entry[::2] != SEQUENCED_NAMES:
+        raise ValueError(
+            f"not a sequenced wire entry without key or trace context: fields {entry[::2]!r}"
+        )
+
+
 class Transport(Protocol):
     """Stream storage with consumer groups, as the bus uses it.
 
@@ -76,6 +120,13 @@ class Transport(Protocol):
 
     def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
         """Prepare an append of `fields` to stream `key` (cheap; done at publish time)."""
+        ...
+
+    def add_preparer(self, key: str, entry: EncodedEntry) -> AddPreparer:
+        """`prepare_add` for the entries of `key` that are `entry` but for their payload, publish
+        time and sequence (`entry` is a sequenced entry of `wire.encode_entry` without key or
+        trace context; ValueError otherwise). What stays the same is encoded once, here.
+        """
         ...
 
     async def send_adds(self, batch: Sequence[PreparedAdd]) -> BatchOutcome:

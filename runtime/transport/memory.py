@@ -18,10 +18,12 @@ from typing import cast
 from nautilus.runtime.clock import Clock, LiveClock
 from nautilus.runtime.errors import TransportError
 from nautilus.runtime.transport.base import (
+    AddPreparer,
     ClaimResult,
     Entry,
     GroupState,
     PreparedAdd,
+    check_sequenced_entry,
     parse_entry_id,
 )
 from nautilus.runtime.transport.outcomes import BatchOutcome, Rejection
@@ -109,6 +111,16 @@ class InMemoryTransport:
 
     def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
         return (key, fields)
+
+    def add_preparer(self, key: str, entry: EncodedEntry) -> AddPreparer:
+        check_sequenced_entry(entry)
+        head, middle, tail = entry[:7], entry[8:11], entry[12:17]
+
+        def prepare(payload: bytes, published_at_ns: int, sequence: int) -> PreparedAdd:
+            fields = (*head, payload, *middle, b"%d" % published_at_ns, *tail, b"%d" % sequence)
+            return (key, fields)
+
+        return prepare
 
     async def send_adds(self, batch: Sequence[PreparedAdd]) -> BatchOutcome:
         ids: list[str | Rejection] = []

@@ -2,10 +2,11 @@
 
 Publishing never builds per-message command objects: `prepare_add` packs the complete XADD when
 the message is published (from a per-type template: only the payload and the timestamp are
-formatted per message), and `send_adds` writes a whole batch with one write on a dedicated
-connection and parses all replies with one hiredis reader, without a per-reply coroutine or
-timeout. Everything else (reads, acks, claims, trims) goes through redis-py's client, batched per
-call by the bus.
+formatted per message; the preparer a publisher gets from `add_preparer` holds its template, so
+neither the entry's fields nor a template lookup are made per message), and `send_adds` writes a
+whole batch with one write on a dedicated connection and parses all replies with one hiredis
+reader, without a per-reply coroutine or timeout. Everything else (reads, acks, claims, trims)
+goes through redis-py's client, batched per call by the bus.
 
 redis-py's own retries are disabled: a failed call raises TransportError at once and the bus
 decides how to back off, so an outage never hides inside a library retry loop.
@@ -50,7 +51,15 @@ from nautilus.runtime.admin import is_transient_reply
 from nautilus.runtime.errors import TransportError
 from nautilus.runtime.lanes import stream_of_key
 from nautilus.runtime.redaction import redacted
-from nautilus.runtime.transport.base import ClaimResult, Entry, GroupState, PreparedAdd
+from nautilus.runtime.transport.base import (
+    PER_MESSAGE_SLOTS,
+    AddPreparer,
+    ClaimResult,
+    Entry,
+    GroupState,
+    PreparedAdd,
+    check_sequenced_entry,
+)
 from nautilus.runtime.transport.outcomes import (
     REDIRECT_KINDS,
     BatchOutcome,
@@ -70,7 +79,7 @@ from nautilus.runtime.wire import (
     EncodedEntry,
 )
 
-__all__ = ["RedisTransport", "pack_add", "unpack_add"]
+__all__ = ["RedisTransport", "add_preparer", "pack_add", "unpack_add"]
 
 _XADD = b"XADD"
 _AUTO_ID = b"*"
@@ -91,7 +100,7 @@ _SEQUENCE_NAMES = (FIELD_PRODUCER_INSTANCE, FIELD_SEQUENCE)
 _SEQUENCED_LENGTH = _WIRE_LENGTH + 2 * len(_SEQUENCE_NAMES)
 #: Value slots formatted per message: payload and timestamp, and the sequence when present.
 _HOLES = (7, 11)
-_SEQUENCED_HOLES = (7, 11, 17)
+_SEQUENCED_HOLES = PER_MESSAGE_SLOTS
 #: Templates kept for (key, version, type, fingerprint, producer, priority, instance, length); a
 #: process publishes a few dozen combinations, the bound only guards against misuse.
 _TEMPLATE_LIMIT = 4096
@@ -184,6 +193,20 @@ def pack_add(key: bytes, fields: EncodedEntry) -> bytes:
             pass  # values that are not bytes-like: let hiredis pack (or reject) them
     command: Any = (_XADD, key, _AUTO_ID, *fields)
     return cast(bytes, hiredis.pack_command(command))
+
+
+def add_preparer(key: bytes, entry: EncodedEntry) -> AddPreparer:
+    """What `pack_add` packs for the entries that are `entry` but for payload, publish time and
+    sequence, from a template made once: per message, one formatting of three values."""
+    check_sequenced_entry(entry)
+    template = _template(key, entry, _SEQUENCED_LENGTH, _SEQUENCED_HOLES)
+
+    def prepare(payload: bytes, published_at_ns: int, sequence: int) -> PreparedAdd:
+        stamp = b"%d" % published_at_ns
+        number = b"%d" % sequence
+        return template % (len(payload), payload, len(stamp), stamp, len(number), number)
+
+    return prepare
 
 
 def unpack_add(packed: bytes) -> tuple[str, dict[bytes, bytes]]:
@@ -618,6 +641,9 @@ class RedisTransport:
 
     def prepare_add(self, key: str, fields: EncodedEntry) -> PreparedAdd:
         return pack_add(key.encode(), fields)
+
+    def add_preparer(self, key: str, entry: EncodedEntry) -> AddPreparer:
+        return add_preparer(key.encode(), entry)
 
     def describe_add(self, prepared: PreparedAdd) -> tuple[str, Mapping[bytes, bytes]]:
         return unpack_add(cast(bytes, prepared))
