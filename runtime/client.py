@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from types import TracebackType
 from typing import Any, Self
 
@@ -62,6 +62,8 @@ from nautilus.runtime.trim import TrimLoop, TrimResult, safe_trim
 __all__ = ["UniversalMessageBusClient", "default_transport"]
 
 _log = logging.getLogger(__name__)
+
+_URGENT = MessagePriority.URGENT
 
 
 def default_transport(config: MessageBusConfig) -> Transport:
@@ -370,15 +372,54 @@ class UniversalMessageBusClient:
         durability point. Applies backpressure when `max_unsent_messages` are unsent.
         Raises RoutingError if this engine is not the type's producer.
         """
+        pending = self.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
+
+    def begin_publish(
+        self,
+        message: Message,
+        priority: MessagePriority | None = None,
+        key: str | None = None,
+        trace_context: str | None = None,
+        wait_landed: bool = False,
+    ) -> Awaitable[None] | None:
+        """`publish` without a coroutine of its own, for callers that are one already (the
+        generated clients' `publish_<type>`): a message buffered with nothing left to wait for
+        costs no coroutine, no suspension.
+
+        Accepts `message` now if there is room and returns None when the publish is complete;
+        otherwise returns what completes it, which the caller must await: the wait for room
+        (backpressure), and for URGENT, CRITICAL or `wait_landed`, the wait for the server.
+        Raises at once what `publish` raises before it waits (not started, routing).
+        """
         if not self._started or self._closed:
             self._check_open()
         spec = self._publish_specs.get(type(message)) or self._permit(type(message))
         chosen = priority or spec.route.priority
-        # Awaiting only when the buffer is full keeps the common case to one coroutine.
+        urgent = chosen >= _URGENT
         if not self._publisher.try_enqueue(spec, message, chosen, key, trace_context):
-            await self._publisher.enqueue(spec, message, chosen, key, trace_context)
-        if wait_landed or chosen >= MessagePriority.URGENT:
-            await self._publisher.landed(chosen >= MessagePriority.URGENT)
+            return self._publish_when_room(
+                spec, message, chosen, key=key, trace_context=trace_context, landed=wait_landed
+            )
+        if wait_landed or urgent:
+            return self._publisher.landed(urgent)
+        return None
+
+    async def _publish_when_room(
+        self,
+        spec: MessageSpec,
+        message: Message,
+        priority: MessagePriority,
+        *,
+        key: str | None,
+        trace_context: str | None,
+        landed: bool,
+    ) -> None:
+        await self._publisher.enqueue(spec, message, priority, key, trace_context)
+        urgent = priority >= _URGENT
+        if landed or urgent:
+            await self._publisher.landed(urgent)
 
     def publish_nowait(
         self,

@@ -838,3 +838,45 @@ async def test_a_publish_still_waiting_when_its_publisher_closes_is_told_it_was_
         await asyncio.wait_for(waiting, 60)  # bounds a hang
     assert str(refused.value) == "publisher closed before it was written"
     assert "publisher closed with 1 messages unsent" in [r.getMessage() for r in caplog.records]
+
+
+async def test_begin_publish_gives_nothing_to_await_for_a_buffered_message(
+    redis_bus: Bus, redis_url: str
+) -> None:
+    producer = redis_bus.client("marketdata", buffer_interval_ms=60_000)
+    with pytest.raises(ClientStateError):
+        producer.begin_publish(quote(0))  # raised at once, not when awaited
+    await producer.start()
+
+    assert producer.begin_publish(quote(1)) is None
+    with redis.Redis.from_url(redis_url) as connection:
+        assert connection.xlen(MARKETDATA) == 0  # buffered, not written
+    landing = producer.begin_publish(quote(2), wait_landed=True)
+    assert landing is not None
+    await landing
+    critical = producer.begin_publish(quote(3), MessagePriority.CRITICAL)
+    assert critical is not None
+    await critical
+    with redis.Redis.from_url(redis_url) as connection:
+        assert connection.xlen(MARKETDATA) == 2
+        assert connection.xlen(priority_lane(MARKETDATA)) == 1
+    await producer.close()
+
+
+async def test_begin_publish_without_room_gives_the_wait_for_room_to_await(
+    redis_bus: Bus, redis_url: str
+) -> None:
+    producer = redis_bus.client(
+        "marketdata", buffer_interval_ms=60_000, max_unsent_messages=1, backpressure="block"
+    )
+    await producer.start()
+    assert producer.begin_publish(quote(1)) is None
+    waiting = producer.begin_publish(quote(2), wait_landed=True)
+    assert waiting is not None
+    assert producer.publisher.unsent == 1  # not taken yet: it waits for room
+
+    await asyncio.gather(waiting, producer.flush())
+
+    with redis.Redis.from_url(redis_url) as connection:
+        assert connection.xlen(MARKETDATA) == 2  # landed: the wait included the landing
+    await producer.close()

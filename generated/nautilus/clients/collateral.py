@@ -48,7 +48,9 @@ class CollateralClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_margin_alert_nowait(
         self,
@@ -79,7 +81,9 @@ class CollateralClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_margin_requirement_nowait(
         self,

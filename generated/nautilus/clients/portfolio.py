@@ -50,7 +50,9 @@ class PortfolioClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_pnl_update_nowait(
         self,
@@ -81,7 +83,9 @@ class PortfolioClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_position_update_nowait(
         self,

@@ -44,7 +44,9 @@ class ToranikoClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_factor_covariance_nowait(
         self,
@@ -75,7 +77,9 @@ class ToranikoClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_factor_exposures_nowait(
         self,
@@ -107,7 +111,9 @@ class ToranikoClient(TypedClient):
 
         Returns once the server holds the message when its priority is URGENT or CRITICAL, or with `wait_landed`; otherwise once it is buffered (`flush()` writes it).
         """
-        await self.bus.publish(message, priority=priority, key=key, trace_context=trace_context, wait_landed=wait_landed)
+        pending = self.bus.begin_publish(message, priority, key, trace_context, wait_landed)
+        if pending is not None:
+            await pending
 
     def publish_factor_returns_nowait(
         self,
