@@ -112,6 +112,7 @@ TESTS: dict[str, list[str]] = {
         _DELIVERY,
         "tests/runtime/test_in_process_transport.py",
         "tests/runtime/test_publish_outcomes.py",
+        "tests/runtime/test_prepared_writes.py",
         "tests/runtime/test_redis_delivery.py",
         "tests/runtime/test_wire_and_config.py",
     ],

@@ -197,3 +197,29 @@ async def test_a_writer_serves_only_the_route_it_was_made_for(redis_url: str) ->
     assert [
         Quote.FromString(fields[FIELD_PAYLOAD]) for _, fields in await transport.range(partition)
     ] == [quote(3)]
+
+
+@pytest.mark.parametrize(
+    ("key", "trace_context"),
+    [(None, None), (None, TRACE), ("", None)],
+    ids=["bare", "traced", "empty-key"],
+)
+def test_a_partitioned_route_refuses_a_message_without_a_key_however_it_is_prepared(
+    key: str | None, trace_context: str | None
+) -> None:
+    """Without key or trace context a message goes to its writer, with either it is encoded
+    whole: both refuse it alike, naming the type, the stream and its partitions."""
+    config = Bus("memory", None).config("marketdata")
+    publisher = Publisher(InMemoryTransport(), config)
+    spec = message_spec(Quote)
+    partitioned = replace(spec, route=replace(spec.route, partitions=3))
+
+    with pytest.raises(PartitionKeyError) as refused:
+        publisher.try_enqueue(partitioned, quote(1), MessagePriority.NORMAL, key, trace_context)
+
+    assert (refused.value.type_name, refused.value.stream, refused.value.partitions) == (
+        "nautilus.marketdata.v1.Quote",
+        MARKETDATA,
+        3,
+    )
+    assert publisher.unsent == 0
