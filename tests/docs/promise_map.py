@@ -261,6 +261,10 @@ PROMISE_TESTS: dict[str, list[str]] = {
         _REDIS + "test_nowait_publishes_are_written_in_order_by_flush",
         _OUTCOMES + "test_refused_nowait_publishes_reach_the_hook_the_counter_and_flush",
     ],
+    "wire-format#durability/begin_publish-what-the-generated-clients-publish_<type>": [
+        _OUTCOMES + "test_begin_publish_gives_nothing_to_await_for_a_buffered_message",
+        _OUTCOMES + "test_begin_publish_without_room_gives_the_wait_for_room_to_await",
+    ],
     "wire-format#durability/a-producer-process-that-crashes-loses": [
         _OUTCOMES + "test_close_raises_for_refused_messages_not_yet_reported",
         _REDIS + "test_messages_buffered_during_an_outage_are_delivered_after_restart",
