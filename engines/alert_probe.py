@@ -8,7 +8,7 @@ market phase, on the same server and under the same load, with no bus in the way
 
 - a **writer** process, set going by SIGUSR1 when the market starts, XADDs one entry at a time,
   `ts <time.time_ns()>` taken just before the write, to a stream of the probe's own, at random
-  instants (a Poisson process, 20 a second on average: about 600 samples in a 30 s run, so p99
+  instants (a Poisson process, 20 a second on average: 500 to 600 samples in a 30 s run, so p99
   rests on the few largest of hundreds, not on one sample). Poisson instants see the machine as
   it is on average over the run, never in step with the engines' own periodic work (publishers'
   flushes, the supervisor's polls). Each probe costs the writer, the server and the reader some
