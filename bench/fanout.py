@@ -284,9 +284,42 @@ def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
             )
             for name, row in commands.items():
                 print(f"    {name:20} {row['calls']:.5f} calls  {row['usec']:.3f} µs per delivery")
+            if arguments.layouts:
+                figures["floor_layouts"] = _layout_floors(arguments, len(engines), noack)
     finally:
         workers.close()
     return rounds
+
+
+def _layout_floors(
+    arguments: argparse.Namespace, groups: int, noack_groups: int
+) -> dict[str, dict[str, float]]:
+    """The server floors (with XACK, NOACK, the route's mix) for each of `entry_layouts`."""
+    from nautilus.bench.floors import entry_layouts, server_floor_per_delivery
+
+    stream_url = inspect_server(arguments.url).stream_url
+    figures = {}
+    for name, entries in entry_layouts().items():
+        floors = {
+            kind: server_floor_per_delivery(
+                stream_url,
+                arguments.floor_count,
+                groups,
+                noack=kind == "noack",
+                entries=entries,
+            )["server_us_per_group_delivery"]
+            for kind in ("ack", "noack")
+        }
+        floors["mixed"] = (
+            floors["ack"] * (groups - noack_groups) + floors["noack"] * noack_groups
+        ) / groups
+        figures[name] = floors
+        print(
+            f"    floor, {name:38} {floors['ack']:.2f} (XACK) / {floors['noack']:.2f} (NOACK) / "
+            f"{floors['mixed']:.2f} (the route's mix) µs per delivery",
+            flush=True,
+        )
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,6 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor-count", type=int, default=20_000, help="entries of the floors")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument("--json", metavar="FILE", help="write the rounds as JSON to FILE")
+    parser.add_argument(
+        "--layouts",
+        action="store_true",
+        help="also drain the floors with the envelope in fewer fields (bench/floors.py "
+        "entry_layouts): what the server's per-field work costs a delivery",
+    )
     arguments = parser.parse_args(argv)
     if arguments.redis_url:
         arguments.url = arguments.redis_url

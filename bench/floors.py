@@ -28,6 +28,7 @@ from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
 
 __all__ = [
     "FLOOR_GROUP",
+    "entry_layouts",
     "floor_consume",
     "floor_publish",
     "published_entries",
@@ -205,20 +206,57 @@ def published_entries() -> list[list[bytes]]:
     return [list(entry) for entry in wire_entries(quotes(), instance=_FLOOR_INSTANCE)]
 
 
+#: The fields `entry_layouts` joins into one, in the order they are joined: those that are the
+#: same for every message of one publisher and type, then the ones that change per message.
+_CONSTANT_FIELDS = (b"v", b"t", b"f", b"s", b"pr", b"pi")
+_VARYING_FIELDS = (b"ts", b"sq")
+_JOINED_FIELD = b"h"
+_SEPARATOR = b"\x1f"
+
+
+def entry_layouts() -> dict[str, list[list[bytes]]]:
+    """The fan-out floor's entries as written (`published_entries`, 9 fields) and the same bytes
+    in fewer fields: the six fields that are constant per publisher and type joined into one
+    (4 fields), and every field but the payload joined into one (2 fields).
+
+    Not layouts the bus writes or reads: they measure what the server's per-field work costs a
+    delivery, the part of the floor that only the wire format could change."""
+    written = published_entries()
+    layouts: dict[str, list[list[bytes]]] = {"9 fields (as written)": written}
+    for name, joined in (
+        ("4 fields (constant fields joined)", _CONSTANT_FIELDS),
+        ("2 fields (all but the payload joined)", _CONSTANT_FIELDS + _VARYING_FIELDS),
+    ):
+        layouts[name] = [_join_fields(entry, joined) for entry in written]
+    return layouts
+
+
+def _join_fields(entry: list[bytes], joined: tuple[bytes, ...]) -> list[bytes]:
+    fields = dict(zip(entry[::2], entry[1::2], strict=True))
+    header = _SEPARATOR.join(fields.pop(name) for name in joined)
+    rest = [part for name, value in fields.items() for part in (name, value)]
+    return [_JOINED_FIELD, header, *rest]
+
+
 def server_floor_per_delivery(
-    url: str, count: int, groups: int, *, noack: bool
+    url: str,
+    count: int,
+    groups: int,
+    *,
+    noack: bool,
+    entries: list[list[bytes]] | None = None,
 ) -> dict[str, float]:
     """Server CPU µs per entry per group when `groups` bare consumers each drain `count` entries
-    (`published_entries`) in batches of 500 (XREADGROUP + one XACK per batch, or XREADGROUP
-    NOACK and no XACK): the least the server can spend per delivery, to set the fan-out figure
-    against."""
+    (`entries`, by default `published_entries`) in batches of 500 (XREADGROUP + one XACK per
+    batch, or XREADGROUP NOACK and no XACK): the least the server can spend per delivery, to set
+    the fan-out figure against."""
     from nautilus.bench.fanout import server_usage
 
     key = BULK_STREAM.encode()
     link = _Link(url)
     try:
         link.call(b"UNLINK", key)
-        _flat_out_adds(link, key, published_entries(), count)
+        _flat_out_adds(link, key, entries or published_entries(), count)
         names = [b"bench-floor-%d" % index for index in range(groups)]
         for name in names:
             link.call(b"XGROUP", b"CREATE", key, name, b"0")

@@ -12,6 +12,7 @@ which the publisher's LiveClock also took with `time.time_ns()`: one clock, one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -20,6 +21,7 @@ from typing import Any
 
 from nautilus.bench import fanout, floors, peer_faststream, peer_nautilustrader, scaleout
 from nautilus.bench.histogram import LatencyHistogram
+from nautilus.bench.os_priority import realtime_thread
 from nautilus.bench.payloads import quotes
 from nautilus.clients.marketdata import MarketDataClient
 from nautilus.clients.risk import RiskClient
@@ -192,9 +194,12 @@ async def consume_priority_lanes(
     expected_critical: int,
     warmup_s: float = 0.0,
     deadline_s: float = 60.0,
+    realtime: bool = False,
 ) -> dict[str, Any]:
     """A second process of the Risk group that only reads its priority lanes (a `PriorityReader`
-    on a client that does not run the consume loop), until `expected_critical` are handled."""
+    on a client that does not run the consume loop), until `expected_critical` are handled.
+
+    With `realtime`, its event loop's thread runs at SCHED_FIFO meanwhile (bench/os_priority.py)."""
     tally = _Tally(False, int(warmup_s * 1e9), 0, expected_critical)
     client = RiskClient.create(
         redis_url=url, trim_interval_ms=0, consumer_name="risk-bench-priority"
@@ -205,15 +210,17 @@ async def consume_priority_lanes(
     stop = asyncio.Event()
     reader = asyncio.create_task(PriorityReader(client.bus.consumer).run(stop))
     _freeze_start_up_objects()
-    notify("ready")
-    waited_before = _run_queue_wait_s()
-    wall_started = time.monotonic()
-    deadline = wall_started + deadline_s
+    scheduling = realtime_thread() if realtime else contextlib.nullcontext()
     try:
-        while not tally.done and time.monotonic() < deadline:
-            await asyncio.sleep(_DONE_CHECK_S)
-        run_queue_wait_s = _run_queue_wait_s() - waited_before
-        wall_s = time.monotonic() - wall_started
+        with scheduling:
+            notify("ready")
+            waited_before = _run_queue_wait_s()
+            wall_started = time.monotonic()
+            deadline = wall_started + deadline_s
+            while not tally.done and time.monotonic() < deadline:
+                await asyncio.sleep(_DONE_CHECK_S)
+            run_queue_wait_s = _run_queue_wait_s() - waited_before
+            wall_s = time.monotonic() - wall_started
     finally:
         stop.set()
         await reader

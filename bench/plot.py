@@ -28,6 +28,12 @@ def _label(name: str, report: dict[str, Any]) -> tuple[str, str]:
         return f"ours: CRITICAL {critical_rate}/s, bulk saturated", "-"
     if name == "critical-process":
         return f"ours: CRITICAL {critical_rate}/s, bulk saturated, reader in a process", "-."
+    if name == "critical-os-priority":
+        return (
+            f"ours: CRITICAL {critical_rate}/s, bulk saturated, reader process SCHED_FIFO, "
+            "server nice -10",
+            "-.",
+        )
     who, _, rate = name.rpartition(" ")
     offered = f"{int(rate):,} msg/s"
     if who == "ours":

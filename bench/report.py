@@ -263,6 +263,9 @@ def _latency_lines(report: dict[str, Any]) -> list[str]:
     if "critical_priority_process" in median:
         p = median["critical_priority_process"]
         rows.append(_latency_row("  same, priority reader in its own process", p))
+    if "critical_os_priority" in median:
+        o = median["critical_os_priority"]
+        rows.append(_latency_row("  same, that process SCHED_FIFO, server nice -10", o))
     return [
         "Latency (medians over rounds)",
         *_table(rows),

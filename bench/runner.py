@@ -21,6 +21,7 @@ from nautilus.bench import baselines
 from nautilus.bench.fanout import fanout_server_cost
 from nautilus.bench.floors import server_floor_per_delivery
 from nautilus.bench.histogram import LatencyHistogram
+from nautilus.bench.os_priority import realtime_refusal
 from nautilus.bench.payloads import BULK_STREAM, quotes, wire_entries
 from nautilus.bench.peer_nautilustrader import nautilustrader_publish
 from nautilus.bench.publish import typed_publish
@@ -159,8 +160,11 @@ class _Round:
         peers: list[Peer],
         merged: _Merged,
         progress: Progress,
+        os_priority_server_pid: int | None = None,
     ) -> None:
         self.server = server
+        #: The private server's pid when the OS-priority CRITICAL variant is measured, else None.
+        self.os_priority_server_pid = os_priority_server_pid
         self.url = server.url
         #: The references' address: the master holding the bench stream on a cluster.
         self.stream_url = server.stream_url
@@ -208,6 +212,14 @@ class _Round:
         if self.settings.critical_priority_process:
             self.progress(f"{label}: CRITICAL lane under bulk load, priority reader in a process")
             figures["critical_priority_process"] = self._critical(priority_process=True)
+        if self.os_priority_server_pid is not None:
+            self.progress(
+                f"{label}: CRITICAL lane under bulk load, reader process at SCHED_FIFO, "
+                "server at nice -10"
+            )
+            figures["critical_os_priority"] = self._critical(
+                priority_process=True, os_priority_server_pid=self.os_priority_server_pid
+            )
         self.progress(f"{label}: quote fan-out, server CPU")
         figures["fanout"] = self._fanout()
         figures["ratios"] = _ratios(figures, self.settings)
@@ -251,7 +263,9 @@ class _Round:
         self.merged.add(f"{peer.name} {rate}", result.histogram)
         return _latency_figures(result.sent, result.received, result.histogram)
 
-    def _critical(self, *, priority_process: bool = False) -> dict[str, Any]:
+    def _critical(
+        self, *, priority_process: bool = False, os_priority_server_pid: int | None = None
+    ) -> dict[str, Any]:
         settings = self.settings
         critical = critical_latency(
             self.url,
@@ -260,8 +274,14 @@ class _Round:
             settings.critical_duration_s,
             settings.warmup_s,
             priority_process=priority_process,
+            os_priority_server_pid=os_priority_server_pid,
         )
-        self.merged.add("critical-process" if priority_process else "critical", critical.histogram)
+        curve = "critical"
+        if os_priority_server_pid is not None:
+            curve = "critical-os-priority"
+        elif priority_process:
+            curve = "critical-process"
+        self.merged.add(curve, critical.histogram)
         return {
             "rate": settings.critical_rate,
             "sent": critical.critical_sent,
@@ -319,14 +339,24 @@ def _ratios(figures: dict[str, Any], settings: BenchSettings) -> dict[str, float
     return ratios
 
 
-def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> BenchResults:
-    """Run every scenario `settings.rounds` times; per-round figures and their medians."""
+def run_bench(
+    url: str,
+    settings: BenchSettings,
+    progress: Progress = print,
+    *,
+    server_pid: int | None = None,
+) -> BenchResults:
+    """Run every scenario `settings.rounds` times; per-round figures and their medians.
+
+    `server_pid` is the pid of the server at `url` when the bench started it for the run: only
+    then may the OS-priority CRITICAL variant change the server's niceness."""
     started = time.monotonic()
     server = inspect_server(url)
     progress(f"server: {server.describe()}")
     peers, skipped = available_peers(
         {"faststream": settings.faststream, "nautilustrader": settings.nautilustrader}
     )
+    os_priority_pid = _os_priority_server_pid(settings, server, server_pid, skipped)
     for line in skipped:
         progress(line)
     rounds: list[dict[str, Any]] = []
@@ -340,6 +370,7 @@ def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> 
             peers=peers,
             merged=merged,
             progress=progress,
+            os_priority_server_pid=os_priority_pid,
         )
         for index in range(settings.rounds):
             rounds.append(one_round.run(index))
@@ -359,6 +390,23 @@ def run_bench(url: str, settings: BenchSettings, progress: Progress = print) -> 
     if scale_out is not None:
         results["scale_out"] = scale_out
     return results
+
+
+def _os_priority_server_pid(
+    settings: BenchSettings, server: BenchServer, server_pid: int | None, skipped: list[str]
+) -> int | None:
+    """The pid whose niceness the OS-priority CRITICAL variant may change, or None (and a line
+    in `skipped` saying why) when the variant is not measured."""
+    if not settings.critical_priority_process or not settings.critical_os_priority:
+        return None
+    if server_pid is None or server.cluster:
+        why: str | None = "the server is not one the bench started (--redis-url)"
+    else:
+        why = realtime_refusal()
+    if why is not None:
+        skipped.append(f"CRITICAL with OS priority not measured: {why}")
+        return None
+    return server_pid
 
 
 def _scale_out(

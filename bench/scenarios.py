@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nautilus.bench.histogram import LatencyHistogram
+from nautilus.bench.os_priority import niceness
 from nautilus.bench.topology import unlink_each
 from nautilus.bench.workers import Worker
 from nautilus.runtime.lanes import dead_letter_stream, lanes_in_read_order
@@ -189,12 +190,37 @@ def critical_latency(
     warmup_s: float,
     *,
     priority_process: bool = False,
+    os_priority_server_pid: int | None = None,
 ) -> CriticalResult:
     """CRITICAL warnings at `rate` per second while another process floods the bulk lane.
 
     The consumer reads its priority lanes with its in-loop priority reader (as engines do), or,
-    with `priority_process`, leaves them to another process of the same group.
+    with `priority_process`, leaves them to another process of the same group. With
+    `os_priority_server_pid` (and `priority_process`), that process reads at SCHED_FIFO and the
+    server of that pid runs at nice -10 meanwhile (bench/os_priority.py).
     """
+    if os_priority_server_pid is not None and not priority_process:
+        raise ValueError("OS priority is measured with the priority lanes read by a process")
+    if os_priority_server_pid is None:
+        return _critical_latency(
+            url, workers, rate, duration_s, warmup_s, priority_process=priority_process
+        )
+    with niceness(os_priority_server_pid):
+        return _critical_latency(
+            url, workers, rate, duration_s, warmup_s, priority_process=True, realtime=True
+        )
+
+
+def _critical_latency(
+    url: str,
+    workers: Workers,
+    rate: float,
+    duration_s: float,
+    warmup_s: float,
+    *,
+    priority_process: bool,
+    realtime: bool = False,
+) -> CriticalResult:
     reset_streams(url)
     total_s = warmup_s + duration_s
     start_at = time.time_ns() + _START_MARGIN_NS
@@ -206,6 +232,7 @@ def critical_latency(
             expected_critical=expected_critical,
             warmup_s=warmup_s,
             deadline_s=total_s + 30,
+            realtime=realtime,
         )
         workers.priority.wait_ready()
         _start_consumer(

@@ -32,6 +32,9 @@ class BenchSettings:
     critical_duration_s: float = 5.0
     #: Also measure CRITICAL with the priority lanes read by another process of the group.
     critical_priority_process: bool = True
+    #: And once more with that process at SCHED_FIFO and the server at nice -10, where the
+    #: bench started the server and may (bench/os_priority.py).
+    critical_os_priority: bool = True
     #: Offered rate of the floor's latency run (the rate of the latency-vs-floor target).
     floor_latency_rate: int = 10_000
     #: Quotes per second and seconds of the 11-group fan-out (server CPU per delivery).

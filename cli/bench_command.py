@@ -23,14 +23,15 @@ __all__ = ["register"]
 
 
 @contextlib.contextmanager
-def _server(url: str | None) -> Iterator[str]:
+def _server(url: str | None) -> Iterator[tuple[str, int | None]]:
+    """The server's URL, and its pid when the bench started it (None for `--redis-url`)."""
     if url:
-        yield url
+        yield url, None
         return
     from nautilus.runtime.server import EmbeddedServer
 
     with EmbeddedServer() as server:
-        yield server.url
+        yield server.url, server.pid
 
 
 def _run(args: Any) -> int:
@@ -58,9 +59,9 @@ def _run(args: Any) -> int:
         return _run_scale_out(
             args, BenchSettings(**{**settings.as_dict(), "scale_out": True}), progress
         )
-    with _server(url) as server_url:
+    with _server(url) as (server_url, server_pid):
         load_before = load_average()
-        results = run_bench(server_url, settings, progress)
+        results = run_bench(server_url, settings, progress, server_pid=server_pid)
         report = build_report(
             results,
             settings,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from nautilus.bench.machine import load_average, machine_info, package_versions, server_info
+from nautilus.bench.os_priority import realtime_refusal
 from nautilus.bench.peer_nautilustrader import nautilustrader_available
 from nautilus.bench.plot import write_plot
 from nautilus.bench.reference_scenarios import available_peers
@@ -32,12 +33,12 @@ def report() -> Iterator[dict]:
     # A server of its own, as `nautilus bench` starts: other tests leave keys (even keys of the
     # wrong type, on purpose) in the session server.
     with EmbeddedServer() as server:
-        yield _tiny_report(server.url)
+        yield _tiny_report(server.url, server.pid)
 
 
-def _tiny_report(url: str) -> dict:
+def _tiny_report(url: str, server_pid: int | None) -> dict:
     settings = BenchSettings.tiny()
-    results = run_bench(url, settings, progress=lambda _: None)
+    results = run_bench(url, settings, progress=lambda _: None, server_pid=server_pid)
     return build_report(
         results,
         settings,
@@ -68,6 +69,16 @@ def test_the_json_report_holds_every_figure_the_issue_asks_for(
     assert median["critical"]["received"] == median["critical"]["sent"] > 0
     process = median["critical_priority_process"]
     assert process["received"] == process["sent"] > 0
+
+
+def test_the_os_priority_variant_is_measured_where_allowed_else_said_why(report: dict) -> None:
+    if realtime_refusal() is None:
+        variant = report["median"]["critical_os_priority"]
+        assert variant["received"] == variant["sent"] > 0
+        assert "critical-os-priority" in report["curves"]
+    else:
+        assert "critical_os_priority" not in report["median"]
+        assert any("CRITICAL with OS priority not measured" in note for note in report["notes"])
 
 
 def test_every_target_is_judged_against_its_bound(report: dict) -> None:

@@ -16,7 +16,14 @@ from nautilus.bench.fanout import (
     quote_consumers,
     server_usage,
 )
-from nautilus.bench.floors import FLOOR_GROUP, floor_consume, floor_publish, published_entries
+from nautilus.bench.floors import (
+    FLOOR_GROUP,
+    entry_layouts,
+    floor_consume,
+    floor_publish,
+    published_entries,
+    server_floor_per_delivery,
+)
 from nautilus.bench.histogram import LatencyHistogram
 from nautilus.bench.payloads import BULK_STREAM, quotes
 from nautilus.clients.marketdata import MarketDataClient
@@ -113,3 +120,32 @@ def test_the_groups_reading_quotes_without_ack_are_those_that_get_no_trade_at_le
         "strategy",
         "websocket",
     ]
+
+
+def test_the_fewer_field_layouts_carry_the_same_values_in_fewer_fields() -> None:
+    layouts = entry_layouts()
+    written = layouts["9 fields (as written)"]
+
+    assert [len(entries[0]) // 2 for entries in layouts.values()] == [9, 4, 2]
+    for entries in layouts.values():
+        assert len(entries) == len(written)
+        for entry, original in zip(entries, written, strict=True):
+            values = b"\x1f".join(entry[1::2])
+            assert all(value in values for value in original[1::2])
+            assert sum(map(len, entry[1::2])) == sum(map(len, original[1::2])) + (
+                len(original) // 2 - len(entry) // 2
+            )
+
+
+def test_the_floor_writes_and_drains_a_given_layout_on_every_group(redis_url: str) -> None:
+    two_fields = entry_layouts()["2 fields (all but the payload joined)"]
+    before = server_usage(redis_url)
+
+    figures = server_floor_per_delivery(redis_url, 1_500, 3, noack=False, entries=two_fields)
+
+    spent = server_usage(redis_url) - before
+    assert figures["server_us_per_group_delivery"] > 0
+    assert spent.commands["xadd"][0] == 1_500
+    assert spent.commands["xack"][0] == 3 * 3  # 3 groups, 3 batches of 500 each
+    with redis.Redis.from_url(redis_url) as client:
+        assert client.exists(BULK_STREAM) == 0
