@@ -23,6 +23,13 @@ A live run:
 5. writes the report from the summaries plus the server's own delivery bookkeeping, and stops the
    private server.
 
+Beside the engines, through the market phase, the alert-propagation floor probe
+(engines/alert_probe.py): a reader process blocked on a stream of its own and a writer process,
+both started with the engines, the writer set probing when the market starts, timing the bare
+XADD → XREADGROUP hop on the same server under the same load; the report sets the alerts'
+propagation beside it. Each probe process gets its own identity the way engines do, and a probe
+that fails never stops the run: the report then says why it has no floor.
+
 Replicas (`--replicas vpin=2,risk=3`): an engine given N > 1 runs as N processes, `vpin`,
 `vpin.2`, ..., each reading only the streams it holds a lease on (runtime/leases.py); the
 market starts once every replicated engine's replicas hold their fair shares, so no replica's
@@ -49,6 +56,16 @@ from typing import Any, TextIO
 
 from nautilus.codegen.render.acl import ServerFlavor
 from nautilus.contract import bus_message_classes
+from nautilus.engines.alert_probe import (
+    DEFAULT_RATE_PER_S,
+    PROBE_READER,
+    PROBE_USERS,
+    PROBE_WRITER,
+    reader_file,
+    reader_ready_file,
+    writer_file,
+    writer_ready_file,
+)
 from nautilus.engines.catalog import ENGINES, engine_port
 from nautilus.engines.live_view import LiveView, RunProgress
 from nautilus.engines.process import ready_file, replica_name, summary_file
@@ -173,6 +190,8 @@ class UpOptions:
     #: Processes per engine where more than one (`--replicas`); those read under leases.
     replicas: Mapping[str, int] = field(default_factory=dict)
     lease_ms: int = DEFAULT_LEASE_MS
+    #: Probes a second of the alert-propagation floor (engines/alert_probe.py); 0: no probe.
+    alert_probe_rate_per_s: float = DEFAULT_RATE_PER_S
     startup_timeout_s: float = 90.0
     drain_timeout_s: float = 60.0
     stop_grace_s: float = 15.0
@@ -199,6 +218,18 @@ async def fetch_health(port: int, timeout_s: float = 2.0) -> dict[str, Any] | No
             await writer.wait_closed()
 
 
+def _environment_of(url_file: Path) -> dict[str, str]:
+    """A child's environment with only its own identity: its URL file, and no REDIS_URL or
+    password variable inherited from the run."""
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "REDIS_URL" and not k.startswith(PASSWORD_ENV_PREFIX)
+    }
+    environment[URL_FILE_ENV] = str(url_file)
+    return environment
+
+
 class _EngineProcess:
     """One engine's OS process, its log and its port."""
 
@@ -212,14 +243,6 @@ class _EngineProcess:
             if options.replicas.get(engine, 1) > 1
             else []
         )
-        # Only this engine's identity: its URL file, and no REDIS_URL or password variable
-        # inherited from the run.
-        environment = {
-            k: v
-            for k, v in os.environ.items()
-            if k != "REDIS_URL" and not k.startswith(PASSWORD_ENV_PREFIX)
-        }
-        environment[URL_FILE_ENV] = str(url_file)
         command = [
             sys.executable, "-m", "nautilus.engines.process", engine,
             "--port", str(options.ports.port(engine) if replica == 1 else 0),
@@ -235,7 +258,7 @@ class _EngineProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env=environment,
+                env=_environment_of(url_file),
             )
         self._ready_path = ready_file(options.run_dir, self.name)
 
@@ -266,6 +289,135 @@ class _EngineProcess:
             self.process.kill()
 
 
+class _AlertProbe:
+    """The floor probe's two processes (engines/alert_probe.py) and what they measured.
+
+    `samples_ns` are the reader's samples (None: no floor); `outcome` is the report's
+    `run.alert_probe`: the rate, the probes sent and received, and why there is no floor if not.
+    """
+
+    #: A reader asked to stop ends its blocking read within a second (alert_probe._BLOCK_MS).
+    _STOP_WAIT_S = 3.0
+
+    def __init__(self, options: UpOptions, url_files: Mapping[str, Path]) -> None:
+        self._options = options
+        self._url_files = url_files
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.samples_ns: list[int] | None = None
+        self.sent: int | None = None
+        #: Why the run has no floor (None while it may have one).
+        self.missing: str | None = None
+        if options.alert_probe_rate_per_s <= 0:
+            self.missing = "the probe is turned off"
+        elif not all(user in url_files for user in PROBE_USERS):
+            self.missing = "no identity for the probe on a given server with a user per engine"
+
+    @property
+    def outcome(self) -> dict[str, Any]:
+        return {
+            "rate_per_s": self._options.alert_probe_rate_per_s,
+            "sent": self.sent,
+            "received": None if self.samples_ns is None else len(self.samples_ns),
+            "not_measured": self.missing,
+        }
+
+    def _spawn(self, role: str, user: str, *extra: str) -> None:
+        run_dir = self._options.run_dir
+        command = [
+            sys.executable, "-m", "nautilus.engines.alert_probe", role,
+            "--run-dir", str(run_dir), "--parent-pid", str(os.getpid()), *extra,
+        ]  # fmt: skip
+        with (run_dir / f"{user}.log").open("wb") as log:
+            self._processes[role] = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=_environment_of(self._url_files[user]),
+            )
+
+    def _fail(self, why: str) -> None:
+        self.missing = f"{why} (logs: {self._options.run_dir}/alert-probe-*.log)"
+        self.kill()
+
+    def start(self) -> None:
+        """Both processes, with the engines; the writer waits for `begin`."""
+        if self.missing is None:
+            self._spawn("reader", PROBE_READER)
+            rate = self._options.alert_probe_rate_per_s
+            self._spawn("writer", PROBE_WRITER, "--rate", f"{rate:g}")
+
+    async def wait_ready(self, timeout_s: float) -> None:
+        """Until the reader's group exists and the writer is connected; a probe that fails
+        only costs the run its floor."""
+        run_dir = self._options.run_dir
+        files = {"reader": reader_ready_file(run_dir), "writer": writer_ready_file(run_dir)}
+        deadline = time.monotonic() + timeout_s
+        while self._processes and self.missing is None:
+            if all(path.exists() for path in files.values()):
+                return
+            exited = [
+                role for role, process in self._processes.items() if process.poll() is not None
+            ]
+            if exited:
+                self._fail(f"the probe's {exited[0]} exited during start-up")
+            elif time.monotonic() > deadline:
+                self._fail("the probe was not ready in time")
+            else:
+                await asyncio.sleep(_POLL_S)
+
+    def begin(self) -> None:
+        """Set the writer probing (the market has started)."""
+        writer = self._processes.get("writer")
+        if self.missing is None and writer is not None and writer.poll() is None:
+            writer.send_signal(signal.SIGUSR1)
+
+    def stop_writer(self) -> None:
+        """End the probing (the writer sends the reader an end mark and exits)."""
+        writer = self._processes.get("writer")
+        if writer is not None and writer.poll() is None:
+            writer.send_signal(signal.SIGTERM)
+
+    async def collect(self, timeout_s: float) -> None:
+        """Wait (bounded) until both processes have ended, then read what they wrote."""
+        if self.missing is not None:
+            return
+        self.stop_writer()
+        deadline = time.monotonic() + timeout_s
+        writer, reader = self._processes["writer"], self._processes["reader"]
+        await self._wait_exit(writer, deadline)
+        if writer.returncode != 0:
+            reader.send_signal(signal.SIGTERM)  # no end mark is coming
+        await self._wait_exit(reader, deadline)
+        self.kill()
+        run_dir = self._options.run_dir
+        try:
+            self.sent = int(json.loads(writer_file(run_dir).read_text())["sent"])
+            samples = json.loads(reader_file(run_dir).read_text())["samples_ns"]
+            self.samples_ns = [int(sample) for sample in samples]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.missing = (
+                f"the probe did not write its results (logs: {run_dir}/alert-probe-*.log)"
+            )
+
+    async def _wait_exit(self, process: subprocess.Popen[bytes], deadline: float) -> None:
+        """Until `process` exits, or the deadline passes and then SIGTERM does not end it."""
+        while process.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(_POLL_S)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            stop_by = time.monotonic() + self._STOP_WAIT_S
+            while process.poll() is None and time.monotonic() < stop_by:
+                await asyncio.sleep(_POLL_S)
+
+    def kill(self) -> None:
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 class Launcher:
     """Runs one live run; `run()` returns its report."""
 
@@ -279,6 +431,7 @@ class Launcher:
         self._identities: RunIdentities | None = None
         self._url_files: dict[str, Path] = {}
         self._wrote_url_file = False
+        self._probe: _AlertProbe | None = None
 
     def _say(self, text: str) -> None:
         self.view.message(text)
@@ -324,6 +477,8 @@ class Launcher:
                 loop.remove_signal_handler(signum)
             for process in self.processes.values():
                 process.kill()
+            if self._probe is not None:
+                self._probe.kill()
             if self._wrote_url_file:
                 with contextlib.suppress(OSError):
                     self.options.server_url_file.unlink()
@@ -376,9 +531,12 @@ class Launcher:
             )
         self._say(f"engine logs: {options.run_dir}/<engine>.log")
 
+        probe = self._probe = _AlertProbe(options, self._url_files)
+        probe.start()
         started = time.monotonic()
         await self._start([engine for engine in ENGINES if engine != "marketdata"])
         await self._wait_leases_balanced()
+        await probe.wait_ready(options.startup_timeout_s)
         self._say(f"11 engines ready in {time.monotonic() - started:.1f} s; starting the market")
         self._say(
             "every engine serves /health and /metrics on its port; browsers: "
@@ -387,12 +545,17 @@ class Launcher:
         )
         self._say(f"dashboard: http://127.0.0.1:{self.processes['websocket'].port}/")
         await self._start(["marketdata"])
+        probe.begin()
         reason = await self._watch(time.monotonic())
+        probe.stop_writer()
         self._say(f"stopping: {reason}")
         await self._stop_market()
         await self._drain(admin)
         await self._stop_engines()
-        report = await self._report(admin, reason)
+        await probe.collect(options.stop_grace_s)
+        if probe.missing is not None:
+            self._say(f"alert propagation floor not measured: {probe.missing}")
+        report = await self._report(admin, reason, probe)
         report["run"]["identities"] = "per-engine" if identities.per_engine else "shared"
         report["run"]["tls"] = identities.server_url.startswith("rediss://")
         report["acl_log"] = await _acl_log(admin)
@@ -612,7 +775,7 @@ class Launcher:
                 process.kill()
                 process.process.wait()
 
-    async def _report(self, admin: RedisAdmin, reason: str) -> dict[str, Any]:
+    async def _report(self, admin: RedisAdmin, reason: str, probe: _AlertProbe) -> dict[str, Any]:
         summaries: dict[str, Mapping[str, Any]] = {}
         missing = []
         for engine in ENGINES:
@@ -639,8 +802,10 @@ class Launcher:
             mode="live",
             dead_letters=dead_letters,
             extra={"delivery": await _delivery(admin)},
+            alert_floor_ns=probe.samples_ns,
         )
         report["run"]["stopped_by"] = reason
+        report["run"]["alert_probe"] = probe.outcome
         report["run"]["missing_summaries"] = missing
         report["run"]["replicas"] = {
             e: n for e, n in sorted(self.options.replicas.items()) if n > 1

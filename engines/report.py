@@ -18,7 +18,11 @@ Sections:
   was in force: always 0 when Strategy honours alerts), plus signals and fills;
 - `pnl`: the account's final PnL (the last account-level PnlUpdate) and positions;
 - `latency_ms`: percentiles (nearest rank) of alert propagation, from an alert's publication to
-  the end of its handling in Risk, Strategy and Analytics, per engine and overall;
+  the end of its handling in Risk, Strategy and Analytics, per engine and overall; in a live run
+  also its floor (`alert_propagation_floor`: the bare XADD → XREADGROUP hop timed by a probe of
+  its own on the same server under the same load, engines/alert_probe.py, with the same
+  percentiles) and `alert_propagation_p99_vs_floor`, so a reader can tell the machine's part
+  from the bus's. A backtest has neither: they are the machine's;
 - `engines`: per engine, messages consumed and published, handler errors and its own facts.
 """
 
@@ -144,18 +148,35 @@ def _alerts(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _latency(summaries: Mapping[str, Mapping[str, Any]], clock: str) -> dict[str, Any]:
+def _latency(
+    summaries: Mapping[str, Mapping[str, Any]], mode: str, floor_ns: Sequence[int] | None
+) -> dict[str, Any]:
     per_engine = {
         engine: summaries.get(engine, {}).get("alert_latency_ns", []) for engine in ALERT_RECEIVERS
     }
     every = [sample for samples in per_engine.values() for sample in samples]
-    return {
-        "clock": clock,
+    overall = latency_percentiles(every)
+    section: dict[str, Any] = {
+        "clock": "test" if mode == "backtest" else "live",
         "alert_propagation": {
             **{engine: latency_percentiles(samples) for engine, samples in per_engine.items()},
-            "all": latency_percentiles(every),
+            "all": overall,
         },
     }
+    if mode != "backtest":
+        floor = None if floor_ns is None else latency_percentiles(floor_ns)
+        section["alert_propagation_floor"] = floor
+        section["alert_propagation_p99_vs_floor"] = _ratio(
+            overall["p99"], floor["p99"] if floor else None
+        )
+    return section
+
+
+def _ratio(value: float | None, floor: float | None) -> float | None:
+    """`value` / `floor` from the figures as reported (so the JSON reproduces it), or None."""
+    if value is None or not floor:
+        return None
+    return round(value / floor, 2)
 
 
 def _engines(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -177,8 +198,13 @@ def build_report(
     mode: str,
     dead_letters: Mapping[str, int] | None = None,
     extra: Mapping[str, Any] | None = None,
+    alert_floor_ns: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """The report of one run from each engine's summary; `extra` adds mode-specific sections."""
+    """The report of one run from each engine's summary; `extra` adds mode-specific sections.
+
+    `alert_floor_ns`: a live run's floor probe samples (None: not measured); a backtest's report
+    never has a floor, whatever is passed.
+    """
     marketdata = _facts(summaries, "marketdata")
     portfolio = _facts(summaries, "portfolio")
     strategy = _facts(summaries, "strategy")
@@ -204,7 +230,7 @@ def build_report(
             "fills": portfolio.get("fills", 0),
         },
         "pnl": {"final": portfolio.get("pnl"), "positions": portfolio.get("positions", {})},
-        "latency_ms": _latency(summaries, "test" if mode == "backtest" else "live"),
+        "latency_ms": _latency(summaries, mode, alert_floor_ns),
         "engines": _engines(summaries),
     }
     report.update(extra or {})
@@ -251,9 +277,28 @@ def render_report_summary(report: Mapping[str, Any]) -> str:
             f"final PnL: total {pnl['total']:,.2f} {pnl['currency']} (realised "
             f"{pnl['realized']:,.2f}, unrealised {pnl['unrealized']:,.2f})"
         )
+    floor = _floor_words(report["latency_ms"])
     if latency["count"]:
         lines.append(
             f"alert propagation ({report['latency_ms']['clock']} clock): p50 {latency['p50']} ms,"
             f" p99 {latency['p99']} ms, max {latency['max']} ms over {latency['count']} handlings"
+            + (f"; {floor}" if floor else "")
         )
+    elif floor:
+        lines.append(f"alert propagation: none handled; {floor}")
     return "\n".join(lines)
+
+
+def _floor_words(latency_ms: Mapping[str, Any]) -> str:
+    """The floor beside the propagation figures ("" in a backtest, which has none)."""
+    if "alert_propagation_floor" not in latency_ms:
+        return ""
+    floor = latency_ms["alert_propagation_floor"]
+    if not floor or not floor["count"]:
+        return "floor not measured"
+    words = (
+        f"floor (bare XADD -> XREADGROUP, same server and load): p50 {floor['p50']} ms, "
+        f"p99 {floor['p99']} ms over {floor['count']} probes"
+    )
+    ratio = latency_ms.get("alert_propagation_p99_vs_floor")
+    return words + (f"; p99 {ratio}x the floor's" if ratio is not None else "")

@@ -11,12 +11,17 @@ NAUTILUS_PASSWORD_SCHEMA_ADMIN), else all as the URL's identity.
 Secrets never travel on a command line: each engine reads its URL from a 0600 file named by the
 NAUTILUS_REDIS_URL_FILE environment variable; the operator commands find the operator's URL in
 `.nautilus/credentials/operator.url` (0600) while the run lasts.
+
+The alert-propagation floor probe (engines/alert_probe.py) is two more parties: on the private
+server each of its processes is a user of its own, limited to the probe's stream; with a shared
+identity it uses that identity, as every engine does; on a given server with a user per engine
+there is no user for it, and the run measures no floor rather than lend it someone else's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nautilus.codegen.model import ContractModel
@@ -29,6 +34,7 @@ from nautilus.codegen.render.acl import (
     password_hash,
     render_acl_file,
 )
+from nautilus.engines.alert_probe import PROBE_USERS, probe_acl
 from nautilus.runtime.credentials import (
     CredentialsError,
     new_password,
@@ -63,32 +69,40 @@ class RunIdentities:
     schema_admin: str | None
     #: True when every engine has a user of its own.
     per_engine: bool
+    #: The floor probe's URL per user (engines/alert_probe.py); empty when the run has no
+    #: identity for it.
+    probes: dict[str, str] = field(default_factory=dict)
 
 
 def private_acl(directory: Path, flavor: ServerFlavor) -> tuple[Path, dict[str, str]]:
-    """A fresh random password for every user of the ACL, and the ACL file with their hashes,
-    both written 0600 under `directory`."""
+    """A fresh random password for every user of the ACL and for the floor probe's users, and the
+    ACL file with their hashes, both written 0600 under `directory`."""
     contract = _contract()
-    passwords = {user: new_password() for user in acl_users(contract)}
+    passwords = {user: new_password() for user in (*acl_users(contract), *PROBE_USERS)}
     hashes = {user: password_hash(password) for user, password in passwords.items()}
     acl_file = (directory / "server.acl").absolute()
-    write_secret_file(acl_file, render_acl_file(contract, flavor, hashes))
+    write_secret_file(acl_file, render_acl_file(contract, flavor, hashes) + probe_acl(hashes))
     return acl_file, passwords
 
 
 def private_identities(server_url: str, passwords: dict[str, str]) -> RunIdentities:
-    """Every engine, the operator and schema-admin as their own users on the private server."""
-    engines = {
+    """Every engine, the operator, schema-admin and the probe as their own users on the private
+    server."""
+    urls = {
         user: url_with_credentials(server_url, user, password)
         for user, password in passwords.items()
-        if user not in (OPERATOR, SCHEMA_ADMIN, OBSERVER)
     }
     return RunIdentities(
         server_url=without_password(server_url),
-        engines=engines,
-        operator=url_with_credentials(server_url, OPERATOR, passwords[OPERATOR]),
-        schema_admin=url_with_credentials(server_url, SCHEMA_ADMIN, passwords[SCHEMA_ADMIN]),
+        engines={
+            user: url
+            for user, url in urls.items()
+            if user not in (OPERATOR, SCHEMA_ADMIN, OBSERVER, *PROBE_USERS)
+        },
+        operator=urls[OPERATOR],
+        schema_admin=urls[SCHEMA_ADMIN],
         per_engine=True,
+        probes={user: urls[user] for user in PROBE_USERS if user in urls},
     )
 
 
@@ -132,6 +146,7 @@ def given_identities(
             operator=url,
             schema_admin=None,
             per_engine=False,
+            probes=dict.fromkeys(PROBE_USERS, url),
         )
     missing = [user for user in (*engines, OPERATOR) if user not in passwords]
     if missing:
@@ -147,13 +162,14 @@ def given_identities(
 
 
 def write_identity_files(identities: RunIdentities, directory: Path) -> dict[str, Path]:
-    """Each engine's URL in `directory/<engine>.url` and the operator's in `operator.url`, all
-    0600; returns the engines' files (absolute) for their NAUTILUS_REDIS_URL_FILE."""
+    """Each engine's and probe user's URL in `directory/<name>.url` and the operator's in
+    `operator.url`, all 0600; returns the engines' and the probe's files (absolute) for their
+    NAUTILUS_REDIS_URL_FILE."""
     files = {}
-    for engine, url in identities.engines.items():
-        path = (directory / f"{engine}.url").absolute()
+    for name, url in {**identities.engines, **identities.probes}.items():
+        path = (directory / f"{name}.url").absolute()
         write_secret_file(path, url + "\n")
-        files[engine] = path
+        files[name] = path
     write_secret_file(directory / f"{OPERATOR}.url", identities.operator + "\n")
     return files
 

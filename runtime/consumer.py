@@ -11,6 +11,12 @@ Guarantees:
   quotes). Those entries are never pending: not acknowledged, renewed or reclaimed; a failing
   handler dead-letters them at once; a consumer that dies loses the batch in hand. The NOACK
   read is a read of its own, after the acknowledged lanes, blocking only when they had nothing.
+  The group's retry lane of such a stream (replayed dead letters, read with acknowledgement) is
+  then the only acknowledged lane left to read, a command of its own each cycle for a lane that
+  is empty unless an operator replays; so it is read only when it may hold something worth the
+  command: at least every `read_block_ms`, at the cycle after a NOACK read found nothing, while
+  it keeps returning entries, after the streams held change, and whenever another acknowledged
+  lane is read anyway. A replayed entry waits at most about `read_block_ms` behind bulk traffic.
 - Never the work of a healthy consumer: while a consumer works through what it read, it
   acknowledges what it has handled and renews its claim on what it still holds (XCLAIM ... JUSTID,
   which leaves delivery counts alone) every quarter of `reclaim_idle_ms`, checked between
@@ -200,6 +206,10 @@ class Consumer:
         self._bulk_only_lanes: list[str] = []
         #: Bulk lanes this group reads with NOACK (every type it receives there is best effort).
         self._noack_lanes: frozenset[str] = frozenset()
+        #: The retry lanes of those streams: read in a command of their own, so only when due.
+        self._noack_retry_lanes: frozenset[str] = frozenset()
+        #: When those retry lanes are next read at the latest (monotonic seconds).
+        self._next_retry_read = float("-inf")
         #: Reads in progress (from the read to the acknowledgement), by the lane epoch they read.
         self._epoch = 0
         self._cycles: dict[int, int] = {}
@@ -260,6 +270,7 @@ class Consumer:
                 self._streams.append(stream)
                 if route_stream in _best_effort_streams(self._group):
                     self._noack_lanes |= {bulk_lane(stream)}
+                    self._noack_retry_lanes |= {retry_lane(stream, self._group)}
                 self._every_lane = self._lanes_of(self._streams)[0]
                 self._rebuild_read_lanes()
                 self._groups_ready = False
@@ -275,6 +286,7 @@ class Consumer:
         held = self._held
         streams = self._streams if held is None else [s for s in self._streams if s in held]
         self._all_lanes, self._priority_lanes, self._bulk_only_lanes = self._lanes_of(streams)
+        self._next_retry_read = float("-inf")  # a stream newly held may have replays waiting
         self._epoch += 1
 
     async def hold(self, units: Collection[str], *, newly_held: Collection[str] = ()) -> None:
@@ -368,7 +380,9 @@ class Consumer:
         self, lanes: list[str], count: int, block_ms: int | None
     ) -> list[tuple[str, list[Entry]]]:
         """Read `lanes`, the ones this group reads with NOACK in a read of their own after the
-        others (it blocks only when the others had nothing); batches in the order of `lanes`."""
+        others (it blocks only when the others had nothing); batches in the order of `lanes`.
+        The acknowledged read is skipped when it would only name the NOACK streams' retry lanes
+        and they are not due (`_retry_lanes_due`)."""
         noack = self._noack_lanes
         if not noack:
             return await self._transport.read_group(
@@ -376,10 +390,12 @@ class Consumer:
             )
         acked = [lane for lane in lanes if lane not in noack]
         batches = []
-        if acked:
+        if acked and self._retry_lanes_due(acked):
             batches = await self._transport.read_group(
                 self._group, self._name, acked, count=count, block_ms=None
             )
+            if any(lane in self._noack_retry_lanes for lane, _ in batches):
+                self._next_retry_read = float("-inf")  # a replay is under way: read on
         read = await self._transport.read_group(
             self._group,
             self._name,
@@ -388,12 +404,30 @@ class Consumer:
             block_ms=None if batches else block_ms,
             noack=True,
         )
+        if not read:
+            self._next_retry_read = float("-inf")  # caught up: look at the retry lanes next
         if not batches:
             return read
         if read:
             batches += read
             batches.sort(key=lambda batch: lanes.index(batch[0]))
         return batches
+
+    def _retry_lanes_due(self, acked: list[str]) -> bool:
+        """Whether the acknowledged read of `acked` is worth its command now.
+
+        It is when it names a lane other than the retry lanes of the streams read with NOACK
+        (the command goes out anyway), or when those retry lanes are due: `read_block_ms` after
+        their last read, or earlier when the last NOACK read found nothing or the last read of
+        them returned entries. A retry lane holds only replayed dead letters, so a consumer that
+        keeps up with its NOACK lanes would otherwise spend a command per cycle on an empty key.
+        """
+        now = time.monotonic()
+        retry_only = all(lane in self._noack_retry_lanes for lane in acked)
+        if retry_only and now < self._next_retry_read:
+            return False
+        self._next_retry_read = now + self._config.read_block_ms / 1000
+        return True
 
     async def _process_all(self, batches: list[tuple[str, list[Entry]]]) -> int:
         """Process the batches of one read in order, renewing the ones that wait their turn."""

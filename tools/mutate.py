@@ -18,7 +18,13 @@ mutants killed out of those generated, and the score with the equivalent mutants
 docs/testing.md set aside. Exit status 1 when a module scores below the target.
 
     python tools/mutate.py [--target 85] [--module runtime/wire.py ...] [--resume] [--survivors]
-                           [--report-only]
+                           [--report-only] [--function Consumer._read ...]
+
+`--function` (with one `--module`) narrows a run to the mutants of the functions named
+(`Consumer._read` for a method, `_best_effort_streams` for a module-level function): mutmut
+still learns once which tests reach which function, then checks only those mutants, and the
+report scores them alone. It is how a change to a few functions of a large module is measured
+without its whole run (the consumer's 800 mutants take hours on the shared machine).
 
 An interrupted run keeps its results in build/mutation/<module>/; `--resume` goes on from them,
 and `--survivors` checks the survivors again against the current tests (both keep the staged
@@ -35,6 +41,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,6 +230,17 @@ def restage_tests(path: str, timeout_multiplier: float) -> None:
     (target / "pyproject.toml").write_text(kept + _settings(path, timeout_multiplier))
 
 
+def function_patterns(path: str, functions: list[str]) -> list[str]:
+    """mutmut's names for the mutants of `functions` of the module at `path`, as patterns:
+    `Consumer._read` → `nautilus.runtime.consumer.xǁConsumerǁ_read__mutmut_*`."""
+    patterns = []
+    for function in functions:
+        owner, _, name = function.rpartition(".")
+        mangled = f"x\u01c1{owner}\u01c1{name}" if owner else f"x_{name}"
+        patterns.append(f"{module_name(path)}.{mangled}__mutmut_*")
+    return patterns
+
+
 def run_mutmut(path: str, names: list[str] | None = None) -> None:
     """One worker over the module's mutants: the unchecked ones, or `names` again."""
     subprocess.run(
@@ -258,10 +276,10 @@ def equivalent_mutants() -> set[str]:
     return {m.group(1) for m in map(_EQUIVALENT.match, DOCS.read_text().splitlines()) if m}
 
 
-def report(modules: list[str], target: float) -> bool:
+def report(modules: list[str], target: float, patterns: list[str] | None = None) -> bool:
     """Per module: killed (timeouts among them), checked, equivalent survivors, the score over
     the checked mutants, and how many were not reached by any selected test or not checked yet
-    (an interrupted run)."""
+    (an interrupted run). With `patterns`, only the mutants whose names match them."""
     equivalent = equivalent_mutants()
     passed = True
     survivors: list[tuple[str, str]] = []
@@ -271,6 +289,8 @@ def report(modules: list[str], target: float) -> bool:
     )
     for path in modules:
         mine = results(path)
+        if patterns:
+            mine = {n: s for n, s in mine.items() if any(fnmatch(n, p) for p in patterns)}
         # A mutant judged equivalent that timed out was slowed down, not caught (the machine is
         # shared); one that a test failed on was judged wrongly, and is reported.
         equal = {n for n, s in mine.items() if n in equivalent and s not in KILLED - {"timeout"}}
@@ -327,21 +347,31 @@ def main() -> int:
         action="store_true",
         help="check the last run's survivors again with the current tests",
     )
+    parser.add_argument(
+        "--function",
+        action="append",
+        help="with one --module: only the mutants of this function (`Class.method` or `name`)",
+    )
     args = parser.parse_args()
     modules = args.module or MODULES
     unknown = sorted(set(modules) - set(MODULES))
     if unknown:
         parser.error(f"not a module of the delivery contract: {', '.join(unknown)}")
+    if args.function and len(modules) != 1:
+        parser.error("--function needs exactly one --module")
+    patterns = function_patterns(modules[0], args.function) if args.function else None
     if not args.report_only:
         for path in modules:
             if (args.resume or args.survivors) and stage_dir(path).exists():
                 restage_tests(path, args.timeout_multiplier)
                 again = [n for n, s in results(path).items() if s not in KILLED]
-                run_mutmut(path, again if args.survivors else None)
+                if patterns:
+                    again = [n for n in again if any(fnmatch(n, p) for p in patterns)]
+                run_mutmut(path, again if args.survivors else patterns)
             else:
                 stage(path, args.timeout_multiplier)
-                run_mutmut(path)
-    return 0 if report(modules, args.target) else 1
+                run_mutmut(path, patterns)
+    return 0 if report(modules, args.target, patterns) else 1
 
 
 if __name__ == "__main__":

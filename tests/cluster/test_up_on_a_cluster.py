@@ -62,3 +62,11 @@ def test_the_engines_identities_need_nothing_the_acl_does_not_grant(
 ) -> None:
     assert cluster_run["run"]["identities"] == "per-engine"
     assert cluster_run["acl_log"] == []
+
+
+def test_the_floor_probe_finds_its_streams_node_as_its_own_users(
+    cluster_run: dict[str, Any],
+) -> None:
+    floor = cluster_run["latency_ms"]["alert_propagation_floor"]
+    assert floor["count"] > 0
+    assert floor["p50"] <= floor["p99"]

@@ -1,6 +1,7 @@
 """End to end on a real server, twelve engine processes: the flash-crash scenario's alerts reach
-Risk, Strategy and Analytics, Strategy stops opening positions, and every message published is
-consumed by every consumer group the contract routes it to."""
+Risk, Strategy and Analytics, Strategy stops opening positions, every message published is
+consumed by every consumer group the contract routes it to, and the report sets the alerts'
+propagation beside its floor, measured by a probe that leaves nothing on the server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import redis
 
 from nautilus.contract import bus_message_classes
+from nautilus.engines.alert_probe import PROBE_KEY
 from nautilus.runtime.lanes import lanes_in_read_order
 from nautilus.runtime.routing import engine_info, message_spec
 from tests.engines_e2e.up_command import nautilus_up
@@ -82,6 +84,20 @@ def test_the_flash_crash_alerts_reach_risk_strategy_and_analytics(
         assert alerts["handled"][engine] == raised
     latency = report["latency_ms"]["alert_propagation"]
     assert latency["all"]["count"] == 3 * sum(raised.values())
+
+
+def test_the_report_sets_the_propagation_beside_its_floor(
+    live_run: tuple[dict[str, Any], str],
+) -> None:
+    report, url = live_run
+    latency = report["latency_ms"]
+    floor = latency["alert_propagation_floor"]
+    assert report["run"]["alert_probe"]["not_measured"] is None
+    assert floor["count"] == report["run"]["alert_probe"]["received"] > 0
+    assert 0 <= floor["p50"] <= floor["p90"] <= floor["p99"] <= floor["max"]
+    assert latency["alert_propagation_p99_vs_floor"] > 0
+    with redis.Redis.from_url(url) as connection:
+        assert connection.exists(PROBE_KEY) == 0
 
 
 def test_strategy_opens_no_position_while_an_alert_is_in_force(

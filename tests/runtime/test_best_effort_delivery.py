@@ -9,6 +9,7 @@ lane as before: every entry pending until handled.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -16,9 +17,14 @@ import sys
 import time
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from nautilus.marketdata.v1.marketdata_pb2 import Quote, Trade
 from nautilus.runtime import Delivery, MessagePriority, UniversalMessageBusClient, priority_lane
-from nautilus.runtime.lanes import bulk_lane, dead_letter_stream
+from nautilus.runtime.dead_letter import DeadLetter, read_dead_letters
+from nautilus.runtime.lanes import bulk_lane, dead_letter_stream, retry_lane
+from nautilus.runtime.retry_lane import replay_to_groups
+from nautilus.runtime.transport.redis import RedisTransport
 
 from .conftest import Bus, quote, trade
 
@@ -220,3 +226,62 @@ async def test_a_killed_best_effort_consumer_loses_at_most_its_batch_in_flight(
     assert await _pending(survivor, bulk_lane(MARKETDATA), "risk") == 0
     await producer.close()
     await survivor.close()
+
+
+async def test_a_dead_lettered_quote_replayed_to_a_best_effort_group_reaches_its_loop_again(
+    redis_bus: Bus,
+) -> None:
+    producer = redis_bus.client("marketdata")
+    risk = redis_bus.client("risk")
+    calls: list[tuple[str, int]] = []
+
+    def fails_once(delivery: Delivery[Quote]) -> None:
+        calls.append((delivery.lane, delivery.message.ts_event))
+        if len(calls) == 1:
+            raise ValueError("crossed book")
+
+    risk.subscribe(Quote, fails_once)
+    await producer.start()
+    await risk.start(consume=True)  # the consume loop and its priority reader
+    feeding = asyncio.create_task(_feed_quotes(producer))  # the bulk lane never runs dry
+    try:
+        letters = await _until_dead_lettered(risk)
+        [replayed] = await replay_to_groups(_server(risk), MARKETDATA, letters)
+        retry = retry_lane(MARKETDATA, "risk")
+        deadline = time.monotonic() + 30  # bounds a hang; asserts no timing
+        while (retry, quote(0).ts_event) not in calls:
+            assert time.monotonic() < deadline, "the replayed quote never reached the handler"
+            await asyncio.sleep(0.01)
+    finally:
+        feeding.cancel()
+        await asyncio.gather(feeding, return_exceptions=True)
+
+    assert replayed.retry_lane == retry
+    assert calls[0] == (MARKETDATA, quote(0).ts_event)
+    assert calls.count((retry, quote(0).ts_event)) == 1
+    assert await _pending(risk, retry, "risk") == 0  # read with acknowledgement, acknowledged
+    await producer.close()
+    await risk.close()
+
+
+async def _feed_quotes(producer: UniversalMessageBusClient) -> None:
+    """Quotes every few milliseconds, for as long as the test runs."""
+    for seq in itertools.count():
+        await producer.publish(quote(seq), wait_landed=True)
+        await asyncio.sleep(0.002)
+
+
+async def _until_dead_lettered(client: UniversalMessageBusClient) -> list[DeadLetter]:
+    deadline = time.monotonic() + 30  # bounds a hang; asserts no timing
+    while True:
+        letters = await read_dead_letters(_server(client), MARKETDATA)
+        if letters:
+            return letters
+        assert time.monotonic() < deadline, "the failed quote was never dead-lettered"
+        await asyncio.sleep(0.01)
+
+
+def _server(client: UniversalMessageBusClient) -> Redis:
+    transport = client.transport
+    assert isinstance(transport, RedisTransport)
+    return transport.client

@@ -684,6 +684,126 @@ async def test_with_a_priority_reader_an_idle_cycle_waits_on_the_bulk_lanes(
         await blocks_on_the_server(redis_url, consumer)
 
 
+def best_effort_reader(
+    transport: RedisTransport, redis_url: str, handled: list[Any], **overrides: Any
+) -> Consumer:
+    """Risk on quotes (a NOACK bulk lane), cycling as the consume loop does beside its priority
+    reader: only the bulk lanes and the retry lane are the cycle's to read."""
+    settings = config(redis_url, **overrides)
+    consumer = quote_consumer(transport, settings, lambda d: handled.append(d.message))
+    consumer.priority_reader_active = True
+    return consumer
+
+
+async def test_a_best_effort_cycle_that_keeps_up_reads_its_lanes_in_one_command(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = best_effort_reader(transport, redis_url, handled, read_block_ms=600_000)
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, quote(0), MessagePriority.NORMAL)
+        assert await consumer.poll(None) == 1  # the first cycle looks at the retry lane too
+        reads = calls(redis_url, "xreadgroup")
+
+        for seq in range(1, 5):
+            raw_write(redis_url, MARKETDATA, quote(seq), MessagePriority.NORMAL)
+            assert await consumer.poll(None) == 1
+
+        # One NOACK read a cycle; the empty retry lane costs no command of its own.
+        assert calls(redis_url, "xreadgroup") - reads == 4
+    assert handled == [quote(seq) for seq in range(5)]
+
+
+async def test_a_best_effort_cycle_reads_its_retry_lane_once_the_bulk_lane_runs_dry(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    retry = retry_lane(MARKETDATA, "risk")
+    async with transport_to(redis_url) as transport:
+        consumer = best_effort_reader(transport, redis_url, handled, read_block_ms=600_000)
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, quote(0), MessagePriority.NORMAL)
+        assert await consumer.poll(None) == 1
+        raw_write(redis_url, retry, quote(7), MessagePriority.NORMAL)  # a replayed dead letter
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+
+        polls = [await consumer.poll(None) for _ in range(3)]
+
+    assert polls == [1, 0, 1]  # bulk; bulk found nothing; the retry lane at the next cycle
+    assert handled == [quote(0), quote(1), quote(7)]
+    with redis.Redis.from_url(redis_url) as connection:
+        assert connection.xpending(retry, "risk")["pending"] == 0  # read and acknowledged
+
+
+async def test_a_best_effort_cycle_reads_its_retry_lane_while_the_bulk_lane_never_runs_dry(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    retry = retry_lane(MARKETDATA, "risk")
+    async with transport_to(redis_url) as transport:
+        consumer = best_effort_reader(transport, redis_url, handled, read_block_ms=1)
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, quote(0), MessagePriority.NORMAL)
+        assert await consumer.poll(None) == 1
+        raw_write(redis_url, retry, quote(7), MessagePriority.NORMAL)
+        deadline = time.monotonic() + 30  # bounds a hang; asserts no timing
+        seq = 0
+        while quote(7) not in handled:
+            assert time.monotonic() < deadline, "the retry lane was never read"
+            seq += 1
+            raw_write(redis_url, MARKETDATA, quote(seq), MessagePriority.NORMAL)
+            await consumer.poll(None)
+
+    assert handled.count(quote(7)) == 1
+    with redis.Redis.from_url(redis_url) as connection:
+        assert connection.xpending(retry, "risk")["pending"] == 0
+
+
+async def test_acknowledged_lanes_beside_best_effort_ones_are_read_every_cycle(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    async with transport_to(redis_url) as transport:
+        consumer = risk_on_quotes_and_trends(transport, redis_url, handled)
+        consumer.priority_reader_active = True
+        await consumer.ensure_groups()
+        raw_write(redis_url, MARKETDATA, quote(0), MessagePriority.NORMAL)
+        assert await consumer.poll(None) == 1
+        retry = retry_lane(MARKETDATA, "risk")
+        raw_write(redis_url, retry, quote(7), MessagePriority.NORMAL)
+        raw_write(redis_url, ANALYTICS, TREND, MessagePriority.NORMAL)
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        reads = calls(redis_url, "xreadgroup")
+
+        # The trends' lane is read anyway, so the quotes' retry lane comes along in that read.
+        assert await consumer.poll(None) == 3
+        assert calls(redis_url, "xreadgroup") - reads == 2
+    assert handled == [quote(0), quote(7), quote(1), TREND]
+
+
+async def test_a_best_effort_cycle_keeps_reading_its_retry_lane_while_it_returns_entries(
+    redis_url: str,
+) -> None:
+    handled: list[Any] = []
+    retry = retry_lane(MARKETDATA, "risk")
+    async with transport_to(redis_url) as transport:
+        consumer = best_effort_reader(
+            transport, redis_url, handled, read_block_ms=600_000, read_count=2
+        )
+        await consumer.ensure_groups()
+        for seq in (7, 8, 9):
+            raw_write(redis_url, retry, quote(seq), MessagePriority.NORMAL)
+        raw_write(redis_url, MARKETDATA, quote(0), MessagePriority.NORMAL)
+        raw_write(redis_url, MARKETDATA, quote(1), MessagePriority.NORMAL)
+        raw_write(redis_url, MARKETDATA, quote(2), MessagePriority.NORMAL)
+
+        assert await consumer.poll(None) == 4  # two replayed entries, two quotes
+        assert await consumer.poll(None) == 2  # the last replayed entry, the last quote
+
+    assert handled == [quote(7), quote(8), quote(0), quote(1), quote(9), quote(2)]
+
+
 async def test_entries_of_both_reads_are_handled_in_lane_order(redis_url: str) -> None:
     handled: list[Any] = []
     async with transport_to(redis_url) as transport:

@@ -89,4 +89,5 @@ def test_nautilus_up_tls_runs_every_engine_over_tls_as_its_own_user(tmp_path: Pa
     assert run["run"]["identities"] == "per-engine"
     assert run["acl_log"] == []
     assert run["run"]["missing_summaries"] == []
+    assert run["latency_ms"]["alert_propagation_floor"]["count"] > 0  # the probe too, over TLS
     assert not (tmp_path / ".nautilus" / "credentials" / "tls").exists()

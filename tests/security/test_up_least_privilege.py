@@ -6,7 +6,9 @@ the generated ACL and a password per user; one on a given server whose password 
 the passwords in NAUTILUS_PASSWORD_<USER> variables. The argv of `nautilus up` itself and of every
 engine process, the output, the logs, the report, every file under `.nautilus/` and every
 engine's /health and /metrics are searched for each password; engines inherit no password
-variable.
+variable. The alert-propagation floor probe runs as its own two users on the private server, as
+the shared identity on a given server without users, and not at all where every engine has a
+user of its own but the probe has none.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 import redis
 
 from nautilus.cli.argv_secrets import FROM_ARGV_ENV
+from nautilus.engines.alert_probe import PROBE_USERS
 from nautilus.engines.catalog import ENGINES
 from nautilus.engines.run_identities import PASSWORD_ENV_PREFIX, password_env
 from nautilus.runtime.credentials import new_password, url_with_credentials
@@ -186,6 +189,7 @@ def test_every_engine_runs_as_its_own_user_with_no_denial(private_run: WatchedRu
     assert run["missing_summaries"] == []
     assert private_run.report["acl_log"] == []
     assert all(s["dead_lettered"] == 0 for s in private_run.report["streams"].values())
+    assert private_run.report["latency_ms"]["alert_propagation_floor"]["count"] > 0
 
 
 def test_the_flash_crash_run_under_per_engine_users_still_warns_risk(
@@ -198,7 +202,7 @@ def test_each_engine_gets_only_its_own_credentials_and_none_on_its_command_line(
     private_run: WatchedRun,
 ) -> None:
     secrets = _secrets_of(private_run)
-    assert len(secrets) == len(ENGINES) + 1  # the engines and the operator
+    assert len(secrets) == len(ENGINES) + 1 + len(PROBE_USERS)  # engines, operator, probe
     for engine, argv in private_run.engine_argv.items():
         assert "--redis-url" not in argv, engine
     for path, (mode, _) in private_run.credential_files.items():
@@ -241,6 +245,7 @@ def test_a_password_given_in_redis_url_never_shows(
     run = _watch(tmp_path, "--redis-url", url)
     assert run.returncode == 0, run.output
     assert run.report["run"]["identities"] == "shared"
+    assert run.report["latency_ms"]["alert_propagation_floor"]["count"] > 0
     assert "--redis-url" not in run.up_argv
     _assert_nothing_shows(run, {password})
     assert all(FROM_ARGV_ENV not in names for names in run.engine_environment.values())
@@ -279,6 +284,9 @@ def test_given_credentials_make_each_engine_its_own_user_on_a_given_server(
     assert run.returncode == 0, run.output
     assert run.report["run"]["identities"] == "per-engine"
     assert run.report["acl_log"] == []
+    # No user for the probe on this server: no floor, rather than a borrowed identity.
+    assert run.report["latency_ms"]["alert_propagation_floor"] is None
+    assert "no identity for the probe" in run.report["run"]["alert_probe"]["not_measured"]
     passwords = {p.read_text().strip() for p in credentials.iterdir()}
     _assert_nothing_shows(run, passwords)
     with redis.Redis.from_url(admin_url) as admin:
