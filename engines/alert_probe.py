@@ -21,9 +21,9 @@ What the floor leaves out, and so what the propagation above it is made of: docs
 ("Alert propagation in the run").
 
 Both processes use blocking sockets parsed by hiredis, as the bench's latency floor does
-(bench/floors.py): the cheapest way Python drives Redis. Authentication, the database and TLS
-come from the URL as redis-py reads it; on a Redis Cluster a MOVED reply moves the connection to
-the node serving the probe's stream.
+(bench/floors.py): the cheapest way Python drives Redis, through the runtime's `RawLink`
+(authentication, the database and TLS from the URL as redis-py reads it; on a Redis Cluster a
+MOVED reply moves the connection to the node serving the probe's stream).
 
 Least privilege: each process is a user of its own whose only key is the probe's stream
 (`probe_acl`): the writer may only XADD to it; the reader may create its group, read and
@@ -40,19 +40,15 @@ import logging
 import os
 import random
 import signal
-import socket
-import ssl
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import hiredis
-from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, parse_url
 
 from nautilus.engines.run_files import write_run_file
 from nautilus.runtime.credentials import URL_FILE_ENV, CredentialsError, read_secret_file
+from nautilus.runtime.errors import TransportError
+from nautilus.runtime.raw_link import RawLink
 from nautilus.runtime.redaction import RedactingFilter, redacted
 
 __all__ = [
@@ -61,7 +57,6 @@ __all__ = [
     "PROBE_READER",
     "PROBE_USERS",
     "PROBE_WRITER",
-    "ProbeError",
     "main",
     "probe_acl",
     "reader_file",
@@ -95,10 +90,6 @@ _BLOCK_MS = 1000
 _SOCKET_TIMEOUT_S = 30.0
 
 _log = logging.getLogger("nautilus.engines.alert_probe")
-
-
-class ProbeError(Exception):
-    """The probe cannot go on: the server refused a command or went away; says which."""
 
 
 def probe_acl(hashes: Mapping[str, str]) -> str:
@@ -138,81 +129,6 @@ def writer_ready_file(run_dir: Path) -> Path:
     return run_dir / f"{PROBE_WRITER}.ready.json"
 
 
-class _Link:
-    """One blocking connection as `url` says (user, password, database, TLS), hiredis-parsed."""
-
-    def __init__(self, url: str) -> None:
-        options: dict[str, Any] = dict(parse_url(url))
-        connection_class = options.pop("connection_class", None)
-        self._path: str | None = (
-            options.get("path") if connection_class is UnixDomainSocketConnection else None
-        )
-        self._address = (str(options.get("host", "localhost")), int(options.get("port", 6379)))
-        self._username: str | None = options.get("username")
-        self._password: str | None = options.get("password")
-        self._db = int(options.get("db", 0) or 0)
-        # For rediss://, the TLS context redis-py itself would build from the URL's query.
-        self._tls: ssl.SSLContext | None = None
-        if connection_class is SSLConnection:
-            self._tls = SSLConnection(**options).ssl_context.get()
-        self._sock = self._open(self._address)
-        self._reader = hiredis.Reader()
-        self._hello()
-
-    def _open(self, address: tuple[str, int]) -> socket.socket:
-        if self._path is not None:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(_SOCKET_TIMEOUT_S)
-            sock.connect(self._path)
-            return sock
-        sock = socket.create_connection(address, timeout=_SOCKET_TIMEOUT_S)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self._tls is not None:
-            sock = self._tls.wrap_socket(sock, server_hostname=address[0])
-        return sock
-
-    def _hello(self) -> None:
-        if self._password:
-            identity = [self._username.encode()] if self._username else []
-            self.call(b"AUTH", *identity, self._password.encode())
-        if self._db:
-            self.call(b"SELECT", b"%d" % self._db)
-
-    def _reply(self) -> Any:
-        while (reply := self._reader.gets()) is False:
-            data = self._sock.recv(1 << 16)
-            if not data:
-                raise ProbeError("the server closed the connection")
-            self._reader.feed(data)
-        return reply
-
-    def call(self, *args: bytes) -> Any:
-        """One command's reply; a MOVED reply is followed once (Redis Cluster)."""
-        command: Any = args
-        packed = hiredis.pack_command(command)
-        self._sock.sendall(packed)
-        reply = self._reply()
-        if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("MOVED "):
-            self._move(str(reply))
-            self._sock.sendall(packed)
-            reply = self._reply()
-        if isinstance(reply, hiredis.ReplyError):
-            raise ProbeError(f"{args[0].decode()} refused: {reply}")
-        return reply
-
-    def _move(self, moved: str) -> None:
-        """To the node a `MOVED <slot> <host>:<port>` reply names (no host: this one's)."""
-        host, _, port = moved.split()[2].rpartition(":")
-        self._sock.close()
-        self._address = (host or self._address[0], int(port))
-        self._sock = self._open(self._address)
-        self._reader = hiredis.Reader()
-        self._hello()
-
-    def close(self) -> None:
-        self._sock.close()
-
-
 def _parent_gone(parent_pid: int | None) -> bool:
     return parent_pid is not None and os.getppid() != parent_pid
 
@@ -238,7 +154,7 @@ def run_writer(
     signal.pthread_sigmask(signal.SIG_BLOCK, {*stops, _GO})
     key = PROBE_KEY.encode()
     draw = random.Random()
-    link = _Link(url)
+    link = RawLink(url, timeout_s=_SOCKET_TIMEOUT_S)
     sent = 0
     try:
         if ready is not None:
@@ -286,7 +202,7 @@ def run_reader(url: str, *, ready: Path | None = None, parent_pid: int | None = 
     """
     stop = _Stop()
     key = PROBE_KEY.encode()
-    link = _Link(url)
+    link = RawLink(url, timeout_s=_SOCKET_TIMEOUT_S)
     samples: list[int] = []
     try:
         link.call(b"DEL", key)
@@ -373,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             write_run_file(reader_file(args.run_dir), json.dumps({"samples_ns": samples}))
             _log.info("received %d probes", len(samples))
-    except (ProbeError, OSError) as exc:
+    except (TransportError, OSError) as exc:
         _log.error("%s", redacted(str(exc)))
         return 1
     return 0
