@@ -119,6 +119,13 @@ def test_the_dashboard_shows_the_engines_and_the_flash_crash_warning(live_run: L
             page.wait_for_selector("#connection[data-state=live]", timeout=_DEADLINE_S * 1000)
             page.evaluate(_WATCH_OK)
             page.wait_for_selector("#flash-crash:not([hidden])", timeout=_DEADLINE_S * 1000)
+            # The table fills from /api/engines, polled once a second, and its first answer waits
+            # for every engine's health check: on a busy machine the warning can come first.
+            page.wait_for_function(
+                "count => document.querySelectorAll('#engines tbody tr').length >= count",
+                arg=len(ENGINES),
+                timeout=_DEADLINE_S * 1000,
+            )
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             print(f"dashboard screenshot: {SCREENSHOT}")
