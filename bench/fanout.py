@@ -241,8 +241,6 @@ def fanout_server_cost(url: str, workers: Workers, rate: float, duration_s: floa
 
 
 def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
-    from nautilus.bench.floors import server_floor_per_delivery
-
     engines = quote_consumers()
     noack = len(best_effort_quote_consumers())
     rounds = []
@@ -251,18 +249,8 @@ def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
         for index in range(arguments.rounds):
             load = os.getloadavg()[0]
             result = fanout_server_cost(arguments.url, workers, arguments.rate, arguments.seconds)
-            floors = {
-                kind: server_floor_per_delivery(
-                    inspect_server(arguments.url).stream_url,  # on a cluster: the stream's master
-                    arguments.floor_count,
-                    len(engines),
-                    noack=kind == "noack",
-                )["server_us_per_group_delivery"]
-                for kind in ("ack", "noack")
-            }
-            mixed = (floors["ack"] * (len(engines) - noack) + floors["noack"] * noack) / len(
-                engines
-            )
+            floors = _route_floors(arguments, len(engines), noack)
+            mixed = floors["mixed"]
             commands = result.commands_per_delivery()
             figures: dict[str, Any] = {
                 "round": index + 1,
@@ -291,29 +279,39 @@ def _run_alone(arguments: argparse.Namespace) -> list[dict[str, Any]]:
     return rounds
 
 
+def _route_floors(
+    arguments: argparse.Namespace,
+    groups: int,
+    noack_groups: int,
+    entries: list[list[bytes]] | None = None,
+) -> dict[str, float]:
+    """The server floors per delivery of `entries` (default: as the MarketData client writes
+    them) with XACK and with NOACK, and their mix for a route with `noack_groups` of `groups`
+    reading NOACK; drained on the stream's master when the server is a cluster."""
+    from nautilus.bench.floors import server_floor_per_delivery
+
+    stream_url = inspect_server(arguments.url).stream_url
+    floors = {
+        kind: server_floor_per_delivery(
+            stream_url, arguments.floor_count, groups, noack=kind == "noack", entries=entries
+        )["server_us_per_group_delivery"]
+        for kind in ("ack", "noack")
+    }
+    floors["mixed"] = (
+        floors["ack"] * (groups - noack_groups) + floors["noack"] * noack_groups
+    ) / groups
+    return floors
+
+
 def _layout_floors(
     arguments: argparse.Namespace, groups: int, noack_groups: int
 ) -> dict[str, dict[str, float]]:
     """The server floors (with XACK, NOACK, the route's mix) for each of `entry_layouts`."""
-    from nautilus.bench.floors import entry_layouts, server_floor_per_delivery
+    from nautilus.bench.floors import entry_layouts
 
-    stream_url = inspect_server(arguments.url).stream_url
     figures = {}
     for name, entries in entry_layouts().items():
-        floors = {
-            kind: server_floor_per_delivery(
-                stream_url,
-                arguments.floor_count,
-                groups,
-                noack=kind == "noack",
-                entries=entries,
-            )["server_us_per_group_delivery"]
-            for kind in ("ack", "noack")
-        }
-        floors["mixed"] = (
-            floors["ack"] * (groups - noack_groups) + floors["noack"] * noack_groups
-        ) / groups
-        figures[name] = floors
+        floors = figures[name] = _route_floors(arguments, groups, noack_groups, entries)
         print(
             f"    floor, {name:38} {floors['ack']:.2f} (XACK) / {floors['noack']:.2f} (NOACK) / "
             f"{floors['mixed']:.2f} (the route's mix) µs per delivery",

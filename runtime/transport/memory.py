@@ -18,6 +18,7 @@ from typing import cast
 from nautilus.runtime.clock import Clock, LiveClock
 from nautilus.runtime.errors import TransportError
 from nautilus.runtime.transport.base import (
+    PER_MESSAGE_SLOTS,
     AddPreparer,
     ClaimResult,
     Entry,
@@ -114,7 +115,9 @@ class InMemoryTransport:
 
     def add_preparer(self, key: str, entry: EncodedEntry) -> AddPreparer:
         check_sequenced_entry(entry)
-        head, middle, tail = entry[:7], entry[8:11], entry[12:17]
+        payload_at, stamp_at, number_at = PER_MESSAGE_SLOTS
+        head, middle = entry[:payload_at], entry[payload_at + 1 : stamp_at]
+        tail = entry[stamp_at + 1 : number_at]
 
         def prepare(payload: bytes, published_at_ns: int, sequence: int) -> PreparedAdd:
             fields = (*head, payload, *middle, b"%d" % published_at_ns, *tail, b"%d" % sequence)
